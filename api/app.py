@@ -1,0 +1,42 @@
+"""``create_app(settings)``: the FastAPI application, with its engine owned by the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import register_error_handlers
+from api.routers import health, layers
+from gis import __version__
+from gis.db.engine import make_engine
+from gis.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="One-Map 一张图 API",
+        version=__version__,
+        description="Territorial spatial planning layers and analyses for Ningxia.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    register_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(layers.router, prefix="/api/v1")
+
+    from portal.pages import router as portal_router
+
+    app.include_router(portal_router)
+    return app

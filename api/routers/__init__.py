@@ -1,0 +1,1 @@
+"""One router per concern; each endpoint parses, calls one library function, serializes."""

@@ -1,0 +1,157 @@
+"""Coordinate reference systems: parsing what users type, and getting data into EPSG:4490.
+
+Users name CRSs in many ways (``CRS84``, ``EPSG:4490``, ``4490``, an OGC URI, ``CGCS2000``,
+``GCJ02``); this module turns each into a pyproj CRS plus a flag for GCJ-02, which is not a
+real CRS but an obfuscated offset of WGS84 used by AMap/Tencent maps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyproj
+import shapely
+
+from gis import gcj02
+from gis.errors import CoordinatesOutOfRange, CRSMismatch, MissingCRS
+
+STORAGE_CRS = pyproj.CRS.from_epsg(4490)
+CRS84 = pyproj.CRS.from_user_input("OGC:CRS84")
+_GCJ_NAMES = {"gcj02", "gcj-02", "gcj_02", "mars"}
+_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/(EPSG|OGC)/[^/]+/([A-Za-z0-9]+)$")
+
+
+@dataclass(frozen=True)
+class SourceCRS:
+    """A CRS as given by a user or a file; ``gcj02`` means lon/lat in the GCJ-02 offset."""
+
+    crs: pyproj.CRS
+    gcj02: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.gcj02:
+            return "GCJ-02"
+        return crs_label(self.crs)
+
+
+def crs_label(crs: pyproj.CRS) -> str:
+    auth = crs.to_authority()
+    if auth:
+        return f"{auth[0]}:{auth[1]}"
+    return crs.name
+
+
+def parse_crs(text: str) -> SourceCRS:
+    """Parse a user-supplied CRS name; raise :class:`MissingCRS` with the accepted forms."""
+    raw = text.strip()
+    lowered = raw.lower()
+    if lowered in _GCJ_NAMES:
+        return SourceCRS(pyproj.CRS.from_epsg(4326), gcj02=True)
+    if lowered in {"crs84", "ogc:crs84"}:
+        return SourceCRS(CRS84)
+    if lowered in {"cgcs2000", "cgcs 2000"}:
+        return SourceCRS(STORAGE_CRS)
+    if lowered in {"wgs84", "wgs 84"}:
+        return SourceCRS(pyproj.CRS.from_epsg(4326))
+    if match := _URI.match(raw):
+        authority, code = match.groups()
+        raw = f"{authority}:{code}"
+    elif raw.isdigit():
+        raw = f"EPSG:{raw}"
+    try:
+        return SourceCRS(pyproj.CRS.from_user_input(raw))
+    except pyproj.exceptions.CRSError as exc:
+        raise MissingCRS(
+            f"unrecognised CRS {text!r}: use e.g. EPSG:4490, CRS84, EPSG:4326, a CGCS2000 "
+            f"Gauss-Kruger zone such as EPSG:4543, or GCJ02"
+        ) from exc
+
+
+def resolve_source_crs(
+    file_crs: str | None, given: str | None, from_gcj02: bool = False
+) -> SourceCRS:
+    """Decide the CRS of a source file.
+
+    The file's own CRS wins; ``given`` fills in when the file has none. A ``given`` that
+    contradicts the file is refused rather than silently preferred: the wrong ``.prj`` or the
+    wrong flag, either way a person must look.
+    """
+    parsed_given = parse_crs(given) if given else None
+    if file_crs:
+        source = SourceCRS(pyproj.CRS.from_user_input(file_crs))
+        if parsed_given and not parsed_given.gcj02 and not parsed_given.crs.equals(
+            source.crs, ignore_axis_order=True
+        ):
+            raise CRSMismatch(
+                f"the file declares {source.label} but --crs says {parsed_given.label}; "
+                "fix or remove the file's .prj, or drop --crs",
+                file_crs=source.label, given=parsed_given.label,
+            )
+    elif parsed_given:
+        source = parsed_given
+    else:
+        raise MissingCRS(
+            "the source has no CRS (no .prj or equivalent); give it with --crs, e.g. "
+            "--crs EPSG:4490 or --crs EPSG:4543"
+        )
+    if from_gcj02 or (parsed_given is not None and parsed_given.gcj02):
+        if not source.crs.is_geographic:
+            raise CRSMismatch(
+                f"GCJ-02 coordinates are longitude/latitude, but the source CRS is "
+                f"{source.label} (projected)"
+            )
+        return SourceCRS(source.crs, gcj02=True)
+    return source
+
+
+def check_lonlat_range(geoms: np.ndarray, row_ids: np.ndarray) -> None:
+    """Refuse geographic coordinates outside ±180/±90: usually projected metres in a file
+    that claims to be lon/lat."""
+    bounds = shapely.bounds(geoms)
+    bad = (
+        (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+    )
+    if bad.any():
+        rows = row_ids[bad][:20].tolist()
+        raise CoordinatesOutOfRange(
+            f"{int(bad.sum())} features have coordinates outside longitude ±180 / latitude ±90 "
+            f"although the CRS is geographic (first rows: {rows}); the data are probably "
+            "projected: give the right CRS with --crs",
+            rows=rows,
+        )
+
+
+def to_storage(
+    geoms: np.ndarray,
+    source: SourceCRS,
+    row_ids: np.ndarray,
+    extent: tuple[float, float, float, float],
+) -> np.ndarray:
+    """Transform geometries to EPSG:4490 and check they land inside ``extent``."""
+    if source.crs.is_geographic:
+        check_lonlat_range(geoms, row_ids)
+    if source.gcj02:
+        geoms = gcj02.gcj02_to_wgs84_array(geoms)
+    if not source.crs.equals(STORAGE_CRS, ignore_axis_order=True):
+        transformer = pyproj.Transformer.from_crs(source.crs, STORAGE_CRS, always_xy=True)
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        )
+    bounds = shapely.bounds(geoms)
+    minx, miny, maxx, maxy = extent
+    finite = np.isfinite(bounds).all(axis=1)
+    outside = ~finite | (bounds[:, 0] < minx) | (bounds[:, 2] > maxx) | (
+        bounds[:, 1] < miny) | (bounds[:, 3] > maxy)
+    if outside.any():
+        rows = row_ids[outside][:20].tolist()
+        raise CoordinatesOutOfRange(
+            f"{int(outside.sum())} features fall outside the service extent "
+            f"{extent} after transformation from {source.label} (first rows: {rows}); check "
+            "the CRS (a Gauss-Kruger file without zone prefix given the prefixed CRS, or "
+            "lat/lon swapped, are the usual causes)",
+            rows=rows,
+        )
+    return geoms

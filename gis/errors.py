@@ -1,0 +1,79 @@
+"""The library's exceptions: no HTTP in here.
+
+Each class carries a user-safe message (``str(exc)``) and optional structured ``details``
+(e.g. the failing feature ids) that the CLI prints and the API puts into RFC 7807 problem
+details. ``api/errors.py`` maps classes to status codes in one table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GISError(Exception):
+    """Base class: something the user can fix, with a message that says what."""
+
+    title = "GIS error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ConfigurationError(GISError):
+    title = "Configuration error"
+
+
+class DatabaseUnavailable(GISError):
+    title = "Database unavailable"
+
+
+class UnknownLayer(GISError):
+    title = "Unknown layer"
+
+
+class InputError(GISError):
+    """Bad input data in general; subclasses say which kind."""
+
+    title = "Invalid input"
+
+
+class UnsupportedFormat(InputError):
+    title = "Unsupported format"
+
+
+class EmptySource(InputError):
+    title = "Empty source"
+
+
+class MissingCRS(InputError):
+    title = "Missing CRS"
+
+
+class CRSMismatch(InputError):
+    title = "CRS mismatch"
+
+
+class CoordinatesOutOfRange(InputError):
+    title = "Coordinates out of range"
+
+
+class WrongGeometryType(InputError):
+    title = "Wrong geometry type"
+
+
+class InvalidGeometry(InputError):
+    title = "Invalid geometry"
+
+
+class EncodingError(InputError):
+    title = "Encoding error"
+
+
+class FieldMappingError(InputError):
+    title = "Field mapping error"
+
+
+class DuplicateKey(InputError):
+    title = "Duplicate natural key"

@@ -1,0 +1,93 @@
+"""SQLAlchemy table definitions derived from the catalogue.
+
+The database schema itself is owned by Alembic migrations (``gis/migrations``); these
+definitions are what the code queries with, and a test checks that the migrated database and
+this metadata agree, so the catalogue and the migrations cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+
+from gis.layers.catalogue import Layer, load_catalogue
+from gis.units import sql_area_m2
+
+STORAGE_SRID = 4490
+
+_SA_TYPES = {
+    "text": sa.Text,
+    "int": sa.Integer,
+    "float": sa.Float,
+    "bool": sa.Boolean,
+    "date": sa.Date,
+}
+
+metadata = sa.MetaData()
+
+layer_loads = sa.Table(
+    "layer_loads",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("layer_id", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_layer", sa.Text),
+    sa.Column("source_crs", sa.Text),
+    sa.Column("encoding", sa.Text),
+    sa.Column("features", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("unchanged", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Integer, nullable=False),
+    sa.Column("repaired", sa.Integer, nullable=False),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    comment="One row per successful `gis load`: the audit trail of imports.",
+)
+
+
+def _layer_table(layer: Layer) -> sa.Table:
+    columns: list[sa.Column] = [
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    ]
+    for f in layer.fields:
+        columns.append(
+            sa.Column(f.name, _SA_TYPES[f.type](), nullable=not f.required, comment=f.zh)
+        )
+    columns += [
+        sa.Column(
+            "geom",
+            Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+            nullable=False,
+        ),
+        sa.Column(
+            "area_m2",
+            sa.Float,
+            sa.Computed(sql_area_m2("geom"), persisted=True),
+            comment="Ellipsoidal area (GRS80/CGCS2000), m²",
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+            nullable=False,
+        ),
+    ]
+    return sa.Table(
+        layer.table,
+        metadata,
+        *columns,
+        sa.UniqueConstraint(*layer.natural_key, name=f"{layer.table}_natural_key"),
+        sa.Index(f"{layer.table}_geom_gist", "geom", postgresql_using="gist"),
+        comment=f"{layer.zh} / {layer.en}",
+    )
+
+
+@cache
+def layer_tables() -> dict[str, sa.Table]:
+    """Table objects keyed by layer id (built once)."""
+    return {layer.id: _layer_table(layer) for layer in load_catalogue()}
+
+
+def table_for(layer: Layer) -> sa.Table:
+    return layer_tables()[layer.id]

@@ -1,0 +1,94 @@
+"""Geometry validation and repair, in one place.
+
+Layers store MultiPolygons only. Invalid polygons (self-intersections, bow-ties, bad rings)
+are common in survey data; they are repaired with GEOS ``make_valid`` keeping only the
+polygonal parts, and the repairs are counted so a user sees how many were touched. With
+``strict`` nothing is repaired: the load is refused with the failing rows and GEOS's reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from gis.errors import InvalidGeometry, WrongGeometryType
+
+_POLYGONAL = {shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON}
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class ValidatedGeometries:
+    geoms: np.ndarray
+    repaired: int
+    repaired_rows: list[int]
+
+
+def polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons inside a geometry (a collection from make_valid may hold lines too)."""
+    type_id = shapely.get_type_id(geom)
+    if type_id in (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON):
+        return geom
+    if type_id == shapely.GeometryType.GEOMETRYCOLLECTION:
+        parts = [polygonal_part(g) for g in shapely.get_parts(geom)]
+        polys = [p for part in parts if not _is_empty(part) for p in shapely.get_parts(part)]
+        return shapely.multipolygons(polys) if polys else shapely.Polygon()
+    return shapely.Polygon()
+
+
+def _is_empty(geom: shapely.Geometry) -> bool:
+    return geom is None or shapely.is_empty(geom)
+
+
+def validate_polygons(
+    geoms: np.ndarray, row_ids: np.ndarray, strict: bool = False
+) -> ValidatedGeometries:
+    """Check and repair ``geoms`` (aligned with ``row_ids`` for error messages)."""
+    geoms = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        rows = row_ids[missing][:_MAX_LISTED].tolist()
+        raise InvalidGeometry(
+            f"{int(missing.sum())} features have no geometry or an empty one "
+            f"(first rows: {rows}); every parcel needs its polygon",
+            rows=rows,
+        )
+    type_ids = shapely.get_type_id(geoms)
+    wrong = ~np.isin(type_ids, list(_POLYGONAL))
+    if wrong.any():
+        found = sorted({shapely.GeometryType(t).name for t in np.unique(type_ids[wrong])})
+        rows = row_ids[wrong][:_MAX_LISTED].tolist()
+        raise WrongGeometryType(
+            f"the layer takes polygons, but {int(wrong.sum())} features are "
+            f"{', '.join(found)} (first rows: {rows})",
+            rows=rows, types=found,
+        )
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    valid = shapely.is_valid(geoms)
+    if valid.all():
+        return ValidatedGeometries(geoms, 0, [])
+    invalid_idx = np.flatnonzero(~valid)
+    if strict:
+        reasons = shapely.is_valid_reason(geoms[invalid_idx[:_MAX_LISTED]]).tolist()
+        listed = dict(zip(row_ids[invalid_idx[:_MAX_LISTED]].tolist(), reasons, strict=True))
+        raise InvalidGeometry(
+            f"{len(invalid_idx)} features have invalid geometry and --strict forbids repair: "
+            + "; ".join(f"row {r}: {why}" for r, why in listed.items()),
+            rows=list(listed), reasons=listed,
+        )
+    repaired = shapely.make_valid(geoms[invalid_idx])
+    repaired = np.array([polygonal_part(g) for g in repaired], dtype=object)
+    lost = shapely.is_empty(repaired)
+    if lost.any():
+        rows = row_ids[invalid_idx[lost]][:_MAX_LISTED].tolist()
+        raise InvalidGeometry(
+            f"{int(lost.sum())} features are invalid beyond repair (nothing polygonal is "
+            f"left after make_valid; first rows: {rows})",
+            rows=rows,
+        )
+    geoms = geoms.copy()
+    geoms[invalid_idx] = repaired
+    return ValidatedGeometries(geoms, len(invalid_idx), row_ids[invalid_idx].tolist())

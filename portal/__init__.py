@@ -1,0 +1,1 @@
+"""The map portal: Folium/Leaflet pages served by the API app (placeholder until the portal issue)."""
