@@ -9,7 +9,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
@@ -194,7 +200,8 @@ def layers_cmd(json_out: JsonOpt = False) -> None:
 
 @app.command("load")
 def load_cmd(
-    path: Annotated[Path, typer.Argument(help="GeoPackage, Shapefile (.shp/.zip), GeoJSON or .gdb")],
+    path: Annotated[Path, typer.Argument(
+        help="GeoPackage, Shapefile (.shp/.zip), GeoJSON or FileGDB (.gdb)")],
     layer: Annotated[str, typer.Option("--layer", "-l", help="Catalogue layer id.")],
     source_layer: Annotated[str | None, typer.Option(help="Layer inside the file.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding (e.g. GBK).")] = None,
@@ -204,7 +211,8 @@ def load_cmd(
         help="SRC=field,... or a YAML/JSON file mapping source fields to layer fields.")] = None,
     set_values: Annotated[list[str] | None, typer.Option(
         "--set", help="Constant FIELD=VALUE for every feature (repeatable).")] = None,
-    strict: Annotated[bool, typer.Option(help="Refuse invalid geometry instead of repairing.")] = False,
+    strict: Annotated[bool, typer.Option(
+        help="Refuse invalid geometry instead of repairing it.")] = False,
     replace: Annotated[bool, typer.Option(help="Delete features absent from the file.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -243,7 +251,8 @@ def load_cmd(
 @app.command("export")
 def export_cmd(
     layer: Annotated[str, typer.Argument(help="Catalogue layer id.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="gpkg | shp | geojson | xlsx")] = "gpkg",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="gpkg | shp | geojson | xlsx")] = "gpkg",
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Export a layer to GeoPackage, Shapefile (UTF-8 + .cpg), GeoJSON (CRS84) or Excel."""

@@ -1,1 +1,2 @@
-"""The map portal: Folium/Leaflet pages served by the API app (placeholder until the portal issue)."""
+"""The map portal: Folium/Leaflet pages served by the API app
+(a placeholder page until the portal issue lands)."""

@@ -12,7 +12,7 @@ from gis.layers.stats import feature_counts
 router = APIRouter(tags=["layers"])
 
 
-def _describe(layer, count: int | None) -> dict:  # noqa: ANN001
+def _describe(layer, count: int | None) -> dict:
     return {
         "id": layer.id, "title_zh": layer.zh, "title_en": layer.en, "table": layer.table,
         "group": layer.group, "sensitivity": layer.sensitivity,

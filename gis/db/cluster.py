@@ -21,7 +21,6 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from gis.errors import ConfigurationError, DatabaseUnavailable
@@ -158,7 +157,8 @@ class LocalCluster:
 
     def _run_server_cmd(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
         user = self._server_user()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
         kwargs: dict = {"capture_output": True, "text": True, "env": env, "cwd": "/"}
         if user is not None:
             kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
+import sqlalchemy.exc
 from psycopg import sql
 from sqlalchemy import Engine
 
 from gis.crs import SourceCRS, resolve_source_crs, to_storage
-from gis.errors import DuplicateKey
+from gis.errors import DuplicateKey, InputError
 from gis.layers.catalogue import Layer, get_layer
 from gis.layers.fieldmap import map_attributes
 from gis.layers.schema import STORAGE_SRID, layer_loads
@@ -225,5 +227,22 @@ def load_file(
     progress = progress or NullProgress()
     layer = get_layer(layer_id)
     prepared, source = prepare(path, layer, options, progress, extent)
-    return write(engine, prepared, options, str(Path(path).name), source.layer_name,
-                 source.encoding, progress)
+    try:
+        return write(engine, prepared, options, str(Path(path).name), source.layer_name,
+                     source.encoding, progress)
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityViolation) as exc:
+        # Values that passed our checks but not the column types (e.g. an integer too large);
+        # the transaction has been rolled back, so the table is unchanged.
+        raise InputError(
+            f"the database refused the data of {Path(path).name}: "
+            f"{exc.diag.message_primary or exc}"
+            + (f" ({exc.diag.context.splitlines()[0]})" if exc.diag.context else ""),
+        ) from exc
+    except sqlalchemy.exc.DBAPIError as exc:
+        orig = exc.orig
+        if isinstance(orig, psycopg.errors.DataError | psycopg.errors.IntegrityViolation):
+            raise InputError(
+                f"the database refused the data of {Path(path).name}: "
+                f"{orig.diag.message_primary or orig}"
+            ) from exc
+        raise

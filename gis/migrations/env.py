@@ -13,7 +13,7 @@ if connection is None:
     raise RuntimeError("run migrations through `gis db migrate` (gis.db.migrate.upgrade)")
 
 
-def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def _include_object(obj, name, type_, reflected, compare_to):
     # PostGIS owns these; they are not ours to compare.
     return not (type_ == "table" and name in {"spatial_ref_sys"})
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set up everything One-Map needs on a fresh Debian machine; safe to run again (idempotent).
+#   scripts/setup.sh          system packages + Python venv (run / serve)
+#   scripts/setup.sh test     ... plus what the tests need
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+stamps=.setup-stamps
+mkdir -p "$stamps"
+
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+# -- Debian packages ---------------------------------------------------------------------------
+# PostgreSQL + PostGIS for the embedded cluster; gdal-bin for ogr2ogr (benchmarks, checks).
+apt_packages=(postgresql postgresql-postgis gdal-bin python3-venv python3-dev)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then apt_cmd=(); elif command -v sudo >/dev/null; then apt_cmd=(sudo); else
+    echo "missing Debian packages: ${missing[*]} (run as root or install them)" >&2; exit 1; fi
+  say "installing Debian packages: ${missing[*]}"
+  "${apt_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${apt_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts a system cluster on 5432 when it installs postgresql; we do not use it.
+
+# -- Python virtual environment ----------------------------------------------------------------
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+extras=""
+[ "$mode" = test ] && extras="[dev]"
+want="$(cat pyproject.toml | sha256sum | cut -c1-16)-${mode}"
+if [ ! -f "$stamps/pip-$mode" ] || [ "$(cat "$stamps/pip-$mode")" != "$want" ]; then
+  say "installing Python packages${extras:+ with $extras}"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  if ! .venv/bin/python -m pip install -q -e ".${extras}" > "$stamps/pip.log" 2>&1; then
+    cat "$stamps/pip.log" >&2; exit 1
+  fi
+  .venv/bin/python -c "import gis, api, portal" # fail here, not later, if the install broke
+  echo "$want" > "$stamps/pip-$mode"
+fi
+say "ready ($mode)"

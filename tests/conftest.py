@@ -1,0 +1,94 @@
+"""Test session: a real PostGIS started through the same cluster code the app uses.
+
+The cluster lives in a fresh temporary directory on a free port and is removed at the end.
+Set ``GIS_TEST_DATABASE_URL`` to run against an external PostGIS instead. Nothing here mocks
+the database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from gis.db.cluster import LocalCluster
+from gis.db.engine import make_engine
+from gis.db.migrate import upgrade
+from gis.layers.catalogue import load_catalogue
+from gis.settings import Settings, get_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_tmp_dir(prefix: str) -> Path:
+    """A temp dir the unprivileged server account can traverse (mkdtemp makes 0700)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    external = os.environ.get("GIS_TEST_DATABASE_URL")
+    root = make_tmp_dir("onemap-test-")
+    env = {
+        "GIS_DATA_DIR": str(root / "cluster"),
+        "GIS_DB_PORT": str(free_port()),
+    }
+    if external:
+        env["GIS_DATABASE_URL"] = external
+    saved = {k: os.environ.get(k) for k in [*env, "GIS_DATABASE_URL"]}
+    os.environ.update(env)
+    if not external:
+        os.environ.pop("GIS_DATABASE_URL", None)
+    get_settings.cache_clear()
+    test_settings = Settings()
+    cluster = None
+    if not external:
+        cluster = LocalCluster(test_settings.data_dir, test_settings.db_port,
+                               os_user=test_settings.db_os_user)
+        cluster.up()
+    try:
+        yield test_settings
+    finally:
+        if cluster is not None:
+            cluster.down()
+        shutil.rmtree(root, ignore_errors=True)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = make_engine(settings)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Engine:
+    """An engine on empty layer tables."""
+    tables = ", ".join(layer.table for layer in load_catalogue())
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables}, layer_loads RESTART IDENTITY"))
+    return engine
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
