@@ -25,6 +25,7 @@ __all__ = [
     "M2_PER_HA",
     "M2_PER_MU",
     "Area",
+    "ellipsoidal_areas",
     "geodesic_area",
     "geodesic_areas",
     "sql_area_m2",
@@ -138,6 +139,104 @@ def geodesic_areas(geoms: Iterable[BaseGeometry | None] | np.ndarray) -> np.ndar
         [np.nan if g is None else _area_m2(g) for g in np.asarray(geoms, dtype=object).ravel()],
         dtype=float,
     )
+
+
+#: Geometries wider than this (degrees, ~2 km) get the exact geodesic computation.
+_EXACT_ABOVE_DEG = 0.02
+
+
+def ellipsoidal_areas(geoms: np.ndarray) -> np.ndarray:
+    """Ellipsoidal areas (m²) of many lon/lat geometries at once, for bulk loads.
+
+    :func:`geodesic_areas` loops in Python (~20 µs a polygon) and PostGIS's spheroidal
+    ``ST_Area`` is no faster; for 200,000 parcels that dominates an import. Here the work is
+    vectorised: geometries are grouped by the 1-degree cell of their centroid, each group is
+    projected to a GRS80 Lambert azimuthal *equal-area* projection centred on its cell, and
+    areas are measured in the plane. Equal-area projections preserve area exactly; what is
+    left is the gap between a straight projected edge and the geodesic, which grows with the
+    square of the edge length: below ~1e-7 relative for parcels of a few hundred metres and
+    ~1e-5 at the 2 km cut-off, above which the exact :func:`geodesic_area` is used.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(geoms)
+    out = np.where(missing, np.nan, 0.0)
+    present = ~missing & ~shapely.is_empty(np.where(missing, None, geoms))
+    if not present.any():
+        return out
+    work = geoms[present]
+    bounds = shapely.bounds(work)
+    areas = np.empty(len(work), dtype=float)
+    # Long edges bow away from the geodesic once projected; the few large geometries
+    # (red-line zones, districts) take the exact per-geometry route instead.
+    big = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) > _EXACT_ABOVE_DEG
+    areas[big] = [_area_m2(g) for g in work[big]]
+    small = np.flatnonzero(~big)
+    if len(small):
+        areas[small] = _projected_areas(work[small], bounds[small])
+    out[present] = areas
+    out[shapely.is_missing(geoms)] = np.nan
+    return out
+
+
+def _cell_codes(bounds: np.ndarray) -> np.ndarray:
+    """One int per geometry naming the 1-degree cell of its bounding-box centre."""
+    lon = np.floor((bounds[:, 0] + bounds[:, 2]) / 2).astype(np.int64) + 360
+    lat = np.floor((bounds[:, 1] + bounds[:, 3]) / 2).astype(np.int64) + 90
+    return lon * 1000 + lat
+
+
+def _laea_xy(coords: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project lon/lat ``coords`` into the GRS80 LAEA centred on each one's cell ``codes``."""
+    x = np.empty(len(coords))
+    y = np.empty(len(coords))
+    for code in np.unique(codes).tolist():
+        lon, lat = code // 1000 - 360, code % 1000 - 90
+        in_cell = codes == code
+        transformer = pyproj.Transformer.from_crs(
+            "EPSG:4490",
+            f"+proj=laea +lat_0={lat + 0.5} +lon_0={lon + 0.5} +ellps=GRS80 +units=m",
+            always_xy=True,
+        )
+        x[in_cell], y[in_cell] = transformer.transform(coords[in_cell, 0], coords[in_cell, 1])
+    return x, y
+
+
+def _ring_areas(x: np.ndarray, y: np.ndarray, ring: np.ndarray, n: int) -> np.ndarray:
+    """Unsigned shoelace area of each of ``n`` rings; ``ring`` is each vertex's ring number."""
+    same_ring = ring[1:] == ring[:-1]  # pairs straddling two rings are not edges
+    cross = (x[:-1] * y[1:] - x[1:] * y[:-1])[same_ring]
+    return np.abs(np.bincount(ring[:-1][same_ring], weights=cross, minlength=n)) / 2
+
+
+def _projected_areas(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Shoelace areas in per-1-degree-cell GRS80 LAEA projections, in numpy.
+
+    Plain polygons (the bulk of any parcel layer) go straight from their coordinate array;
+    only polygons with holes and multipolygons are split into rings first, since building
+    part and ring objects costs more than all the arithmetic.
+    """
+    cells = _cell_codes(bounds)
+    areas = np.zeros(len(geoms))
+    simple = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_interior_rings(geoms) == 0)
+    if simple.any():
+        idx = np.flatnonzero(simple)
+        coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+        x, y = _laea_xy(coords, cells[idx][owner])
+        areas[idx] = _ring_areas(x, y, owner, len(idx))
+    if (~simple).any():
+        idx = np.flatnonzero(~simple)
+        parts, part_geom = shapely.get_parts(geoms[idx], return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        x, y = _laea_xy(coords, cells[idx][part_geom[ring_part[coord_ring]]])
+        ring_area = _ring_areas(x, y, coord_ring, len(rings))
+        is_shell = np.ones(len(rings), dtype=bool)
+        is_shell[1:] = ring_part[1:] != ring_part[:-1]  # the first ring of each polygon
+        part_area = np.bincount(ring_part, weights=np.where(is_shell, ring_area, -ring_area),
+                                minlength=len(parts))
+        areas[idx] = np.bincount(part_geom, weights=part_area, minlength=len(idx))
+    return areas
 
 
 _SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")

@@ -215,6 +215,10 @@ class LocalCluster:
                 "work_mem = '32MB'\n"
                 "maintenance_work_mem = '256MB'\n"
                 "max_wal_size = '2GB'\n"
+                # A local single-node cluster: no replication, so bulk loads into a table
+                # truncated in the same transaction skip the WAL entirely.
+                "wal_level = minimal\n"
+                "max_wal_senders = 0\n"
                 "timezone = 'UTC'\n"
             )
 

@@ -106,6 +106,12 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Series:
     """Coerce a source column to the field's type; raise with the bad rows on failure."""
+    numeric_source = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
+        series)
+    if field.type == "float" and numeric_source:
+        return series.astype("Float64")
+    if field.type == "int" and pd.api.types.is_integer_dtype(series):
+        return series.astype("Int64")
     text = _as_text(series)
     present = text.notna().to_numpy()
     if field.type == "text":
@@ -182,8 +188,9 @@ def map_attributes(
         elif f.name in mapping:
             raw = frame[mapping[f.name]]
         else:
-            raw = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        values = coerce(f, raw, row_ids)
+            raw = None
+        values = (coerce(f, raw, row_ids) if raw is not None
+                  else pd.Series([None] * len(frame), index=frame.index, dtype=object))
         if f.required:
             missing = values.isna().to_numpy()
             if missing.all() and f.name not in mapping and f.name not in constants:

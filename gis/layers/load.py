@@ -9,7 +9,7 @@ not touched (their ``updated_at`` stays), which makes re-loading the same file a
 
 from __future__ import annotations
 
-import io
+import struct
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,9 +29,9 @@ from gis.layers.schema import STORAGE_SRID, layer_loads
 from gis.layers.sources import read_source
 from gis.layers.validation import validate_polygons
 from gis.progress import NullProgress, Progress
+from gis.units import ellipsoidal_areas
 
-_SQL_TYPES = {"text": "text", "int": "integer", "float": "double precision",
-              "bool": "boolean", "date": "date"}
+_SQL_TYPES = {"text": "text", "int": "int4", "float": "float8", "bool": "bool", "date": "date"}
 _COPY_CHUNK = 20_000
 
 
@@ -74,7 +74,8 @@ class PreparedLoad:
 
     layer: Layer
     attributes: pd.DataFrame
-    wkb_hex: np.ndarray
+    wkb: list[bytes]
+    areas: np.ndarray
     source_crs: SourceCRS
     repaired: int
     repaired_rows: list[int]
@@ -102,18 +103,40 @@ def prepare(
     source_crs = resolve_source_crs(source.crs, options.crs, options.from_gcj02)
     geoms = to_storage(validated.geoms, source_crs, row_ids, extent)
     # A transformation can fold a ring onto itself; re-check, repairing as before.
-    still_invalid = ~shapely.is_valid(geoms)
     repaired, repaired_rows = validated.repaired, validated.repaired_rows
-    if still_invalid.any():
+    transformed = geoms is not validated.geoms
+    if transformed and not shapely.is_valid(geoms).all():
         again = validate_polygons(geoms, row_ids, options.strict)
         geoms = again.geoms
         repaired += again.repaired
         repaired_rows = sorted(set(repaired_rows) | set(again.repaired_rows))
-    wkb_hex = shapely.to_wkb(geoms, hex=True, include_srid=False)
+    progress.stage("computing ellipsoidal areas")
+    areas = ellipsoidal_areas(geoms)
+    wkb = ewkb_multipolygons(geoms, STORAGE_SRID)
     ignored = [c for c in frame.columns if c != "geometry" and c not in mapping.values()]
-    prepared = PreparedLoad(layer, attributes, wkb_hex, source_crs, repaired, repaired_rows,
+    prepared = PreparedLoad(layer, attributes, wkb, areas, source_crs, repaired, repaired_rows,
                             mapping, ignored)
     return prepared, source
+
+
+_EWKB_SRID_FLAG = 0x20000000
+_WKB_MULTIPOLYGON = 6
+
+
+def ewkb_multipolygons(geoms: np.ndarray, srid: int) -> list[bytes]:
+    """Little-endian EWKB MultiPolygons with ``srid``, ready for a binary COPY.
+
+    PostGIS reads EWKB directly in binary COPY, so rows can go straight into the target
+    table. Building the header here is ~5x cheaper than ``shapely.set_srid`` + ``to_wkb``
+    and avoids a ``ST_Multi`` pass in SQL: a Polygon becomes a one-member MultiPolygon by
+    prefixing its WKB with a MultiPolygon header.
+    """
+    header = struct.pack("<BII", 1, _WKB_MULTIPOLYGON | _EWKB_SRID_FLAG, srid)
+    single = header + struct.pack("<I", 1)
+    wkb = shapely.to_wkb(geoms, byte_order=1, include_srid=False)
+    is_poly = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+    return [single + w if p else header + w[5:]
+            for w, p in zip(wkb.tolist(), is_poly.tolist(), strict=True)]
 
 
 def _refuse_duplicate_keys(layer: Layer, attributes: pd.DataFrame, row_ids: np.ndarray) -> None:
@@ -128,70 +151,108 @@ def _refuse_duplicate_keys(layer: Layer, attributes: pd.DataFrame, row_ids: np.n
         )
 
 
-def _copy_csv(cursor, table: sql.Identifier, columns: list[str], frame: pd.DataFrame,
-              progress: Progress) -> None:
-    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+def _python_values(series: pd.Series) -> list:
+    """Column values as Python objects with None for missing, as binary COPY wants them."""
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
+def _copy_binary(cursor, table: sql.Identifier, layer: Layer, prepared: PreparedLoad,
+                 progress: Progress) -> None:
+    columns = [*layer.field_names, "geom", "area_m2"]
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         table, sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    values = [_python_values(prepared.attributes[f.name]) for f in layer.fields]
+    values += [prepared.wkb, prepared.areas.tolist()]
+    types = [_SQL_TYPES[f.type] for f in layer.fields] + ["bytea", "float8"]
+    rows = list(zip(*values, strict=True))
     with cursor.copy(copy_sql) as copy:
-        for start in range(0, len(frame), _COPY_CHUNK):
-            buffer = io.StringIO()
-            frame.iloc[start:start + _COPY_CHUNK].to_csv(
-                buffer, header=False, index=False, na_rep="\\N"
-            )
-            copy.write(buffer.getvalue())
-            progress.advance(min(_COPY_CHUNK, len(frame) - start))
+        copy.set_types(types)
+        for start in range(0, len(rows), _COPY_CHUNK):
+            for row in rows[start:start + _COPY_CHUNK]:
+                copy.write_row(row)
+            progress.advance(min(_COPY_CHUNK, len(rows) - start))
+
+
+def _is_empty(cursor, table: sql.Identifier) -> bool:
+    cursor.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(table))
+    return cursor.fetchone()[0]
+
+
+def _referenced_by_foreign_keys(cursor, table_name: str) -> bool:
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' "
+        "AND confrelid = to_regclass(%s))", (table_name,),
+    )
+    return cursor.fetchone()[0]
+
+
+def _upsert_sql(layer: Layer, table: sql.Identifier, stage: sql.Identifier) -> sql.Composed:
+    fields = layer.field_names
+    cols = sql.SQL(", ").join(map(sql.Identifier, fields))
+    insert = sql.SQL(
+        "INSERT INTO {table} AS t ({cols}, geom, area_m2) "
+        "SELECT {cols}, geom, area_m2 FROM {stage} "
+    ).format(table=table, cols=cols, stage=stage)
+    changing = [f for f in fields if f not in layer.natural_key] + ["geom"]
+    set_list = sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in [*changing, "area_m2"]
+    )
+    old = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in changing)
+    new = sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in changing)
+    return insert + sql.SQL(
+        "ON CONFLICT ON CONSTRAINT {constraint} DO UPDATE SET {set_list}, updated_at = now() "
+        "WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING (xmax = 0)"
+    ).format(constraint=sql.Identifier(f"{layer.table}_natural_key"), set_list=set_list,
+             old=old, new=new)
 
 
 def write(engine: Engine, prepared: PreparedLoad, options: LoadOptions, source_label: str,
           source_layer: str, encoding: str | None, progress: Progress) -> LoadSummary:
-    """Stage and upsert in one transaction; raise and roll back on any error."""
+    """Copy (empty table) or stage and upsert, in one transaction; any error rolls back.
+
+    Into an empty table rows are copied directly and the GiST index is dropped and rebuilt
+    after (inside the same transaction): a sorted bulk build is several times faster than
+    200,000 incremental insertions, and the rebuild is as atomic as the rest. The table lock
+    keeps two concurrent loads of one layer from interleaving.
+    """
     layer = prepared.layer
-    fields = layer.field_names
     table = sql.Identifier(layer.table)
     stage = sql.Identifier(f"_stage_{layer.table}")
-    cols = sql.SQL(", ").join(map(sql.Identifier, fields))
-    frame = prepared.attributes.copy()
-    frame["geom"] = prepared.wkb_hex
+    index = sql.Identifier(f"{layer.table}_geom_gist")
+    features = len(prepared.attributes)
     with engine.begin() as sa_conn:
-        conn = sa_conn.connection.driver_connection
-        cur = conn.cursor()
-        cur.execute(sql.SQL(
-            "CREATE TEMP TABLE {} ({}, geom geometry) ON COMMIT DROP"
-        ).format(stage, sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.type]))
-            for f in layer.fields
-        )))
-        progress.stage(f"copying into {layer.table}", len(frame))
-        _copy_csv(cur, stage, [*fields, "geom"], frame, progress)
-        progress.stage("upserting by natural key")
-        non_key = [f for f in fields if f not in layer.natural_key]
-        set_list = sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in [*non_key, "geom"]
-        )
-        target_row = sql.SQL(", ").join(
-            sql.SQL("t.{}").format(sql.Identifier(c)) for c in [*non_key, "geom"]
-        )
-        new_row = sql.SQL(", ").join(
-            sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in [*non_key, "geom"]
-        )
-        upsert = sql.SQL(
-            "INSERT INTO {table} AS t ({cols}, geom) "
-            "SELECT {cols}, ST_Multi(ST_SetSRID(geom, {srid})) FROM {stage} "
-            "ON CONFLICT ON CONSTRAINT {constraint} DO UPDATE SET {set_list}, updated_at = now() "
-            "WHERE ({target_row}) IS DISTINCT FROM ({new_row}) "
-            "RETURNING (xmax = 0)"
-        ).format(
-            table=table, cols=cols, stage=stage, srid=sql.Literal(STORAGE_SRID),
-            constraint=sql.Identifier(f"{layer.table}_natural_key"),
-            set_list=set_list, target_row=target_row, new_row=new_row,
-        )
-        cur.execute(upsert)
-        flags = [row[0] for row in cur.fetchall()]
+        cur = sa_conn.connection.driver_connection.cursor()
+        cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
+        bulk = _is_empty(cur, table)
+        if bulk:
+            # Straight into the table, then a sorted bulk build of the spatial index.
+            progress.stage(f"copying into {layer.table}", features)
+            cur.execute(sql.SQL("DROP INDEX {}").format(index))
+            # Truncating the (empty) table gives it a new file in this transaction, which
+            # lets PostgreSQL skip WAL for the copy when wal_level is minimal.
+            if not _referenced_by_foreign_keys(cur, layer.table):
+                cur.execute(sql.SQL("TRUNCATE {}").format(table))
+            _copy_binary(cur, table, layer, prepared, progress)
+            progress.stage("building spatial index")
+            cur.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(index, table))
+            flags = [True] * features
+        else:
+            cur.execute(sql.SQL(
+                "CREATE TEMP TABLE {} ({}, geom geometry, area_m2 float8) ON COMMIT DROP"
+            ).format(stage, sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.type]))
+                for f in layer.fields
+            )))
+            progress.stage("copying into a staging table", features)
+            _copy_binary(cur, stage, layer, prepared, progress)
+            progress.stage("upserting by natural key")
+            cur.execute(_upsert_sql(layer, table, stage))
+            flags = [row[0] for row in cur.fetchall()]
         inserted = sum(flags)
         updated = len(flags) - inserted
         deleted = 0
-        if options.replace:
+        if options.replace and not bulk:
             keys = sql.SQL(", ").join(map(sql.Identifier, layer.natural_key))
             cur.execute(sql.SQL(
                 "DELETE FROM {table} WHERE ({keys}) NOT IN (SELECT {keys} FROM {stage})"
@@ -199,15 +260,15 @@ def write(engine: Engine, prepared: PreparedLoad, options: LoadOptions, source_l
             deleted = cur.rowcount
         summary = LoadSummary(
             layer=layer.id, source=source_label, source_layer=source_layer,
-            source_crs=prepared.source_crs.label, encoding=encoding, features=len(frame),
-            inserted=inserted, updated=updated, unchanged=len(frame) - len(flags),
+            source_crs=prepared.source_crs.label, encoding=encoding, features=features,
+            inserted=inserted, updated=updated, unchanged=features - len(flags),
             deleted=deleted, repaired=prepared.repaired,
             repaired_rows=prepared.repaired_rows[:50], field_map=prepared.mapping,
             ignored_fields=prepared.ignored,
         )
         sa_conn.execute(layer_loads.insert().values(
             layer_id=layer.id, source=source_label, source_layer=source_layer,
-            source_crs=summary.source_crs, encoding=encoding, features=summary.features,
+            source_crs=summary.source_crs, encoding=encoding, features=features,
             inserted=inserted, updated=updated, unchanged=summary.unchanged, deleted=deleted,
             repaired=prepared.repaired,
         ))

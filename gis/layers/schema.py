@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
 from gis.layers.catalogue import Layer, load_catalogue
-from gis.units import sql_area_m2
 
 STORAGE_SRID = 4490
 
@@ -65,7 +64,7 @@ def _layer_table(layer: Layer) -> sa.Table:
         sa.Column(
             "area_m2",
             sa.Float,
-            sa.Computed(sql_area_m2("geom"), persisted=True),
+            nullable=False,
             comment="Ellipsoidal area (GRS80/CGCS2000), m²",
         ),
         sa.Column(

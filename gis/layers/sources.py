@@ -9,6 +9,7 @@ else a clear error asking for ``--encoding``.
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ DRIVERS = {
     ".gdb": "OpenFileGDB",
 }
 _DETECT = ("utf-8", "gb18030")
+_HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 
 
 @dataclass
@@ -126,7 +128,12 @@ def read_source(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(path, layer=layer_name, encoding=read_encoding)
+            # Arrow is ~40% faster; the Latin-1 round trip for encoding detection and explicit
+            # encodings need the classic reader, which decodes in Python.
+            frame = pyogrio.read_dataframe(
+                path, layer=layer_name, encoding=read_encoding,
+                use_arrow=read_encoding is None and _HAS_ARROW,
+            )
     except UnicodeDecodeError as exc:
         raise EncodingError(
             f"{path.name}: text is not valid {encoding or 'UTF-8'} ({exc.reason} at byte "
