@@ -35,8 +35,10 @@ from gis.layers.load import LoadOptions, load_file
 from gis.settings import get_settings
 
 OUT = Path(__file__).parent / "out"
-LAND_USE = [("0101", "水田"), ("0102", "水浇地"), ("0103", "旱地"), ("0301", "乔木林地"),
-            ("0305", "灌木林地"), ("0401", "天然牧草地"), ("0404", "其他草地"), ("0702", "农村宅基地")]
+LAND_USE = [
+    ("0101", "水田"), ("0102", "水浇地"), ("0103", "旱地"), ("0301", "乔木林地"),
+    ("0305", "灌木林地"), ("0401", "天然牧草地"), ("0404", "其他草地"), ("0702", "农村宅基地"),
+]
 
 
 def generate(n: int, path: Path, seed: int = 20261123) -> None:
