@@ -25,9 +25,7 @@ app = typer.Typer(help="One-Map (一张图) command line.", no_args_is_help=True
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The embedded PostGIS cluster (or the external one).",
                      no_args_is_help=True)
-samples_app = typer.Typer(help="Sample data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(samples_app, name="samples")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -278,23 +276,13 @@ def serve_cmd(
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
-@samples_app.command("load")
-def samples_load(json_out: JsonOpt = False) -> None:
-    """Load data/samples (if present) into every layer it has; idempotent."""
-    from gis.samples import load_samples
+def _register_subcommands() -> None:
+    from gis.samples.cli import samples_app
 
-    engine = _engine()
-    with _bar() as bar:
-        summaries = load_samples(engine, _settings(), BarProgress(bar))
-    engine.dispose()
-    if json_out:
-        _print_json([s.as_dict() for s in summaries])
-        return
-    if not summaries:
-        console.print("no sample data found in data/samples: nothing loaded")
-    for s in summaries:
-        console.print(f"{s.layer}: {s.features} features ({s.inserted} new, {s.updated} "
-                      f"updated, {s.unchanged} unchanged)")
+    app.add_typer(samples_app, name="samples")
+
+
+_register_subcommands()
 
 
 def main() -> None:
