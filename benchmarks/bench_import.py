@@ -22,57 +22,21 @@ import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyogrio
-import shapely
 from sqlalchemy import make_url, text
 
 from gis.db.cluster import cluster_from_settings
 from gis.db.engine import database_url, make_engine
 from gis.db.migrate import upgrade
 from gis.layers.load import LoadOptions, load_file
+from gis.samples.scale import write_scale_dataset
 from gis.settings import get_settings
 
 OUT = Path(__file__).parent / "out"
-LAND_USE = [
-    ("0101", "水田"), ("0102", "水浇地"), ("0103", "旱地"), ("0301", "乔木林地"),
-    ("0305", "灌木林地"), ("0401", "天然牧草地"), ("0404", "其他草地"), ("0702", "农村宅基地"),
-]
 
 
-def generate(n: int, path: Path, seed: int = 20261123) -> None:
-    """n irregular 12-gons of 0.3-3 ha on a jittered grid near Dawukou (EPSG:4490)."""
-    rng = np.random.default_rng(seed)
-    cols = int(np.ceil(np.sqrt(n * 1.25)))
-    idx = np.arange(n)
-    cell = 0.0025  # degrees, ~ 220 m x 280 m
-    cx = 106.20 + (idx % cols) * cell + rng.uniform(-0.0002, 0.0002, n)
-    cy = 38.60 + (idx // cols) * cell + rng.uniform(-0.0002, 0.0002, n)
-    k = 12
-    angles = np.sort(rng.uniform(0, 2 * np.pi, (n, k)), axis=1)
-    radius = rng.uniform(0.0003, 0.0010, (n, 1)) * rng.uniform(0.75, 1.0, (n, k))
-    xs = cx[:, None] + radius * np.cos(angles)
-    ys = cy[:, None] + radius * np.sin(angles) * 0.78
-    rings = np.stack([np.concatenate([xs, xs[:, :1]], axis=1),
-                      np.concatenate([ys, ys[:, :1]], axis=1)], axis=2)
-    geoms = shapely.polygons(rings)
-    classes = rng.integers(0, len(LAND_USE), n)
-    frame = pd.DataFrame({
-        "XZQDM": "640202",
-        "TBBH": [f"{i:07d}" for i in idx],
-        "DLBM": [LAND_USE[c][0] for c in classes],
-        "DLMC": [LAND_USE[c][1] for c in classes],
-        "QSDWMC": rng.choice(["星海镇星光村", "星海镇隆惠村", "星海镇果园村", "长胜街道潮湖村"], n),
-        "TBMJ": np.round(rng.uniform(3000, 30000, n), 2),
-    })
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
-    pyogrio.write_dataframe(
-        __import__("geopandas").GeoDataFrame(frame, geometry=geoms, crs="EPSG:4490"),
-        path, layer="survey_patches", driver="GPKG",
-    )
+def generate(n: int, path: Path) -> None:
+    """n survey patches from the scale generator (``gis samples scale``), ~3 ha each."""
+    write_scale_dataset(path, n, forest=0, grass=0)
 
 
 def ogr2ogr_load(gpkg: Path, pg_dsn: str) -> float:

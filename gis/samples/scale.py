@@ -1,0 +1,162 @@
+"""Synthetic one-map data at scale, for benchmarks (never committed).
+
+Real layers are *partitions*: survey patches tile the ground without gaps or overlaps, and so
+do forest sub-compartments and grassland parcels among themselves, while the forestry and
+grassland layers overlap each other where their surveys disagree. The generator reproduces
+that: each layer is a jittered grid of quadrilaterals (shared corners, so no gaps or
+overlaps within a layer) over Ningxia, with log-normally varying row and column spacing for
+a realistic spread of parcel sizes (~0.3-20 ha), and the forest and grassland grids overlap
+over part of their extent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from gis.progress import NullProgress, Progress
+
+#: Ningxia, roughly: the generated layers stay inside this lon/lat box.
+NINGXIA = (104.3, 35.3, 107.6, 39.3)
+_LAND_USE = [("0101", "水田"), ("0102", "水浇地"), ("0103", "旱地"), ("0301", "乔木林地"),
+             ("0305", "灌木林地"), ("0401", "天然牧草地"), ("0404", "其他草地"),
+             ("0702", "农村宅基地"), ("1101", "河流水面")]
+_SPECIES = ["油松", "青海云杉", "山杏", "柠条", "沙棘", "杨树", "旱柳"]
+_GRASS = ["温性草原类", "温性荒漠草原类", "温性草原化荒漠类", "低地草甸类"]
+_OWNERS = ["星海镇星光村村民委员会", "星海镇隆惠村村民委员会", "月牙湖乡镇河村村民委员会",
+           "宁夏贺兰山国家级自然保护区管理局", "大武口区林业和草原局", "月牙湖乡塔桥村村民委员会"]
+
+
+#: Mean parcel width in degrees (~175 m at 38°N, so ~3 ha parcels on average).
+_CELL_DEG = 0.002
+
+
+def _side(n: int) -> float:
+    """Approximate width (degrees) of the square-ish block that n parcels cover."""
+    return float(np.sqrt(n * 1.3)) * _CELL_DEG
+
+
+@dataclass(frozen=True)
+class ScaleSummary:
+    path: Path
+    layers: dict[str, int]
+
+
+def jittered_grid(n: int, origin: tuple[float, float], mean_cell_deg: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """``n`` quadrilaterals tiling a roughly square area from ``origin`` (lon, lat) without
+    gaps or overlaps; cells are ``mean_cell_deg`` wide on average (x0.78 tall)."""
+    cols = max(1, int(np.sqrt(n * 1.3)))
+    rows = max(1, int(np.ceil(n / cols)))
+    widths = rng.lognormal(0.0, 0.45, cols)
+    heights = rng.lognormal(0.0, 0.45, rows)
+    widths /= widths.mean()
+    heights /= heights.mean()
+    xs = origin[0] + np.concatenate([[0], np.cumsum(widths)]) * mean_cell_deg
+    ys = origin[1] + np.concatenate([[0], np.cumsum(heights)]) * mean_cell_deg * 0.78
+    gx, gy = np.meshgrid(xs, ys)
+    # Jitter interior corners by up to 30% of the neighbouring spacing: quads stay convex-ish
+    # and valid, and neighbours share the moved corner, so the tiling stays exact.
+    jx = rng.uniform(-0.3, 0.3, gx.shape) * np.minimum(
+        np.diff(xs, prepend=xs[0] - 1e9)[None, :], np.diff(xs, append=xs[-1] + 1e9)[None, :])
+    jy = rng.uniform(-0.3, 0.3, gy.shape) * np.minimum(
+        np.diff(ys, prepend=ys[0] - 1e9)[:, None], np.diff(ys, append=ys[-1] + 1e9)[:, None])
+    jx[:, [0, -1]] = 0
+    jy[[0, -1], :] = 0
+    gx, gy = gx + jx, gy + jy
+    r, c = np.divmod(np.arange(rows * cols)[:n], cols)
+    ring_x = np.stack([gx[r, c], gx[r, c + 1], gx[r + 1, c + 1], gx[r + 1, c], gx[r, c]], axis=1)
+    ring_y = np.stack([gy[r, c], gy[r, c + 1], gy[r + 1, c + 1], gy[r + 1, c], gy[r, c]], axis=1)
+    return shapely.polygons(np.stack([ring_x, ring_y], axis=2))
+
+
+def _survey(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(geoms)
+    classes = rng.integers(0, len(_LAND_USE), n)
+    return pd.DataFrame({
+        "county_code": "640202",
+        "patch_no": np.char.mod("%08d", np.arange(1, n + 1)),
+        "land_use_code": [_LAND_USE[k][0] for k in classes],
+        "land_use_name": [_LAND_USE[k][1] for k in classes],
+        "owner_unit_name": rng.choice(_OWNERS, n),
+    })
+
+
+def _forest(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(geoms)
+    idx = np.arange(n)
+    return pd.DataFrame({
+        "county_code": "640202",
+        "lin_ban": np.char.mod("%04d", idx // 50 + 1),
+        "xiao_ban": np.char.mod("%03d", idx % 50 + 1),
+        "land_class": rng.choice(["乔木林地", "灌木林地", "疏林地"], n),
+        "dominant_species": rng.choice(_SPECIES, n),
+        "stand_age": rng.integers(3, 80, n),
+        "forest_category": rng.choice(["public_welfare", "commercial"], n, p=[0.8, 0.2]),
+        "owner": rng.choice(_OWNERS, n),
+        "certificate_area_mu": np.round(rng.uniform(5, 300, n), 1),
+    })
+
+
+def _grass(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(geoms)
+    return pd.DataFrame({
+        "parcel_no": np.char.mod("CD%08d", np.arange(1, n + 1)),
+        "grass_class": rng.choice(_GRASS, n),
+        "owner": rng.choice(_OWNERS, n),
+        "certificate_area_mu": np.round(rng.uniform(5, 300, n), 1),
+    })
+
+
+def write_scale_dataset(
+    path: Path | str,
+    parcels: int,
+    forest: int | None = None,
+    grass: int | None = None,
+    seed: int = 20261123,
+    progress: Progress | None = None,
+) -> ScaleSummary:
+    """Write a GeoPackage with ``survey_patches`` (``parcels``), ``forest_parcels`` and
+    ``grassland_parcels`` (each ``parcels // 5`` unless given) in EPSG:4490."""
+    progress = progress or NullProgress()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    forest = parcels // 5 if forest is None else forest
+    grass = parcels // 5 if grass is None else grass
+    rng = np.random.default_rng(seed)
+    west, south, _east, _north = NINGXIA
+    survey_side = _side(parcels)
+    forest_side, grass_side = _side(forest), _side(grass)
+    # Forest from the west, grassland from the east end of the forest block, overlapping it
+    # by a third: two surveys that disagree about the same ground, as in real one-maps.
+    forest_x = west + 0.05
+    grass_x = forest_x + forest_side * 2 / 3
+    plans = [
+        ("survey_patches", parcels, (west + 0.05, south + 0.05), _survey),
+        ("forest_parcels", forest, (forest_x, south + 0.05), _forest),
+        ("grassland_parcels", grass, (grass_x, south + 0.05), _grass),
+    ]
+    if max(survey_side, grass_x - west + grass_side) > min(
+            NINGXIA[2] - NINGXIA[0], (NINGXIA[3] - NINGXIA[1]) / 0.78):
+        raise ValueError(f"{parcels:,} parcels do not fit in Ningxia's extent")
+    counts: dict[str, int] = {}
+    for layer, n, origin, attributes in plans:
+        if n <= 0:
+            continue
+        progress.stage(f"generating {layer}", n)
+        geoms = jittered_grid(n, origin, _CELL_DEG, rng)
+        frame = gpd.GeoDataFrame(attributes(geoms, rng), geometry=geoms, crs="EPSG:4490")
+        progress.advance(n)
+        progress.stage(f"writing {layer}", n)
+        pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=path.exists())
+        progress.advance(n)
+        counts[layer] = n
+    return ScaleSummary(path, counts)
