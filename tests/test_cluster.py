@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 from pathlib import Path
@@ -82,3 +83,56 @@ def test_port_in_use_is_a_clear_error(cluster: LocalCluster) -> None:
 def test_url_before_init_says_what_to_do(cluster: LocalCluster) -> None:
     with pytest.raises(DatabaseUnavailable, match="gis db up"):
         _ = cluster.url
+
+
+def _executable_by(user: pwd.struct_passwd, path: str) -> bool:
+    """Whether ``user`` can reach and execute/enter ``path`` (every parent traversable)."""
+    import subprocess
+
+    proc = subprocess.run(["test", "-x", path], user=user.pw_uid, group=user.pw_gid,
+                          extra_groups=[], check=False)
+    return proc.returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the caller is already unprivileged: the "
+                    "other lifecycle tests cover this case")
+def test_lifecycle_as_an_unprivileged_caller(tmp_path: Path) -> None:
+    """The same code path run by a non-root user (the server then runs as that user)."""
+    import subprocess
+    import sys
+
+    import sysconfig
+
+    user = pwd.getpwnam("nobody")
+    # The venv's interpreter may live under /root (pyenv), which nobody can enter; Debian's
+    # own python3 of the same minor version can use the venv's packages instead.
+    python = sys.executable
+    if not _executable_by(user, python):
+        python = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+    site_packages = sysconfig.get_paths()["purelib"]
+    if not (_executable_by(user, python) and _executable_by(user, site_packages)):
+        pytest.skip(f"{user.pw_name} cannot reach a Python with the project's packages "
+                    f"({python}, {site_packages}): this checkout lives where only root can go")
+    root = make_tmp_dir("onemap-nonroot-")
+    # A copy of the package, so the test works wherever the checkout lives.
+    shutil.copytree(Path(__file__).resolve().parent.parent / "gis", root / "src" / "gis")
+    os.chown(root, user.pw_uid, user.pw_gid)
+    script = (
+        "from pathlib import Path; from gis.db.cluster import LocalCluster;"
+        f"c = LocalCluster(Path('{root}') / 'data', {free_port()});"
+        "s = c.up(); print('up', s.running);"
+        "import psycopg; conn = psycopg.connect(c.url.replace('+psycopg', ''));"
+        "print('postgis', conn.execute('select postgis_version()').fetchone()[0][:1]);"
+        "conn.close(); print('down', c.down().running)"
+    )
+    try:
+        proc = subprocess.run(
+            [python, "-c", script], capture_output=True, text=True, timeout=120,
+            user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd=str(root),
+            env={"PATH": os.environ["PATH"], "HOME": str(root),
+                 "PYTHONPATH": f"{root / 'src'}:{site_packages}"},
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.split() == ["up", "True", "postgis", "3", "down", "False"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
