@@ -100,7 +100,6 @@ def test_lifecycle_as_an_unprivileged_caller(tmp_path: Path) -> None:
     """The same code path run by a non-root user (the server then runs as that user)."""
     import subprocess
     import sys
-
     import sysconfig
 
     user = pwd.getpwnam("nobody")
