@@ -1,0 +1,59 @@
+"""Rule profiles: the rules the analyses check, as validated data with citations.
+
+``load_profile("dawukou")`` returns the Dawukou profile merged over the Ningxia one it
+extends. Merging is by section: mappings (documents, rules, targets, siting) are merged key
+by key with the child winning; lists and other values are replaced when the child gives them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from gis.errors import GISError
+from gis.rules.models import Profile
+
+_MERGED_MAPPINGS = ("documents", "rules", "targets", "siting")
+
+
+class UnknownProfile(GISError):
+    title = "Unknown rule profile"
+
+
+def available_profiles() -> list[str]:
+    folder = resources.files("gis.rules").joinpath("profiles")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def _raw(profile_id: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    if profile_id in seen:
+        raise GISError(f"rule profiles extend each other in a cycle: {' -> '.join(seen)}")
+    if profile_id not in available_profiles():
+        raise UnknownProfile(
+            f"unknown rule profile {profile_id!r}; available: {', '.join(available_profiles())}"
+        )
+    text = resources.files("gis.rules").joinpath("profiles", f"{profile_id}.yaml").read_text(
+        encoding="utf-8")
+    data = yaml.safe_load(text)
+    parent_id = data.get("extends")
+    if not parent_id:
+        return data
+    merged = dict(_raw(parent_id, (*seen, profile_id)))
+    for key, value in data.items():
+        if key in _MERGED_MAPPINGS and isinstance(value, dict):
+            merged[key] = {**(merged.get(key) or {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+@cache
+def load_profile(profile_id: str) -> Profile:
+    return Profile.model_validate(_raw(profile_id))
+
+
+__all__ = ["Profile", "UnknownProfile", "available_profiles", "load_profile"]
