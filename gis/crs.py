@@ -66,7 +66,7 @@ def parse_crs(text: str) -> SourceCRS:
     except pyproj.exceptions.CRSError as exc:
         raise MissingCRS(
             f"unrecognised CRS {text!r}: use e.g. EPSG:4490, CRS84, EPSG:4326, a CGCS2000 "
-            f"Gauss-Kruger zone such as EPSG:4543, or GCJ02"
+            f"Gauss-Kruger zone such as EPSG:4544 (CM 105E), or GCJ02"
         ) from exc
 
 
@@ -95,7 +95,7 @@ def resolve_source_crs(
     else:
         raise MissingCRS(
             "the source has no CRS (no .prj or equivalent); give it with --crs, e.g. "
-            "--crs EPSG:4490 or --crs EPSG:4543"
+            "--crs EPSG:4490 or --crs EPSG:4544"
         )
     if from_gcj02 or (parsed_given is not None and parsed_given.gcj02):
         if not source.crs.is_geographic:
@@ -155,3 +155,16 @@ def to_storage(
             rows=rows,
         )
     return geoms
+
+
+def gauss_kruger_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3-degree Gauss-Kruger zone (CM form, no zone prefix) whose
+    central meridian is nearest ``lon``: EPSG:4534 (CM 75E) .. EPSG:4554 (CM 135E).
+
+    Ningxia (104-107.7E) falls in CM 105E, EPSG:4544. (DOMAIN.md names EPSG:4543 for it, but
+    4543 is CM 102E; the registry is what PROJ uses.)
+    """
+    central = 3 * round(lon / 3)
+    if not 75 <= central <= 135:
+        raise CoordinatesOutOfRange(f"longitude {lon} is outside China's Gauss-Kruger zones")
+    return 4534 + (central - 75) // 3

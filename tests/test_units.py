@@ -2,7 +2,8 @@
 
 The reference areas come from an independent route: project onto a GRS80 Lambert Azimuthal
 Equal-Area plane centred on the polygon (PROJ's authalic-latitude implementation, not
-GeographicLib's area integral) and take shapely's planar area. Gauss-Kruger (EPSG:4543) is not
+GeographicLib's area integral) and take shapely's planar area.
+Gauss-Kruger (EPSG:4544, CM 105E) is not
 used because it is conformal, not equal-area: its scale distortion would dominate the comparison.
 """
 
@@ -242,3 +243,14 @@ def test_sql_area_expression() -> None:
 def test_sql_area_rejects_non_identifiers(column: str) -> None:
     with pytest.raises(ValueError):
         sql_area_m2(column)
+
+
+def test_gauss_kruger_zone_of_ningxia() -> None:
+    import pyproj
+
+    from gis.crs import gauss_kruger_epsg
+
+    assert gauss_kruger_epsg(106.3) == 4544
+    assert "CM 105E" in pyproj.CRS.from_epsg(gauss_kruger_epsg(106.3)).name
+    assert "CM 75E" in pyproj.CRS.from_epsg(gauss_kruger_epsg(74.0)).name
+    assert "CM 135E" in pyproj.CRS.from_epsg(gauss_kruger_epsg(134.9)).name
