@@ -28,6 +28,8 @@ def _cited_text(seed: str, lines: tuple[int, int]) -> str:
 def _all_cited(profile: Profile):
     for rule_id, rule in profile.rules.items():
         yield rule_id, rule.text_zh, rule.citation
+        for condition in rule.conditions:
+            yield f"{rule_id}/{condition.id}", condition.zh, rule.citation
     for rule_id, quota in (profile.quota or {}).items():
         if quota is not None:
             yield f"quota.{rule_id}", quota.text_zh, quota.citation

@@ -14,6 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Comparator = Literal[">=", ">", "<=", "<", "approx"]
+Verdict = Literal["no_conflict", "permitted_with_conditions", "justification_required",
+                  "prohibited"]
+#: Verdicts from least to most severe; a check's overall verdict is its most severe rule's.
+VERDICT_ORDER: tuple[Verdict, ...] = (
+    "no_conflict", "permitted_with_conditions", "justification_required", "prohibited")
 ActivityCategory = Literal["limited", "national_major", "other", "housing"]
 
 
@@ -43,16 +48,22 @@ class Document(_Strict):
     published_in: str | None = None
 
 
-class Rule(_Strict):
-    text_zh: str
-    summary_en: str
-    citation: Citation
-
-
 class Condition(_Strict):
     id: str
     zh: str
     en: str
+
+
+class Rule(_Strict):
+    text_zh: str
+    summary_en: str
+    citation: Citation
+    #: Verdict when the rule applies, by activity category (``default`` for the rest).
+    outcome: dict[str, Verdict] = Field(default_factory=dict)
+    conditions: list[Condition] = Field(default_factory=list)
+
+    def verdict_for(self, category: str) -> Verdict:
+        return self.outcome.get(category, self.outcome.get("default", "no_conflict"))
 
 
 class Activity(_Strict):
@@ -119,6 +130,7 @@ class Target(_Strict):
 
 class SitingParameters(_Strict):
     sliver_tolerance_m2: float = Field(ge=0)
+    good_land_max_grade: int = Field(ge=1, le=15)
     max_footprint_m2: float = Field(gt=0)
     max_vertices: int = Field(gt=3)
     linear_max_width_m: float = Field(gt=0)
