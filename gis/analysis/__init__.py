@@ -1,0 +1,1 @@
+"""Analyses: each a plain function over an engine returning typed results."""

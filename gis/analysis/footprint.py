@@ -1,0 +1,146 @@
+"""Project footprints as planners hand them in: GeoJSON or WKT, in whatever CRS they use.
+
+Everything that can be wrong with a footprint is refused here, before any overlay, with a
+message that says what to fix: empty, not polygonal (a line is accepted only with a width to
+buffer it by), invalid beyond repair, too large or with too many vertices for a project, or
+in an unknown CRS. GCJ-02 (AMap-digitized) footprints are converted first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry import shape
+
+from gis.crs import STORAGE_CRS, gauss_kruger_epsg, parse_crs, to_storage
+from gis.errors import InputError, InvalidGeometry, WrongGeometryType
+from gis.layers.validation import polygonal_part
+from gis.rules.models import SitingParameters
+from gis.units import Area, geodesic_area
+
+_LINEAR = {"LineString", "MultiLineString"}
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """A validated footprint in EPSG:4490 with the facts the checks need."""
+
+    geometry: shapely.MultiPolygon
+    area: Area
+    vertices: int
+    source_crs: str
+    repaired: bool
+    buffered_from_line: bool
+    elongation: float
+    min_width_m: float
+
+
+def _geometry_from_geojson(data: dict[str, Any]) -> shapely.Geometry:
+    kind = data.get("type")
+    if kind == "FeatureCollection":
+        features = data.get("features") or []
+        if not features:
+            raise InputError("the FeatureCollection has no features")
+        return shapely.union_all([_geometry_from_geojson(f) for f in features])
+    if kind == "Feature":
+        if not data.get("geometry"):
+            raise InputError("the Feature has no geometry")
+        return _geometry_from_geojson(data["geometry"])
+    try:
+        return shape(data)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise InputError(f"not a valid GeoJSON geometry: {exc}") from exc
+
+
+def read_geometry(value: str | dict[str, Any]) -> shapely.Geometry:
+    """GeoJSON (geometry, Feature, FeatureCollection; dict or text) or WKT."""
+    if isinstance(value, dict):
+        return _geometry_from_geojson(value)
+    text = value.strip()
+    if not text:
+        raise InputError("the footprint is empty")
+    if text.startswith("{"):
+        try:
+            return _geometry_from_geojson(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"the footprint is not valid JSON: {exc.msg}") from exc
+    try:
+        return shapely.from_wkt(text)
+    except shapely.errors.GEOSException as exc:
+        raise InputError(f"the footprint is neither GeoJSON nor valid WKT: {exc}") from exc
+
+
+def _gk(lon: float) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(STORAGE_CRS, gauss_kruger_epsg(lon), always_xy=True)
+
+
+def _project(geom: shapely.Geometry, transformer: pyproj.Transformer) -> shapely.Geometry:
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def prepare_footprint(
+    value: str | dict[str, Any],
+    crs: str,
+    params: SitingParameters,
+    line_width_m: float | None = None,
+    extent: tuple[float, float, float, float] = (73.0, 3.0, 136.0, 54.0),
+) -> Footprint:
+    """Parse, transform to EPSG:4490, validate and measure a footprint."""
+    geom = read_geometry(value)
+    if geom is None or geom.is_empty:
+        raise InvalidGeometry("the footprint geometry is empty")
+    source = parse_crs(crs)
+    geom = to_storage(np.array([shapely.force_2d(geom)], dtype=object), source,
+                      np.array([1]), extent)[0]
+    buffered = False
+    if geom.geom_type in _LINEAR:
+        if not line_width_m or line_width_m <= 0:
+            raise WrongGeometryType(
+                "the footprint is a line; give its width in metres (line_width_m) to check "
+                "the corridor it occupies"
+            )
+        centroid = geom.centroid
+        to_gk = _gk(centroid.x)
+        corridor = _project(geom, to_gk).buffer(line_width_m / 2, cap_style="flat")
+        back = pyproj.Transformer.from_crs(to_gk.target_crs, STORAGE_CRS, always_xy=True)
+        geom = _project(corridor, back)
+        buffered = True
+    elif geom.geom_type not in {"Polygon", "MultiPolygon", "GeometryCollection"}:
+        raise WrongGeometryType(
+            f"a project footprint must be a polygon, not a {geom.geom_type}")
+    repaired = not geom.is_valid
+    geom = polygonal_part(shapely.make_valid(geom) if repaired else geom)
+    if geom.is_empty:
+        raise InvalidGeometry("the footprint has no polygonal area (invalid beyond repair, or "
+                              "a collection without polygons)")
+    vertices = int(shapely.get_num_coordinates(geom))
+    if vertices > params.max_vertices:
+        raise InputError(f"the footprint has {vertices:,} vertices; the limit is "
+                         f"{params.max_vertices:,} (simplify it first)")
+    area = geodesic_area(geom)
+    if area.m2 > params.max_footprint_m2:
+        raise InputError(
+            f"the footprint covers {area.m2 / 1e6:,.1f} km², more than the "
+            f"{params.max_footprint_m2 / 1e6:,.0f} km² a single project check accepts"
+        )
+    multi = geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom])
+    elongation, width = _shape_of(multi)
+    return Footprint(multi, area, vertices, source.label, repaired, buffered, elongation, width)
+
+
+def _shape_of(geom: shapely.MultiPolygon) -> tuple[float, float]:
+    """Length/width of the minimum rotated rectangle, and its width (m) in the GK zone."""
+    projected = _project(geom, _gk(geom.centroid.x))
+    rect = projected.minimum_rotated_rectangle
+    if rect.geom_type != "Polygon":
+        return 1.0, 0.0
+    xy = np.asarray(rect.exterior.coords)
+    sides = np.hypot(*np.diff(xy[:3], axis=0).T)
+    length, width = float(sides.max()), float(sides.min())
+    return (length / width if width > 0 else float("inf")), width
