@@ -226,6 +226,10 @@ def test_unknown_activity_lists_codes(layers) -> None:
 
 
 def test_too_many_vertices(layers) -> None:
-    circle = shapely.Point(106.41, 39.01).buffer(0.001, quad_segs=60_000)  # 120,001 vertices
+    import numpy as np
+
+    angles = np.linspace(0, 2 * np.pi, 120_000, endpoint=False)
+    circle = shapely.Polygon(np.column_stack([106.41 + 0.001 * np.cos(angles),
+                                              39.01 + 0.001 * np.sin(angles)]))
     with pytest.raises(InputError, match="vertices"):
         run(layers, circle)
