@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -290,7 +291,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except GISError as exc:
-        err_console.print(f"[bold red]error[/] ({exc.title}): {exc.message}")
+        err_console.print(f"[bold red]error[/] ({escape(exc.title)}): {escape(exc.message)}")
         sys.exit(2)
     except typer.Abort:
         sys.exit(1)

@@ -21,6 +21,8 @@ from gis.errors import FieldMappingError
 from gis.layers.catalogue import Layer, LayerField
 
 _MAX_LISTED = 20
+#: PostgreSQL ``integer`` range; binary COPY would otherwise wrap larger values silently.
+_INT4 = (-(2**31), 2**31 - 1)
 _TRUE = {"1", "true", "t", "y", "yes", "是", "有", "√"}
 _FALSE = {"0", "false", "f", "n", "no", "否", "无", ""}
 
@@ -104,6 +106,18 @@ def _as_text(series: pd.Series) -> pd.Series:
     return out.mask(out == "", pd.NA).astype(object).where(out.notna(), None)
 
 
+def _int4_checked(field: LayerField, values: pd.Series, row_ids: np.ndarray) -> pd.Series:
+    low, high = _INT4
+    bad = (values.notna() & ((values < low) | (values > high))).fillna(False).to_numpy(bool)
+    if bad.any():
+        raise FieldMappingError(
+            f"field {field.name} ({field.zh}) holds integers outside {low}..{high} in rows "
+            f"{_rows(bad, row_ids)} (e.g. {values[bad].iloc[0]})",
+            field=field.name, rows=_rows(bad, row_ids),
+        )
+    return values
+
+
 def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Series:
     """Coerce a source column to the field's type; raise with the bad rows on failure."""
     numeric_source = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
@@ -111,7 +125,7 @@ def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Seri
     if field.type == "float" and numeric_source:
         return series.astype("Float64")
     if field.type == "int" and pd.api.types.is_integer_dtype(series):
-        return series.astype("Int64")
+        return _int4_checked(field, series.astype("Int64"), row_ids)
     text = _as_text(series)
     present = text.notna().to_numpy()
     if field.type == "text":
@@ -140,7 +154,9 @@ def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Seri
                 f"{_rows(bad, row_ids)} hold {sorted(set(text[bad].tolist()))[:5]}",
                 field=field.name, rows=_rows(bad, row_ids),
             )
-        return numbers.astype("Int64" if field.type == "int" else "Float64")
+        if field.type == "int":
+            return _int4_checked(field, numbers.astype("Int64"), row_ids)
+        return numbers.astype("Float64")
     if field.type == "bool":
         lowered = text.map(lambda v: None if v is None else v.casefold())
         bad = present & ~lowered.isin(_TRUE | _FALSE).to_numpy()

@@ -291,7 +291,7 @@ def load_file(
     try:
         return write(engine, prepared, options, str(Path(path).name), source.layer_name,
                      source.encoding, progress)
-    except (psycopg.errors.DataError, psycopg.errors.IntegrityViolation) as exc:
+    except (psycopg.DataError, psycopg.IntegrityError) as exc:
         # Values that passed our checks but not the column types (e.g. an integer too large);
         # the transaction has been rolled back, so the table is unchanged.
         raise InputError(
@@ -301,7 +301,7 @@ def load_file(
         ) from exc
     except sqlalchemy.exc.DBAPIError as exc:
         orig = exc.orig
-        if isinstance(orig, psycopg.errors.DataError | psycopg.errors.IntegrityViolation):
+        if isinstance(orig, psycopg.DataError | psycopg.IntegrityError):
             raise InputError(
                 f"the database refused the data of {Path(path).name}: "
                 f"{orig.diag.message_primary or orig}"

@@ -80,6 +80,17 @@ def _declares_encoding(path: Path, info: dict) -> bool:
     return info.get("encoding") not in (None, "ISO-8859-1")
 
 
+def _declared_encoding(path: Path) -> str | None:
+    """What a Shapefile's .cpg says (GDAL reports the encoding it recoded *to*, UTF-8)."""
+    if path.suffix.lower() != ".shp":
+        return None
+    for suffix in (".cpg", ".CPG"):
+        cpg = path.with_suffix(suffix)
+        if cpg.exists():
+            return cpg.read_text(encoding="ascii", errors="replace").strip() or None
+    return None
+
+
 def _redecode(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
     """Decode Latin-1-read strings as UTF-8 or GB18030, whichever fits every value."""
     text_columns = [
@@ -144,7 +155,7 @@ def read_source(
         raise EncodingError(f"unknown encoding {encoding!r}") from exc
     except pyogrio.errors.DataSourceError as exc:
         raise InputError(f"{path.name}: cannot be read ({exc})") from exc
-    used = encoding or info.get("encoding") or "UTF-8"
+    used = encoding or _declared_encoding(path) or info.get("encoding") or "UTF-8"
     if detect:
         frame, used = _redecode(frame)
     if len(frame) == 0:
