@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.errors import register_error_handlers
-from api.routers import health, layers
+from api.errors import register_body_limit, register_error_handlers
+from api.routers import health, layers, rules, siting
 from gis import __version__
 from gis.db.engine import make_engine
 from gis.settings import Settings, get_settings
@@ -33,8 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     register_error_handlers(app)
+    register_body_limit(app, settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(layers.router, prefix="/api/v1")
+    app.include_router(rules.router, prefix="/api/v1")
+    app.include_router(siting.router, prefix="/api/v1")
 
     from portal.pages import router as portal_router
 

@@ -8,11 +8,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis import errors as gis_errors
+from gis.rules import UnknownProfile
 
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_BY_ERROR: list[tuple[type[gis_errors.GISError], int]] = [
     (gis_errors.UnknownLayer, 404),
+    (gis_errors.NotFound, 404),
+    (UnknownProfile, 404),
     (gis_errors.DuplicateKey, 409),
     (gis_errors.InputError, 422),
     (gis_errors.DatabaseUnavailable, 503),
@@ -57,3 +60,16 @@ def register_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return problem(500, "Internal error", "an unexpected error occurred; it has been logged",
                        str(request.url.path))
+
+
+def register_body_limit(app: FastAPI, max_bytes: int) -> None:
+    """Refuse oversized bodies (by Content-Length) with 413 before anything reads them."""
+
+    @app.middleware("http")
+    async def _limit(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            return problem(413, "Payload too large",
+                           f"the request body has {int(length):,} bytes; the limit is "
+                           f"{max_bytes:,}", str(request.url.path))
+        return await call_next(request)

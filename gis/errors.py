@@ -77,3 +77,9 @@ class FieldMappingError(InputError):
 
 class DuplicateKey(InputError):
     title = "Duplicate natural key"
+
+
+class NotFound(GISError):
+    """A stored object (analysis run, finding) that does not exist."""
+
+    title = "Not found"

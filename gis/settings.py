@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         default=None, description="Directory with initdb/pg_ctl; found automatically if unset."
     )
     samples_dir: Path = PROJECT_ROOT / "data" / "samples"
+    max_request_bytes: int = Field(
+        default=20_000_000, gt=0,
+        description="Larger request bodies are refused with 413 before they are read.")
     host: str = "127.0.0.1"
     port: int = 8000
     extent: tuple[float, float, float, float] = Field(

@@ -23,6 +23,9 @@ from gis.db.migrate import upgrade
 from gis.layers.catalogue import load_catalogue
 from gis.settings import Settings, get_settings
 
+#: Fixture modules shared by several test files.
+pytest_plugins = ["tests.siting_fixtures"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -97,7 +97,7 @@ class RuleFinding(BaseModel):
     area_m2: float | None = None
 
 
-class Advisory(BaseModel):
+class AdvisoryModel(BaseModel):
     code: str
     message_zh: str
     message_en: str
@@ -118,7 +118,7 @@ class SitingResult(BaseModel):
     overlaps: list[Overlap]
     rules: list[RuleFinding]
     approval_path: ApprovalPath | None
-    warnings: list[Advisory]
+    warnings: list[AdvisoryModel]
     footprint_geojson: dict[str, Any]
 
 
@@ -140,10 +140,10 @@ def _query(check: _LayerCheck) -> sql.Composed:
 
 
 def _overlaps(engine: Engine, footprint: Footprint, tolerance_m2: float
-              ) -> tuple[list[Overlap], list[Advisory]]:
+              ) -> tuple[list[Overlap], list[AdvisoryModel]]:
     ewkb = shapely.to_wkb(shapely.set_srid(footprint.geometry, 4490), include_srid=True)
     overlaps: list[Overlap] = []
-    warnings: list[Advisory] = []
+    warnings: list[AdvisoryModel] = []
     with engine.connect() as conn:
         cur = conn.connection.driver_connection.cursor()
         for check in CHECKED_LAYERS:
@@ -155,7 +155,7 @@ def _overlaps(engine: Engine, footprint: Footprint, tolerance_m2: float
             for zone, rows in groups.items():
                 area = sum(r[6] for r in rows)
                 if area < tolerance_m2:
-                    warnings.append(Advisory(
+                    warnings.append(AdvisoryModel(
                         code="sliver_ignored",
                         message_zh=f"与{layer.zh}({zone or '-'})的重叠仅{area:.2f}平方米，"
                                    f"低于容差{tolerance_m2}平方米，视为数字化误差忽略",
@@ -188,7 +188,7 @@ def _finding(rule_id: str, rule: Rule, verdict: Verdict, extra: list[Condition] 
 
 def evaluate(profile: Profile, footprint: Footprint, overlaps: list[Overlap], activity: str,
              new_construction_land: bool, temporary: bool
-             ) -> tuple[list[RuleFinding], ApprovalPath | None, list[Advisory]]:
+             ) -> tuple[list[RuleFinding], ApprovalPath | None, list[AdvisoryModel]]:
     """Apply the profile's rules to the overlaps (pure: no database)."""
     act, category = profile.activity(activity)
     rules, warnings = profile.rules, []
@@ -219,7 +219,7 @@ def evaluate(profile: Profile, footprint: Footprint, overlaps: list[Overlap], ac
         and footprint.min_width_m <= profile.siting.linear_max_width_m)
     if (core or general) and linear:
         rule = rules["redline.linear_infrastructure"]
-        warnings.append(Advisory(
+        warnings.append(AdvisoryModel(
             code="linear_crossing_redline", rule_id="redline.linear_infrastructure",
             message_zh=f"线性工程穿越生态保护红线：{rule.text_zh}",
             message_en=f"Linear infrastructure crosses the red line: {rule.summary_en}",
@@ -237,7 +237,7 @@ def evaluate(profile: Profile, footprint: Footprint, overlaps: list[Overlap], ac
                                  area_m2=area))
         good = sum(f.area_m2 for o in cultivated for f in o.features
                    if f.grade is not None and f.grade <= profile.siting.good_land_max_grade)
-        warnings.append(Advisory(
+        warnings.append(AdvisoryModel(
             code="cultivated_land_taken", rule_id="farmland.siting_preference",
             message_zh=f"占用耕地{Area(area).mu:.2f}亩，其中优质耕地（等别≤"
                        f"{profile.siting.good_land_max_grade}）{Area(good).mu:.2f}亩；"
@@ -284,7 +284,7 @@ def check(
     findings, path, rule_warnings = evaluate(rules, fp, overlaps, activity,
                                              new_construction_land, temporary)
     if fp.repaired:
-        warnings.append(Advisory(code="footprint_repaired",
+        warnings.append(AdvisoryModel(code="footprint_repaired",
                                  message_zh="项目范围几何无效，已自动修复",
                                  message_en="the footprint geometry was invalid and repaired"))
     return SitingResult(

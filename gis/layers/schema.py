@@ -11,6 +11,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
 
 from gis.layers.catalogue import Layer, load_catalogue
 
@@ -44,6 +45,29 @@ layer_loads = sa.Table(
     sa.Column("loaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
               nullable=False),
     comment="One row per successful `gis load`: the audit trail of imports.",
+)
+
+
+siting_runs = sa.Table(
+    "siting_runs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("profile_version", sa.Text, nullable=False),
+    sa.Column("activity", sa.Text, nullable=False),
+    sa.Column("new_construction_land", sa.Boolean, nullable=False),
+    sa.Column("temporary", sa.Boolean, nullable=False),
+    sa.Column("verdict", sa.Text, nullable=False),
+    sa.Column("requested_by", sa.Text),
+    sa.Column("inputs", JSONB, nullable=False),
+    sa.Column("result", JSONB, nullable=False),
+    sa.Column("footprint", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Index("siting_runs_created_at", "created_at"),
+    sa.Index("siting_runs_footprint_gist", "footprint", postgresql_using="gist"),
+    comment="Audit trail of siting checks: never updated, never deleted by the app.",
 )
 
 

@@ -1,0 +1,61 @@
+"""The audit trail of siting checks: each run stored with its inputs, profile version and
+time, retrievable by id for reports. Runs are only ever inserted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import shapely
+from pydantic import BaseModel
+from sqlalchemy import Engine, func, insert, select
+
+from gis.analysis.siting import SitingResult, check
+from gis.errors import NotFound
+from gis.layers.schema import siting_runs
+
+
+class StoredRun(BaseModel):
+    id: str
+    created_at: datetime
+    inputs: dict[str, Any]
+    result: SitingResult
+
+
+def check_and_store(engine: Engine, footprint: str | dict[str, Any], activity: str,
+                    new_construction_land: bool, temporary: bool = False,
+                    profile: str = "ningxia", crs: str = "CRS84",
+                    line_width_m: float | None = None,
+                    requested_by: str | None = None) -> StoredRun:
+    """Run :func:`gis.analysis.siting.check` and store it; failed checks are not stored."""
+    result = check(engine, footprint, activity, new_construction_land, temporary, profile,
+                   crs, line_width_m)
+    inputs = {"footprint": footprint, "crs": crs, "activity": activity,
+              "new_construction_land": new_construction_land, "temporary": temporary,
+              "profile": profile, "line_width_m": line_width_m}
+    run_id = uuid.uuid4().hex
+    geom = shapely.geometry.shape(result.footprint_geojson)
+    with engine.begin() as conn:
+        created = conn.execute(
+            insert(siting_runs).values(
+                id=run_id, profile=result.profile, profile_version=result.profile_version,
+                activity=activity, new_construction_land=new_construction_land,
+                temporary=temporary, verdict=result.verdict, requested_by=requested_by,
+                inputs=inputs, result=result.model_dump(mode="json"),
+                footprint=func.ST_Multi(func.ST_GeomFromWKB(shapely.to_wkb(geom), 4490)),
+            ).returning(siting_runs.c.created_at)
+        ).scalar_one()
+    return StoredRun(id=run_id, created_at=created, inputs=inputs, result=result)
+
+
+def get_run(engine: Engine, run_id: str) -> StoredRun:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(siting_runs.c.id, siting_runs.c.created_at, siting_runs.c.inputs,
+                   siting_runs.c.result).where(siting_runs.c.id == run_id)
+        ).first()
+    if row is None:
+        raise NotFound(f"no siting run with id {run_id!r}")
+    return StoredRun(id=row.id, created_at=row.created_at, inputs=row.inputs,
+                     result=SitingResult.model_validate(row.result))

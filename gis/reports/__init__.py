@@ -1,0 +1,1 @@
+"""Reports: analysis results rendered as HTML, PDF and spreadsheets (no database access)."""
