@@ -11,8 +11,9 @@ mkdir -p "$stamps"
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 # -- Debian packages ---------------------------------------------------------------------------
-# PostgreSQL + PostGIS for the embedded cluster; gdal-bin for ogr2ogr (benchmarks, checks).
-apt_packages=(postgresql postgresql-postgis gdal-bin python3-venv python3-dev)
+# PostgreSQL + PostGIS for the embedded cluster; gdal-bin for ogr2ogr (benchmarks, checks);
+# a CJK font embedded in PDF reports.
+apt_packages=(postgresql postgresql-postgis gdal-bin python3-venv python3-dev fonts-wqy-microhei)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

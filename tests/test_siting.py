@@ -118,6 +118,7 @@ def test_areas_match_shapely_and_geod(layers) -> None:
     fp = box(106.215, 39.005, 106.235, 39.015)  # straddles core and general
     result = run(layers, fp, "LA1", new_land=True)
     assert result.verdict == "prohibited"
+    assert result.approval_path is None  # the core zone decides: no path is offered
     for zone, zone_geom in (("core", CORE), ("general", GENERAL)):
         overlap = next(o for o in result.overlaps if o.zone == zone)
         expected = geodesic_area(fp.intersection(zone_geom))

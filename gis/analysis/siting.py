@@ -287,8 +287,11 @@ def check(
         warnings.append(AdvisoryModel(code="footprint_repaired",
                                  message_zh="项目范围几何无效，已自动修复",
                                  message_en="the footprint geometry was invalid and repaired"))
+    verdict = overall(findings)
+    if verdict == "prohibited":
+        path = None  # no justification can admit a prohibited project: do not suggest one
     return SitingResult(
-        verdict=overall(findings), profile=rules.id, profile_version=rules.version,
+        verdict=verdict, profile=rules.id, profile_version=rules.version,
         activity=activity, activity_zh=activity_def.zh, category=category,
         new_construction_land=new_construction_land, temporary=temporary,
         footprint_area=AreaOut.of(fp.area), footprint_crs=fp.source_crs, overlaps=overlaps,

@@ -8,6 +8,7 @@ from typing import Any
 
 import shapely
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from shapely.geometry import shape
 
 #: Colours per layer: the conventional ones of Chinese planning maps where there is one.
@@ -57,6 +58,8 @@ def footprint_map_png(footprint: dict[str, Any], overlaps: list[dict[str, Any]],
     ax.set_xlabel("Longitude (CGCS2000)")
     ax.set_ylabel("Latitude")
     ax.ticklabel_format(useOffset=False)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
     if seen:
         ax.legend(loc="best", fontsize=8)
     ax.grid(True, linewidth=0.3)

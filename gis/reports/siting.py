@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 from functools import cache
+from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -40,19 +41,34 @@ def siting_html(run: StoredRun) -> str:
     )
 
 
+#: A CJK TrueType font embedded into PDFs (Debian package fonts-wqy-microhei, installed by
+#: the set-up script). Without it, PDFs fall back to the non-embedded CID font STSong-Light,
+#: which Acrobat substitutes but many viewers render as blanks.
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+def _pdf_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if CJK_FONT.exists():
+        if "WenQuanYi" not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont("WenQuanYi", str(CJK_FONT), subfontIndex=0))
+        return "WenQuanYi"
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
 def siting_pdf(run: StoredRun) -> bytes:
-    """PDF with reportlab; Chinese text uses the built-in CID font STSong-Light, so no font
-    files are needed on the server."""
+    """PDF with reportlab, the CJK font embedded (see :data:`CJK_FONT`)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=9, leading=13)
+    body = ParagraphStyle("body", fontName=_pdf_font(), fontSize=9, leading=13)
     head = ParagraphStyle("head", parent=body, fontSize=12, leading=16, spaceBefore=6)
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=22)
     r = run.result
