@@ -278,9 +278,11 @@ def serve_cmd(
 
 
 def _register_subcommands() -> None:
+    from gis.analysis.cli import check_app
     from gis.samples.cli import samples_app
 
     app.add_typer(samples_app, name="samples")
+    app.add_typer(check_app, name="check")
 
 
 _register_subcommands()

@@ -6,13 +6,13 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
-from gis.layers.catalogue import get_layer, load_catalogue
+from gis.layers.catalogue import Layer, get_layer, load_catalogue
 from gis.layers.stats import feature_counts
 
 router = APIRouter(tags=["layers"])
 
 
-def _describe(layer, count: int | None) -> dict:
+def _describe(layer: Layer, count: int | None) -> dict:
     return {
         "id": layer.id, "title_zh": layer.zh, "title_en": layer.en, "table": layer.table,
         "group": layer.group, "sensitivity": layer.sensitivity,
