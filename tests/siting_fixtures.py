@@ -17,6 +17,7 @@ GOOD_LAND = box(106.31, 39.00, 106.32, 39.01)
 POOR_LAND = box(106.32, 39.00, 106.33, 39.01)
 CENTRALIZED = box(106.40, 39.00, 106.44, 39.02)
 FLEXIBLE = box(106.44, 39.00, 106.46, 39.02)
+DISTRICT = box(106.0, 38.8, 106.6, 39.3)
 
 
 def _load(engine, tmp_path, layer: str, rows: list[dict], geoms: list) -> None:
@@ -30,6 +31,9 @@ def layers(engine, tmp_path_factory):
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(layer.table for layer in load_catalogue())))
     tmp = tmp_path_factory.mktemp("siting")
+    _load(engine, tmp, "admin_divisions", [
+        {"code": "640202", "name": "大武口区", "level": "区", "parent_code": "640200"}],
+        [DISTRICT])
     _load(engine, tmp, "eco_redline", [
         {"redline_code": "HX-001", "name": "贺兰山核心保护区", "zone": "核心保护区"},
         {"redline_code": "HX-002", "name": "贺兰山一般控制区", "zone": "一般控制区"},

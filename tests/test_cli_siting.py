@@ -49,4 +49,5 @@ def test_batch_to_xlsx_and_csv(layers, tmp_path) -> None:
         assert rows.loc["核心区项目", "红线核心区_m2"] == pytest.approx(
             geodesic_area(CORE_FP).m2, rel=1e-3)
         assert rows.loc["空地项目", "verdict"] == "no_conflict"
-        assert rows.loc["坏项目", "verdict"] == "no_conflict"  # far away: nothing overlaps
+        assert rows.loc["坏项目", "verdict"] == "error"
+        assert "outside" in rows.loc["坏项目", "error"]

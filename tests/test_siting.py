@@ -181,6 +181,17 @@ def test_bad_footprints(layers, footprint, crs, kwargs, error, message) -> None:
         check(layers, footprint, "LA1", False, profile="dawukou", crs=crs, **kwargs)
 
 
+def test_jurisdiction(layers) -> None:
+    with pytest.raises(InputError, match="outside Dawukou"):
+        run(layers, box(120.0, 45.0, 120.01, 45.01))
+    partly = run(layers, box(106.55, 39.05, 106.65, 39.06), "DEV", new_land=True)
+    assert any(w.code == "partly_outside_jurisdiction" for w in partly.warnings)
+    # Xingqing's boundary is not loaded here: the check says so rather than passing silently.
+    other = check(layers, mapping(box(106.41, 39.005, 106.42, 39.01)), "DEV", True,
+                  profile="xingqing")
+    assert any(w.code == "jurisdiction_not_checked" for w in other.warnings)
+
+
 def test_unknown_activity_lists_codes(layers) -> None:
     with pytest.raises(InputError, match="LA1"):
         run(layers, box(106.41, 39.005, 106.42, 39.01), "XYZ")

@@ -175,6 +175,40 @@ def _overlaps(engine: Engine, footprint: Footprint, tolerance_m2: float
     return overlaps, warnings
 
 
+def _jurisdiction(engine: Engine, profile: Profile, footprint: Footprint) -> AdvisoryModel | None:
+    """Refuse a footprint wholly outside the profile's jurisdiction; warn when the
+    jurisdiction's boundary is not loaded (so the check could not be made)."""
+    if not profile.division_code:
+        return None
+    prefix = profile.division_code.rstrip("0") or profile.division_code
+    ewkb = shapely.to_wkb(shapely.set_srid(footprint.geometry, 4490), include_srid=True)
+    with engine.connect() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        cur.execute(
+            "SELECT count(*), bool_or(ST_Intersects(geom, ST_GeomFromEWKB(%(fp)s))), "
+            "bool_or(ST_CoveredBy(ST_GeomFromEWKB(%(fp)s), geom)) "
+            "FROM admin_divisions WHERE code LIKE %(prefix)s AND level IN "
+            "('region', 'city', 'district')",
+            {"fp": ewkb, "prefix": prefix + "%"},
+        )
+        count, touches, covered = cur.fetchone()
+    if not count:
+        return AdvisoryModel(
+            code="jurisdiction_not_checked",
+            message_zh=f"未加载{profile.title_zh}行政区划边界，未核对项目是否在辖区内",
+            message_en=f"the boundary of {profile.title_en} is not loaded: jurisdiction "
+                       "not checked")
+    if not touches:
+        raise InputError(f"the footprint lies outside {profile.title_en} ({profile.title_zh}); "
+                         "choose the profile of the jurisdiction it is in")
+    if not covered:
+        return AdvisoryModel(
+            code="partly_outside_jurisdiction",
+            message_zh=f"项目范围部分超出{profile.title_zh}",
+            message_en=f"the footprint extends beyond {profile.title_en}")
+    return None
+
+
 def _find(overlaps: list[Overlap], layer: str, zone: str | None = None) -> list[Overlap]:
     return [o for o in overlaps if o.layer == layer and (zone is None or o.zone == zone)]
 
@@ -280,7 +314,10 @@ def check(
         codes = ", ".join(a.code for a in rules.activities)
         raise InputError(f"unknown activity code {activity!r}; use one of {codes}") from None
     fp = prepare_footprint(footprint, crs, rules.siting, line_width_m)
+    outside = _jurisdiction(engine, rules, fp)
     overlaps, warnings = _overlaps(engine, fp, rules.siting.sliver_tolerance_m2)
+    if outside is not None:
+        warnings.append(outside)
     findings, path, rule_warnings = evaluate(rules, fp, overlaps, activity,
                                              new_construction_land, temporary)
     if fp.repaired:
