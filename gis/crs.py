@@ -8,6 +8,7 @@ real CRS but an obfuscated offset of WGS84 used by AMap/Tencent maps.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,22 @@ def crs_label(crs: pyproj.CRS) -> str:
     if auth:
         return f"{auth[0]}:{auth[1]}"
     return crs.name
+
+
+_local = threading.local()
+
+
+def transformer(source: pyproj.CRS | int | str, target: pyproj.CRS | int | str
+                ) -> pyproj.Transformer:
+    """A cached always-xy transformer. Building one costs up to ~0.4 s (PROJ searches its
+    database for operations), which would dominate a 20 ms siting check; transformers are
+    cached per thread because PROJ contexts are not shared across threads."""
+    cache: dict = getattr(_local, "transformers", None) or {}
+    _local.transformers = cache
+    key = (str(source), str(target))
+    if key not in cache:
+        cache[key] = pyproj.Transformer.from_crs(source, target, always_xy=True)
+    return cache[key]
 
 
 def parse_crs(text: str) -> SourceCRS:
@@ -136,9 +153,9 @@ def to_storage(
     if source.gcj02:
         geoms = gcj02.gcj02_to_wgs84_array(geoms)
     if not source.crs.equals(STORAGE_CRS, ignore_axis_order=True):
-        transformer = pyproj.Transformer.from_crs(source.crs, STORAGE_CRS, always_xy=True)
+        to_4490 = transformer(source.crs, STORAGE_CRS)
         geoms = shapely.transform(
-            geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+            geoms, lambda xy: np.column_stack(to_4490.transform(xy[:, 0], xy[:, 1]))
         )
     bounds = shapely.bounds(geoms)
     minx, miny, maxx, maxy = extent

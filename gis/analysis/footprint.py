@@ -17,7 +17,7 @@ import pyproj
 import shapely
 from shapely.geometry import shape
 
-from gis.crs import STORAGE_CRS, gauss_kruger_epsg, parse_crs, to_storage
+from gis.crs import STORAGE_CRS, gauss_kruger_epsg, parse_crs, to_storage, transformer
 from gis.errors import InputError, InvalidGeometry, WrongGeometryType
 from gis.layers.validation import polygonal_part
 from gis.rules.models import SitingParameters
@@ -76,7 +76,7 @@ def read_geometry(value: str | dict[str, Any]) -> shapely.Geometry:
 
 
 def _gk(lon: float) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(STORAGE_CRS, gauss_kruger_epsg(lon), always_xy=True)
+    return transformer(STORAGE_CRS, gauss_kruger_epsg(lon))
 
 
 def _project(geom: shapely.Geometry, transformer: pyproj.Transformer) -> shapely.Geometry:
@@ -108,7 +108,7 @@ def prepare_footprint(
         centroid = geom.centroid
         to_gk = _gk(centroid.x)
         corridor = _project(geom, to_gk).buffer(line_width_m / 2, cap_style="flat")
-        back = pyproj.Transformer.from_crs(to_gk.target_crs, STORAGE_CRS, always_xy=True)
+        back = transformer(gauss_kruger_epsg(centroid.x), STORAGE_CRS)
         geom = _project(corridor, back)
         buffered = True
     elif geom.geom_type not in {"Polygon", "MultiPolygon", "GeometryCollection"}:

@@ -114,6 +114,54 @@ def _grass(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     })
 
 
+def _blobs(n: int, box: tuple[float, float, float, float], radius: tuple[float, float],
+           vertices: int, rng: np.random.Generator) -> np.ndarray:
+    """n irregular star-shaped polygons with ``vertices`` vertices (red-line-like shapes)."""
+    cx = rng.uniform(box[0], box[2], n)[:, None]
+    cy = rng.uniform(box[1], box[3], n)[:, None]
+    angles = np.linspace(0, 2 * np.pi, vertices, endpoint=False)[None, :]
+    base = rng.uniform(*radius, (n, 1))
+    # A few harmonics give lobes and bays, like a reserve boundary following ridges.
+    wobble = sum(rng.uniform(0.05, 0.15, (n, 1)) * np.sin(k * angles + rng.uniform(0, 6, (n, 1)))
+                 for k in (3, 7, 17))
+    r = base * (1 + wobble)
+    xs, ys = cx + r * np.cos(angles), cy + r * np.sin(angles) * 0.78
+    rings = np.stack([np.concatenate([xs, xs[:, :1]], axis=1),
+                      np.concatenate([ys, ys[:, :1]], axis=1)], axis=2)
+    return shapely.make_valid(shapely.polygons(rings))
+
+
+def _control_lines(survey: gpd.GeoDataFrame, box: tuple[float, float, float, float],
+                   rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
+    """Cultivated land and basic farmland from the survey's 01xx patches; red-line and urban
+    development boundary polygons as large irregular shapes."""
+    cultivated = survey[survey["land_use_code"].str.startswith("01")].reset_index(drop=True)
+    subclass = cultivated["land_use_code"].map({"0101": "paddy", "0102": "irrigated",
+                                                "0103": "dry"})
+    out = {"cultivated_land": gpd.GeoDataFrame({
+        "patch_no": cultivated["patch_no"], "subclass": subclass,
+        "quality_grade": rng.integers(1, 16, len(cultivated)),
+    }, geometry=cultivated.geometry.values, crs="EPSG:4490")}
+    farmland = cultivated.sample(frac=0.6, random_state=int(rng.integers(1 << 31)))
+    out["basic_farmland"] = gpd.GeoDataFrame({
+        "parcel_code": "JBNT-" + farmland["patch_no"],
+        "survey_patch_no": farmland["patch_no"],
+    }, geometry=farmland.geometry.values, crs="EPSG:4490")
+    redline = _blobs(40, box, (0.03, 0.12), 2000, rng)
+    out["eco_redline"] = gpd.GeoDataFrame({
+        "redline_code": [f"HX-{i:04d}" for i in range(len(redline))],
+        "name": [f"生态保护红线{i}" for i in range(len(redline))],
+        "zone": ["core" if i % 4 == 0 else "general" for i in range(len(redline))],
+    }, geometry=redline, crs="EPSG:4490")
+    urban = _blobs(10, box, (0.02, 0.06), 500, rng)
+    out["urban_boundary"] = gpd.GeoDataFrame({
+        "boundary_code": [f"UDB-{i:03d}" for i in range(len(urban))],
+        "zone": ["centralized_construction" if i % 3 else "flexible_development"
+                 for i in range(len(urban))],
+    }, geometry=urban, crs="EPSG:4490")
+    return out
+
+
 def write_scale_dataset(
     path: Path | str,
     parcels: int,
@@ -121,9 +169,12 @@ def write_scale_dataset(
     grass: int | None = None,
     seed: int = 20261123,
     progress: Progress | None = None,
+    control_lines: bool = False,
 ) -> ScaleSummary:
     """Write a GeoPackage with ``survey_patches`` (``parcels``), ``forest_parcels`` and
-    ``grassland_parcels`` (each ``parcels // 5`` unless given) in EPSG:4490."""
+    ``grassland_parcels`` (each ``parcels // 5`` unless given) in EPSG:4490; with
+    ``control_lines`` also cultivated land, permanent basic farmland (from the survey's
+    cultivated patches), red-line and urban-development-boundary polygons."""
     progress = progress or NullProgress()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,4 +210,11 @@ def write_scale_dataset(
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=path.exists())
         progress.advance(n)
         counts[layer] = n
+        if layer == "survey_patches" and control_lines:
+            bounds = tuple(frame.total_bounds)
+            for name, extra in _control_lines(frame, bounds, rng).items():
+                progress.stage(f"writing {name}", len(extra))
+                pyogrio.write_dataframe(extra, path, layer=name, driver="GPKG", append=True)
+                progress.advance(len(extra))
+                counts[name] = len(extra)
     return ScaleSummary(path, counts)
