@@ -22,7 +22,15 @@ from gis.analysis.footprint import Footprint, prepare_footprint
 from gis.errors import InputError
 from gis.layers.catalogue import get_layer
 from gis.rules import load_profile
-from gis.rules.models import VERDICT_ORDER, Citation, Condition, Profile, Rule, Verdict
+from gis.rules.models import (
+    VERDICT_ORDER,
+    Citation,
+    Condition,
+    JustificationPath,
+    Profile,
+    Rule,
+    Verdict,
+)
 from gis.units import Area
 
 
@@ -76,15 +84,8 @@ class Overlap(BaseModel):
     geometry: dict[str, Any]
 
 
-class ApprovalPath(BaseModel):
-    id: str
-    exempt: bool
-    organizer_zh: str | None
-    reviewer_zh: str | None
-    decider_zh: str | None
-    document_zh: str
-    en: str
-    citation: Citation
+#: The approval path of a result is the profile's justification path, as it stands there.
+ApprovalPath = JustificationPath
 
 
 class RuleFinding(BaseModel):
@@ -245,7 +246,7 @@ def evaluate(profile: Profile, footprint: Footprint, overlaps: list[Overlap], ac
         if verdict != "prohibited":
             chosen = profile.justification_path(category, new_construction_land, temporary)
             if chosen is not None:
-                path = ApprovalPath(**chosen.model_dump(exclude={"when"}))
+                path = chosen
                 findings.append(_finding("redline.justification_content",
                                          rules["redline.justification_content"], verdict))
     linear = act.linear or (
