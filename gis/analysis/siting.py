@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from gis.analysis.footprint import Footprint, prepare_footprint
 from gis.errors import InputError
 from gis.layers.catalogue import get_layer
-from gis.rules import load_profile
+from gis.rules import division_prefix, load_profile
 from gis.rules.models import (
     VERDICT_ORDER,
     Citation,
@@ -181,7 +181,7 @@ def _jurisdiction(engine: Engine, profile: Profile, footprint: Footprint) -> Adv
     jurisdiction's boundary is not loaded (so the check could not be made)."""
     if not profile.division_code:
         return None
-    prefix = profile.division_code.rstrip("0") or profile.division_code
+    prefix = division_prefix(profile.division_code)
     ewkb = shapely.to_wkb(shapely.set_srid(footprint.geometry, 4490), include_srid=True)
     with engine.connect() as conn:
         cur = conn.connection.driver_connection.cursor()

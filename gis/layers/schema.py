@@ -71,6 +71,28 @@ siting_runs = sa.Table(
 )
 
 
+quota_draws = sa.Table(
+    "quota_draws",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("village_code", sa.Text, nullable=False),
+    sa.Column("project_code", sa.Text, nullable=False),
+    sa.Column("project_name", sa.Text),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("draw_date", sa.Date, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("imported", sa.Boolean, server_default=sa.false(), nullable=False),
+    sa.CheckConstraint("area_m2 > 0", name="quota_draws_positive"),
+    sa.CheckConstraint("purpose IN ('key_industry', 'major_project', 'ecological_restoration')",
+                       name="quota_draws_purpose"),
+    sa.Index("quota_draws_village", "village_code"),
+    comment="Ledger of draws on village flexible quotas (机动指标); rows are never updated.",
+)
+
+
 def _layer_table(layer: Layer) -> sa.Table:
     columns: list[sa.Column] = [
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),

@@ -56,4 +56,23 @@ def load_profile(profile_id: str) -> Profile:
     return Profile.model_validate(_raw(profile_id))
 
 
-__all__ = ["Profile", "UnknownProfile", "available_profiles", "load_profile"]
+def division_prefix(code: str) -> str:
+    """The significant part of a division code: 640000 -> 64, 640202 -> 640202."""
+    return code.rstrip("0") or code
+
+
+def profile_for_division(code: str) -> Profile:
+    """The most specific profile whose jurisdiction contains division ``code`` (a county,
+    township or village code): 640202100201 -> dawukou, 641234... -> ningxia."""
+    covering = [
+        (len(division_prefix(p.division_code)), p.id)
+        for p in map(load_profile, available_profiles())
+        if p.division_code and code.startswith(division_prefix(p.division_code))
+    ]
+    if not covering:
+        raise UnknownProfile(f"no rule profile covers division {code!r}")
+    return load_profile(max(covering)[1])
+
+
+__all__ = ["Profile", "UnknownProfile", "available_profiles", "division_prefix",
+           "load_profile", "profile_for_division"]

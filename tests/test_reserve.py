@@ -1,0 +1,125 @@
+"""Village flexible quota: compliance per profile, the ledger, refusals and concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+from sqlalchemy import text
+
+from gis.analysis.reserve import draw, ledger, village_report
+from gis.errors import InputError, NotFound
+from gis.layers.load import LoadOptions, load_file
+from gis.rules import load_profile
+from gis.testing import table_state
+
+# (code, name, township, planned construction m², quota share)
+VILLAGES = [
+    ("640202100201", "星光村", "星海镇", 400_000, 0.06),
+    ("640202100202", "隆惠村", "星海镇", 300_000, 0.03),
+    ("640202100203", "果园村", "星海镇", 250_000, 0.05),
+    ("640202100204", "星海村", "星海镇", 500_000, 0.0498),
+    ("640202100205", "临湖村", "星海镇", 200_000, 0.0),
+    ("640104200201", "镇河村", "月牙湖乡", 350_000, 0.06),
+    ("640104200202", "月牙湖村", "月牙湖乡", 420_000, 0.0498),
+    ("640104200203", "塔桥村", "月牙湖乡", 380_000, 0.05),
+]
+
+
+@pytest.fixture
+def villages(clean_db, tmp_path):
+    rows = [{"village_code": c, "village_name": n, "township_name": t,
+             "planned_construction_m2": base, "flexible_quota_m2": base * share}
+            for c, n, t, base, share in VILLAGES]
+    geoms = [box(106.3 + i * 0.01, 39.0, 106.309 + i * 0.01, 39.009) for i in range(len(rows))]
+    path = tmp_path / "villages.gpkg"
+    gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4490").to_file(path)
+    load_file(clean_db, path, "village_plans", LoadOptions(strict=True))
+    with clean_db.begin() as conn:
+        conn.execute(text("TRUNCATE quota_draws"))
+    return clean_db
+
+
+def _by_code(report):
+    return {v.village_code: v for v in report}
+
+
+def test_compliance_reading_differs_between_profiles(villages) -> None:
+    report = _by_code(village_report(villages))
+    # Dawukou: "安排5%" = 5% within the profile's tolerance; 6% is not 5%.
+    assert report["640202100203"].compliant and report["640202100204"].compliant
+    assert not report["640202100201"].compliant and not report["640202100202"].compliant
+    assert report["640202100201"].comparator == "approx"
+    # Xingqing: "不少于5%" = at least 5%; 6% complies, 4.98% does not.
+    assert report["640104200201"].compliant and report["640104200203"].compliant
+    assert not report["640104200202"].compliant
+    assert report["640104200202"].comparator == ">="
+    assert report["640202100202"].share == pytest.approx(0.03)
+    assert report["640202100202"].citation.label() == "001:1144-1148"
+    assert "不少于5%" in report["640104200201"].rule_text_zh
+    assert {v.profile for v in report.values()} == {"dawukou", "xingqing"}
+    only_xingqing = village_report(villages, "640104")
+    assert {v.village_code[:6] for v in only_xingqing} == {"640104"}
+
+
+def test_thresholds_come_from_the_profile(villages) -> None:
+    rule = load_profile("dawukou").quota["village_flexible"]
+    report = _by_code(village_report(villages))
+    assert report["640202100203"].threshold == rule.threshold
+    assert report["640202100203"].tolerance == rule.tolerance
+
+
+def test_draws_reduce_what_remains_and_overdraw_is_refused(villages) -> None:
+    code = "640202100203"  # quota 12,500 m²
+    first = draw(villages, code, "P-001", 5_000, "key_industry", dt.date(2024, 3, 1), "冷链物流")
+    assert first.area_mu == pytest.approx(7.5)
+    draw(villages, code, "P-002", 7_000, "ecological_restoration")
+    row = _by_code(village_report(villages))[code]
+    assert row.drawn_m2 == pytest.approx(12_000) and row.remaining_m2 == pytest.approx(500)
+    before = table_state(villages, "village_plans")
+    with pytest.raises(InputError, match=r"500\.00 m²"):
+        draw(villages, code, "P-003", 501, "major_project")
+    assert [d.project_code for d in ledger(villages, code)] == ["P-001", "P-002"]
+    assert table_state(villages, "village_plans") == before
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"village_code": "640202999999"}, NotFound, "no village plan"),
+    ({"area_m2": 0}, InputError, "positive"),
+    ({"area_m2": -10}, InputError, "positive"),
+    ({"purpose": "housing"}, InputError, "purpose"),
+    ({"project_code": " "}, InputError, "project code"),
+    ({"village_code": "640202100205"}, InputError, "no flexible quota"),
+])
+def test_bad_draws_change_nothing(villages, kwargs, error, message) -> None:
+    args = {"village_code": "640202100201", "project_code": "P-9", "area_m2": 100.0,
+            "purpose": "key_industry", **kwargs}
+    with pytest.raises(error, match=message):
+        draw(villages, **args)
+    with villages.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM quota_draws")).scalar_one() == 0
+
+
+def test_concurrent_draws_never_exceed_the_quota(villages) -> None:
+    code, quota = "640104200201", 350_000 * 0.06  # 21,000 m²
+
+    def attempt(i: int) -> bool:
+        try:
+            draw(villages, code, f"P-{i:03d}", 1_000, "major_project")
+            return True
+        except InputError:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(40)))
+    assert sum(results) == 21
+    total = sum(d.area_m2 for d in ledger(villages, code))
+    assert total == pytest.approx(21_000) and total <= quota
+
+
+def test_ledger_of_unknown_village(villages) -> None:
+    with pytest.raises(NotFound):
+        ledger(villages, "000000000000")
