@@ -122,6 +122,8 @@ class QuotaRule(_Strict):
 
 
 class Target(_Strict):
+    #: The division the target is set for: a region-wide total is not a district's target.
+    division: str = Field(pattern=r"^\d{6}$")
     value: float
     comparator: Comparator
     year: int
@@ -135,6 +137,13 @@ class SitingParameters(_Strict):
     max_vertices: int = Field(gt=3)
     linear_max_width_m: float = Field(gt=0)
     linear_min_elongation: float = Field(gt=1)
+
+
+class IndicatorParameters(_Strict):
+    #: Forest-parcel land classes counted as forest for the coverage rate.
+    forest_coverage_land_classes: list[str] = Field(min_length=1)
+    #: Overlaps between two control lines smaller than this are digitizing noise.
+    control_line_sliver_m2: float = Field(ge=0)
 
 
 class Profile(_Strict):
@@ -153,6 +162,7 @@ class Profile(_Strict):
     justification_paths: list[JustificationPath]
     quota: dict[str, QuotaRule | None] | None = None
     targets: dict[str, Target] = Field(default_factory=dict)
+    indicators: IndicatorParameters
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -1,0 +1,186 @@
+"""The three control lines together, and the jurisdiction's indicators.
+
+- Pairwise overlaps between the red line, permanent basic farmland and the urban development
+  boundary: they must not overlap (000:834-838, 001:1126-1132), so each overlap is a data
+  conflict, listed with its area and the two features.
+- The urban development boundary's expansion ratio against the 2020 urban construction land
+  (limit from the profile: 1.3, 003:131-133).
+- Indicator totals (red line, permanent basic farmland, cultivated land) in km², 万亩 and ha,
+  compared with the profile's targets where the target is for this level, and the forest
+  coverage rate against the district targets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, text
+
+from gis.errors import InputError
+from gis.rules import division_prefix, profile_for_division
+from gis.rules.models import Citation, Target
+from gis.units import Area
+
+#: The three lines: (layer, key column, label).
+LINES = (
+    ("eco_redline", "redline_code", "生态保护红线"),
+    ("basic_farmland", "parcel_code", "永久基本农田"),
+    ("urban_boundary", "boundary_code", "城镇开发边界"),
+)
+
+_PAIR_SQL = """
+SELECT a.{key_a} AS key_a, b.{key_b} AS key_b,
+       ST_AsGeoJSON(piece.g, 8) AS geometry,
+       ST_Area(geography(piece.g), true) AS area_m2
+FROM {table_a} AS a
+JOIN {table_b} AS b ON ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom)
+CROSS JOIN LATERAL (
+    SELECT ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS g
+) AS piece
+WHERE ({scope_a}) AND NOT ST_IsEmpty(piece.g)
+ORDER BY key_a, key_b
+"""
+
+
+class LineConflict(BaseModel):
+    id: str
+    kind: str
+    layer_a: str
+    key_a: str
+    layer_b: str
+    key_b: str
+    area_m2: float
+    area_mu: float
+    area_ha: float
+    geometry: dict
+
+
+def _check_division(division: str) -> None:
+    """Division codes go into SQL text (LIKE prefixes), so only digits are accepted."""
+    if not division.isdigit() or len(division) > 12:
+        raise InputError(f"a division code is up to 12 digits (e.g. 640202), not {division!r}")
+
+
+def _scope(table_alias: str, division: str) -> str:
+    """Features of a division: by county code where the layer has one, else everything."""
+    return f"coalesce({table_alias}.county_code, '') LIKE '{division_prefix(division)}%' OR " \
+           f"{table_alias}.county_code IS NULL"
+
+
+def line_conflicts(engine: Engine, division: str = "64") -> list[LineConflict]:
+    """Overlaps between any two of the three control lines within ``division``."""
+    _check_division(division)
+    tolerance = profile_for_division(division).indicators.control_line_sliver_m2
+    out: list[LineConflict] = []
+    with engine.connect() as conn:
+        for i, (table_a, key_a, _) in enumerate(LINES):
+            for table_b, key_b, _ in LINES[i + 1:]:
+                sql = _PAIR_SQL.format(key_a=key_a, key_b=key_b, table_a=table_a,
+                                       table_b=table_b, scope_a=_scope("a", division))
+                for row in conn.execute(text(sql)).mappings():
+                    if row["area_m2"] < tolerance:
+                        continue
+                    kind = f"{table_a}/{table_b}"
+                    ident = hashlib.sha1(
+                        f"{kind}:{row['key_a']}:{row['key_b']}".encode()).hexdigest()[:12]
+                    out.append(LineConflict(
+                        id=ident, kind=kind, layer_a=table_a, key_a=row["key_a"],
+                        layer_b=table_b, key_b=row["key_b"],
+                        **Area(row["area_m2"]).as_dict(), geometry=json.loads(row["geometry"]),
+                    ))
+    return out
+
+
+class Indicator(BaseModel):
+    id: str
+    label_zh: str
+    value: float
+    unit: str
+    area_km2: float | None = None
+    area_wanmu: float | None = None
+    area_ha: float | None = None
+    target: float | None = None
+    comparator: str | None = None
+    target_year: int | None = None
+    meets_target: bool | None = None
+    citation: Citation | None = None
+    note: str | None = None
+
+
+def _meets(value: float, target: Target) -> bool:
+    return {">=": value >= target.value, ">": value > target.value,
+            "<=": value <= target.value, "<": value < target.value,
+            "approx": abs(value - target.value) < 1e-9}[target.comparator]
+
+
+def _with_target(indicator: Indicator, target: Target | None) -> Indicator:
+    if target is None:
+        return indicator.model_copy(update={"note": "no target for this level in the profile"})
+    return indicator.model_copy(update={
+        "target": target.value, "comparator": target.comparator,
+        "target_year": target.year, "meets_target": _meets(indicator.value, target),
+        "citation": target.citation})
+
+
+def indicators(engine: Engine, division: str) -> list[Indicator]:
+    """Indicators of one division (a county code such as 640202, or 64 for the region)."""
+    _check_division(division)
+    profile = profile_for_division(division)
+    prefix = division_prefix(division)
+    with engine.connect() as conn:
+        jurisdiction = conn.execute(text(
+            "SELECT sum(area_m2) FROM admin_divisions WHERE code = :code"),
+            {"code": division.ljust(6, "0")}).scalar()
+
+        def total(table: str, where: str = "TRUE") -> float:
+            return conn.execute(text(
+                f"SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
+                f"(SELECT ST_Union(geom) AS geom FROM {table} WHERE {where}) AS u"
+            )).scalar_one()
+
+        scope = f"coalesce(county_code, '') LIKE '{prefix}%' OR county_code IS NULL"
+        redline = total("eco_redline", scope)
+        farmland = total("basic_farmland", scope)
+        cultivated = total("cultivated_land")
+        classes = profile.indicators.forest_coverage_land_classes
+        forest = conn.execute(text(
+            "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
+            "(SELECT ST_Union(geom) AS geom FROM forest_parcels WHERE land_class = ANY(:c) "
+            "AND coalesce(county_code, '') LIKE :p) AS u"),
+            {"c": classes, "p": prefix + "%"}).scalar_one()
+        udb = conn.execute(text(
+            "SELECT coalesce(county_code, ''), sum(area_m2), max(baseline_2020_m2) "
+            "FROM urban_boundary WHERE coalesce(county_code, '') LIKE :p GROUP BY 1"),
+            {"p": prefix + "%"}).all()
+    # A target applies only to the division it is set for (the region's 1753万亩 of
+    # cultivated land is not Dawukou's).
+    targets = {k: t for k, t in profile.targets.items() if division_prefix(t.division) == prefix}
+    out = []
+    for ident, label, area, target in (
+        ("redline", "生态保护红线面积", redline, targets.get("redline_km2")),
+        ("basic_farmland", "永久基本农田面积", farmland, targets.get("basic_farmland_mu")),
+        ("cultivated_land", "耕地面积", cultivated, targets.get("cultivated_land_mu")),
+    ):
+        a = Area(area)
+        unit = "km2" if ident == "redline" else "mu"
+        value = a.km2 if unit == "km2" else a.mu
+        out.append(_with_target(Indicator(
+            id=ident, label_zh=label, value=round(value, 6), unit=unit,
+            area_km2=round(a.km2, 6), area_wanmu=round(a.wanmu, 6), area_ha=round(a.ha, 4),
+        ), target))
+    for county, area, baseline in udb:
+        if baseline:
+            out.append(_with_target(Indicator(
+                id=f"udb_expansion_ratio:{county}", label_zh="城镇开发边界扩展倍数",
+                value=round(area / baseline, 6), unit="ratio",
+                note=f"UDB {Area(area).km2:.3f} km² / 2020 urban construction land "
+                     f"{Area(baseline).km2:.3f} km²",
+            ), profile.targets.get("udb_expansion_ratio")))  # a ratio: the same limit everywhere
+    if jurisdiction:
+        out.append(_with_target(Indicator(
+            id="forest_coverage", label_zh="森林覆盖率", value=round(forest / jurisdiction, 6),
+            unit="share", area_km2=round(Area(forest).km2, 6),
+        ), targets.get("forest_coverage")))
+    return out

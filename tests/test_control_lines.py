@@ -1,0 +1,104 @@
+"""Three control lines: pairwise overlaps, UDB expansion ratio, indicators and targets, each
+checked against an independent shapely + pyproj.Geod computation."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+from gis.analysis.control_lines import indicators, line_conflicts
+from gis.errors import InputError
+from gis.layers.load import LoadOptions, load_file
+from gis.units import Area, geodesic_area
+
+DISTRICT = box(106.0, 38.8, 106.6, 39.3)
+REDLINE = box(106.10, 39.00, 106.20, 39.10)
+FARM_A = box(106.19, 39.00, 106.22, 39.02)   # overlaps the red line (0.01° strip)
+FARM_B = box(106.30, 39.00, 106.32, 39.02)   # overlaps the UDB
+FARM_C = box(106.40, 39.10, 106.41, 39.11)   # clean
+UDB = box(106.31, 39.00, 106.36, 39.05)
+FOREST = box(106.05, 38.85, 106.09, 38.90)
+SHRUB_OUTSIDE_CLASSES = box(106.45, 38.85, 106.46, 38.86)
+
+
+def _load(engine, tmp_path, layer, rows, geoms):
+    path = tmp_path / f"{layer}.gpkg"
+    gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4490").to_file(path)
+    load_file(engine, path, layer, LoadOptions(strict=True))
+
+
+@pytest.fixture
+def lines(clean_db, tmp_path):
+    _load(clean_db, tmp_path, "admin_divisions", [
+        {"code": "640202", "name": "大武口区", "level": "区"}], [DISTRICT])
+    _load(clean_db, tmp_path, "eco_redline", [
+        {"redline_code": "HX-1", "zone": "general", "county_code": "640202"}], [REDLINE])
+    _load(clean_db, tmp_path, "basic_farmland", [
+        {"parcel_code": c, "county_code": "640202"} for c in ("JB-A", "JB-B", "JB-C")],
+        [FARM_A, FARM_B, FARM_C])
+    _load(clean_db, tmp_path, "cultivated_land", [
+        {"patch_no": c, "subclass": "dry"} for c in ("GD-A", "GD-B", "GD-C")],
+        [FARM_A, FARM_B, FARM_C])
+    _load(clean_db, tmp_path, "urban_boundary", [
+        {"boundary_code": "UDB-1", "zone": "centralized_construction", "county_code": "640202",
+         "baseline_2020_m2": geodesic_area(UDB).m2 / 1.25}], [UDB])
+    _load(clean_db, tmp_path, "forest_parcels", [
+        {"county_code": "640202", "lin_ban": "001", "xiao_ban": "001", "land_class": "乔木林地"},
+        {"county_code": "640202", "lin_ban": "001", "xiao_ban": "002", "land_class": "疏林地"}],
+        [FOREST, SHRUB_OUTSIDE_CLASSES])
+    return clean_db
+
+
+def test_pairwise_overlaps_are_found_with_areas(lines) -> None:
+    conflicts = line_conflicts(lines, "640202")
+    kinds = {(c.kind, c.key_a, c.key_b): c for c in conflicts}
+    assert set(kinds) == {("eco_redline/basic_farmland", "HX-1", "JB-A"),
+                          ("basic_farmland/urban_boundary", "JB-B", "UDB-1")}
+    red_farm = kinds[("eco_redline/basic_farmland", "HX-1", "JB-A")]
+    assert red_farm.area_m2 == pytest.approx(geodesic_area(REDLINE & FARM_A).m2, rel=1e-3)
+    farm_udb = kinds[("basic_farmland/urban_boundary", "JB-B", "UDB-1")]
+    assert farm_udb.area_mu == pytest.approx(geodesic_area(FARM_B & UDB).mu, rel=1e-3)
+    assert len({c.id for c in conflicts}) == 2
+    assert line_conflicts(lines, "640202") == conflicts  # stable ids
+
+
+def test_indicators_and_targets(lines) -> None:
+    found = {i.id: i for i in indicators(lines, "640202")}
+    farmland = geodesic_area(FARM_A) + geodesic_area(FARM_B) + geodesic_area(FARM_C)
+    assert found["basic_farmland"].area_ha == pytest.approx(farmland.ha, rel=1e-3)
+    assert found["basic_farmland"].area_wanmu == pytest.approx(farmland.wanmu, rel=1e-3)
+    assert found["redline"].area_km2 == pytest.approx(geodesic_area(REDLINE).km2, rel=1e-3)
+    # Region-level targets (1753万亩 ...) are not applied to a district.
+    assert found["cultivated_land"].target is None and "no target" in found["cultivated_land"].note
+    ratio = found["udb_expansion_ratio:640202"]
+    assert ratio.value == pytest.approx(1.25, rel=1e-6)
+    assert ratio.target == 1.3 and ratio.meets_target
+    assert ratio.citation.label() == "003:131-133"
+    coverage = found["forest_coverage"]
+    expected = geodesic_area(FOREST).m2 / geodesic_area(DISTRICT).m2  # 疏林地 does not count
+    assert coverage.value == pytest.approx(expected, rel=1e-3)
+    assert coverage.target == 0.075 and coverage.meets_target is (expected >= 0.075)
+
+
+def test_expansion_ratio_over_the_limit(lines, tmp_path) -> None:
+    _load(lines, tmp_path, "urban_boundary", [
+        {"boundary_code": "UDB-1", "zone": "centralized_construction", "county_code": "640202",
+         "baseline_2020_m2": geodesic_area(UDB).m2 / 1.36}], [UDB])
+    ratio = next(i for i in indicators(lines, "640202") if i.id.startswith("udb_expansion"))
+    assert ratio.value == pytest.approx(1.36, rel=1e-6) and ratio.meets_target is False
+
+
+def test_region_level_applies_region_targets(lines) -> None:
+    found = {i.id: i for i in indicators(lines, "64")}
+    assert found["cultivated_land"].target == 17_530_000
+    assert found["cultivated_land"].meets_target is False  # a few parcels, far below
+    assert Area.from_mu(found["cultivated_land"].value).m2 > 0
+
+
+@pytest.mark.parametrize("division", ["64'; DROP TABLE eco_redline; --", "abc", ""])
+def test_bad_division_codes(lines, division) -> None:
+    with pytest.raises(InputError, match="division code"):
+        line_conflicts(lines, division)
+    with pytest.raises(InputError, match="division code"):
+        indicators(lines, division)
