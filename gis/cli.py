@@ -279,10 +279,14 @@ def serve_cmd(
 
 def _register_subcommands() -> None:
     from gis.analysis.cli import check_app
+    from gis.analysis.planning_cli import control_lines_app, indicators_cmd, reserve_app
     from gis.samples.cli import samples_app
 
     app.add_typer(samples_app, name="samples")
     app.add_typer(check_app, name="check")
+    app.add_typer(reserve_app, name="reserve")
+    app.add_typer(control_lines_app, name="control-lines")
+    app.command("indicators")(indicators_cmd)
 
 
 _register_subcommands()

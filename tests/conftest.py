@@ -24,7 +24,7 @@ from gis.layers.catalogue import load_catalogue
 from gis.settings import Settings, get_settings
 
 #: Fixture modules shared by several test files.
-pytest_plugins = ["tests.siting_fixtures"]
+pytest_plugins = ["tests.siting_fixtures", "tests.planning_fixtures"]
 
 
 def free_port() -> int:

@@ -5,42 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-import geopandas as gpd
 import pytest
-from shapely.geometry import box
 from sqlalchemy import text
 
 from gis.analysis.reserve import draw, ledger, village_report
 from gis.errors import InputError, NotFound
-from gis.layers.load import LoadOptions, load_file
 from gis.rules import load_profile
 from gis.testing import table_state
-
-# (code, name, township, planned construction m², quota share)
-VILLAGES = [
-    ("640202100201", "星光村", "星海镇", 400_000, 0.06),
-    ("640202100202", "隆惠村", "星海镇", 300_000, 0.03),
-    ("640202100203", "果园村", "星海镇", 250_000, 0.05),
-    ("640202100204", "星海村", "星海镇", 500_000, 0.0498),
-    ("640202100205", "临湖村", "星海镇", 200_000, 0.0),
-    ("640104200201", "镇河村", "月牙湖乡", 350_000, 0.06),
-    ("640104200202", "月牙湖村", "月牙湖乡", 420_000, 0.0498),
-    ("640104200203", "塔桥村", "月牙湖乡", 380_000, 0.05),
-]
-
-
-@pytest.fixture
-def villages(clean_db, tmp_path):
-    rows = [{"village_code": c, "village_name": n, "township_name": t,
-             "planned_construction_m2": base, "flexible_quota_m2": base * share}
-            for c, n, t, base, share in VILLAGES]
-    geoms = [box(106.3 + i * 0.01, 39.0, 106.309 + i * 0.01, 39.009) for i in range(len(rows))]
-    path = tmp_path / "villages.gpkg"
-    gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4490").to_file(path)
-    load_file(clean_db, path, "village_plans", LoadOptions(strict=True))
-    with clean_db.begin() as conn:
-        conn.execute(text("TRUNCATE quota_draws"))
-    return clean_db
 
 
 def _by_code(report):

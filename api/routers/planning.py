@@ -1,0 +1,81 @@
+"""Planning checks over whole jurisdictions: village quotas and their ledger, the three
+control lines, indicators. JSON by default, ``.xlsx`` variants for spreadsheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.deps import EngineDep
+from gis.analysis import control_lines, reserve
+from gis.reports.tables import to_xlsx
+
+router = APIRouter(prefix="/api/v1", tags=["planning"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Division = Annotated[str, Query(description="Division code prefix, e.g. 640202 (Dawukou)",
+                                pattern=r"^\d{1,12}$")]
+
+
+def _xlsx(rows: list, sheet: str, filename: str) -> Response:
+    return Response(to_xlsx(rows, sheet), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class DrawRequest(BaseModel):
+    project_code: str = Field(min_length=1)
+    project_name: str | None = None
+    area_m2: float = Field(description="Area drawn, m² (> 0)")
+    purpose: str = Field(description="key_industry | major_project | ecological_restoration")
+    draw_date: dt.date | None = None
+
+
+@router.get("/reserve/villages", summary="Village flexible quotas and compliance")
+async def villages(engine: EngineDep, division: Division = "64") -> list[reserve.VillageQuota]:
+    return await run_in_threadpool(reserve.village_report, engine, division)
+
+
+@router.get("/reserve/villages.xlsx", summary="Village quotas as a spreadsheet")
+async def villages_xlsx(engine: EngineDep, division: Division = "64") -> Response:
+    rows = await run_in_threadpool(reserve.village_report, engine, division)
+    return _xlsx(rows, "机动指标", f"village-quota-{division}.xlsx")
+
+
+@router.get("/reserve/villages/{village_code}/ledger", summary="A village's quota ledger")
+async def village_ledger(village_code: str, engine: EngineDep) -> list[reserve.Draw]:
+    return await run_in_threadpool(reserve.ledger, engine, village_code)
+
+
+@router.post("/reserve/villages/{village_code}/draws", status_code=201,
+             summary="Draw on a village's flexible quota")
+async def village_draw(village_code: str, body: DrawRequest, engine: EngineDep) -> reserve.Draw:
+    return await run_in_threadpool(
+        reserve.draw, engine, village_code, body.project_code, body.area_m2, body.purpose,
+        body.draw_date, body.project_name)
+
+
+@router.get("/control-lines/conflicts", summary="Overlaps between the three control lines")
+async def conflicts(engine: EngineDep, division: Division = "64"
+                    ) -> list[control_lines.LineConflict]:
+    return await run_in_threadpool(control_lines.line_conflicts, engine, division)
+
+
+@router.get("/control-lines/conflicts.xlsx", summary="Control-line overlaps as a spreadsheet")
+async def conflicts_xlsx(engine: EngineDep, division: Division = "64") -> Response:
+    rows = await run_in_threadpool(control_lines.line_conflicts, engine, division)
+    return _xlsx(rows, "三线冲突", f"control-line-conflicts-{division}.xlsx")
+
+
+@router.get("/indicators/{division}.xlsx", summary="Indicators as a spreadsheet")
+async def division_indicators_xlsx(division: str, engine: EngineDep) -> Response:
+    rows = await run_in_threadpool(control_lines.indicators, engine, division)
+    return _xlsx(rows, "指标", f"indicators-{division}.xlsx")
+
+
+@router.get("/indicators/{division}", summary="Indicators of a division against its targets")
+async def division_indicators(division: str, engine: EngineDep
+                              ) -> list[control_lines.Indicator]:
+    return await run_in_threadpool(control_lines.indicators, engine, division)

@@ -1,0 +1,129 @@
+"""``gis reserve``, ``gis control-lines`` and ``gis indicators``: planning checks over whole
+jurisdictions, as tables, JSON or xlsx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+from rich.table import Table
+
+reserve_app = typer.Typer(help="Village flexible construction-land quota (机动指标).",
+                          no_args_is_help=True)
+control_lines_app = typer.Typer(help="The three control lines together.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write an .xlsx file.")]
+DivisionOpt = Annotated[str, typer.Option(help="Division code, e.g. 640202 (Dawukou).")]
+
+
+def _emit(rows: Sequence[BaseModel], columns: list[str], title: str, sheet: str,
+          json_out: bool, output: Path | None) -> None:
+    from gis.cli import _print_json, console
+    from gis.reports.tables import to_xlsx
+
+    if output is not None:
+        to_xlsx(rows, sheet, output)
+    if json_out:
+        _print_json([r.model_dump(mode="json", exclude={"geometry"}) for r in rows])
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        data = row.model_dump()
+        table.add_row(*(_fmt(data.get(c)) for c in columns))
+    console.print(table)
+    if output is not None:
+        console.print(f"wrote {output}")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
+    return "-" if value is None else str(value)
+
+
+@reserve_app.command("report")
+def reserve_report(division: DivisionOpt = "64", json_out: JsonOpt = False,
+                   output: OutOpt = None) -> None:
+    """Every village plan's flexible quota, its share and compliance, and what is left."""
+    from gis.analysis.reserve import village_report
+    from gis.cli import _engine
+
+    rows = village_report(_engine(), division)
+    _emit(rows, ["village_code", "village_name", "profile", "share", "comparator", "compliant",
+                 "quota_mu", "remaining_m2", "overdrawn"], "Village flexible quota 机动指标",
+          "机动指标", json_out, output)
+
+
+@reserve_app.command("ledger")
+def reserve_ledger(village: str, json_out: JsonOpt = False, output: OutOpt = None) -> None:
+    """The draws on one village's quota."""
+    from gis.analysis.reserve import ledger
+    from gis.cli import _engine
+
+    rows = ledger(_engine(), village)
+    _emit(rows, ["draw_date", "project_code", "project_name", "area_m2", "area_mu", "purpose"],
+          f"Ledger 台账 {village}", "台账", json_out, output)
+
+
+@reserve_app.command("draw")
+def reserve_draw(
+    village: str,
+    project: Annotated[str, typer.Option(help="Project code (项目代码).")],
+    purpose: Annotated[str, typer.Option(
+        help="key_industry | major_project | ecological_restoration")],
+    area_m2: Annotated[float | None, typer.Option(help="Area in m².")] = None,
+    area_mu: Annotated[float | None, typer.Option(help="Area in 亩.")] = None,
+    name: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    date: Annotated[str | None, typer.Option(help="Draw date, YYYY-MM-DD.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Draw on a village's quota; refused if more than what remains."""
+    from gis.analysis.reserve import draw
+    from gis.cli import _engine, _print_json, console
+    from gis.errors import InputError
+    from gis.units import Area
+
+    if (area_m2 is None) == (area_mu is None):
+        raise InputError("give the area once: --area-m2 or --area-mu")
+    area = area_m2 if area_m2 is not None else Area.from_mu(area_mu).m2
+    try:
+        when = dt.date.fromisoformat(date) if date else None
+    except ValueError as exc:
+        raise InputError(f"--date {date!r} is not YYYY-MM-DD") from exc
+    row = draw(_engine(), village, project, area, purpose, when, name)
+    if json_out:
+        _print_json(row.model_dump(mode="json"))
+    else:
+        console.print(f"recorded draw {row.id}: {row.area_m2:,.2f} m² ({row.area_mu:,.2f} 亩) "
+                      f"from {village} for {row.project_code}")
+
+
+@control_lines_app.command("check")
+def control_lines_check(division: DivisionOpt = "64", json_out: JsonOpt = False,
+                        output: OutOpt = None) -> None:
+    """Overlaps between the red line, permanent basic farmland and the UDB."""
+    from gis.analysis.control_lines import line_conflicts
+    from gis.cli import _engine
+
+    rows = line_conflicts(_engine(), division)
+    _emit(rows, ["id", "kind", "key_a", "key_b", "area_m2", "area_mu"],
+          "Control-line conflicts 三线冲突", "三线冲突", json_out, output)
+
+
+def indicators_cmd(division: Annotated[str, typer.Argument(help="Division code.")],
+                   json_out: JsonOpt = False, output: OutOpt = None) -> None:
+    """Indicators (red line, farmland, cultivated land, UDB ratio, forest coverage) against
+    the profile's targets for this division."""
+    from gis.analysis.control_lines import indicators
+    from gis.cli import _engine
+
+    rows = indicators(_engine(), division)
+    _emit(rows, ["id", "label_zh", "value", "unit", "target", "comparator", "meets_target"],
+          f"Indicators 指标 {division}", "指标", json_out, output)
