@@ -94,3 +94,28 @@ def test_concurrent_draws_never_exceed_the_quota(villages) -> None:
 def test_ledger_of_unknown_village(villages) -> None:
     with pytest.raises(NotFound):
         ledger(villages, "000000000000")
+
+
+def test_siting_says_which_village_quota_a_project_draws_on(villages, tmp_path) -> None:
+    """Village 640202100201 (星光村) is the box 106.300-106.309 / 39.000-39.009; half of it is
+    planned construction land. A project on the other half draws on its quota."""
+    import geopandas as gpd
+    from shapely.geometry import box, mapping
+
+    from gis.analysis.siting import check
+    from gis.layers.load import LoadOptions, load_file
+
+    zones = gpd.GeoDataFrame(
+        [{"zone_code": "Z1", "village_code": "640202100201", "land_use_code": "0703",
+          "construction": True}],
+        geometry=[box(106.300, 39.000, 106.309, 39.0045)], crs="EPSG:4490")
+    zones.to_file(tmp_path / "zones.gpkg")
+    load_file(villages, tmp_path / "zones.gpkg", "village_plan_zones", LoadOptions(strict=True))
+    outside = check(villages, mapping(box(106.302, 39.006, 106.304, 39.008)), "DEV", True,
+                    profile="dawukou")
+    advice = [w for w in outside.warnings if w.code == "village_quota_draw"]
+    assert len(advice) == 1 and "星光村" in advice[0].message_zh
+    assert "剩余机动指标36.00亩" in advice[0].message_zh  # 6% of 400,000 m² = 24,000 m²
+    inside = check(villages, mapping(box(106.302, 39.001, 106.304, 39.003)), "DEV", True,
+                   profile="dawukou")
+    assert not [w for w in inside.warnings if w.code == "village_quota_draw"]

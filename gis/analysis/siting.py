@@ -51,7 +51,19 @@ CHECKED_LAYERS = (
     _LayerCheck("cultivated_land", key="patch_no", name="village", zone="subclass",
                 grade="quality_grade"),
     _LayerCheck("urban_boundary", key="boundary_code", name="name", zone="zone"),
+    _LayerCheck("village_plans", key="village_code", name="village_name"),
 )
+
+_OUTSIDE_PLANNED_CONSTRUCTION = """
+WITH fp AS (SELECT ST_GeomFromEWKB(%(footprint)s) AS g),
+     planned AS (
+        SELECT ST_Union(z.geom) AS g FROM village_plan_zones AS z, fp
+        WHERE z.village_code = %(village)s AND z.construction AND ST_Intersects(z.geom, fp.g))
+SELECT ST_Area(geography(ST_Intersection(
+           fp.g, CASE WHEN planned.g IS NULL THEN v.geom ELSE ST_Difference(v.geom, planned.g)
+                 END)), true)
+FROM fp, planned, village_plans AS v WHERE v.village_code = %(village)s
+"""
 
 
 class AreaOut(BaseModel):
@@ -210,6 +222,39 @@ def _jurisdiction(engine: Engine, profile: Profile, footprint: Footprint) -> Adv
     return None
 
 
+def _quota_advice(engine: Engine, footprint: Footprint, overlaps: list[Overlap],
+                  tolerance_m2: float) -> list[AdvisoryModel]:
+    """Which village's flexible quota a project outside planned construction land would
+    draw on, and what that quota has left (the ledger of gis.analysis.reserve)."""
+    from gis.analysis.reserve import village_report
+
+    advice = []
+    ewkb = shapely.to_wkb(shapely.set_srid(footprint.geometry, 4490), include_srid=True)
+    for overlap in _find(overlaps, "village_plans"):
+        for feature in overlap.features:
+            with engine.connect() as conn:
+                cur = conn.connection.driver_connection.cursor()
+                cur.execute(_OUTSIDE_PLANNED_CONSTRUCTION,
+                            {"footprint": ewkb, "village": feature.key})
+                outside = cur.fetchone()[0] or 0.0
+            if outside < tolerance_m2:
+                continue
+            quota = next(iter(village_report(engine, feature.key)), None)
+            left = (f"剩余机动指标{Area(max(quota.remaining_m2, 0)).mu:,.2f}亩"
+                    if quota else "该村规划未设机动指标")
+            left_en = (f"{Area(max(quota.remaining_m2, 0)).mu:,.2f} mu of quota left"
+                       if quota else "no quota in the plan")
+            advice.append(AdvisoryModel(
+                code="village_quota_draw",
+                message_zh=f"项目有{Area(outside).mu:,.2f}亩位于{feature.name}({feature.key})"
+                           f"规划建设用地之外，需使用该村机动指标；{left}",
+                message_en=f"{Area(outside).mu:,.2f} mu lie outside the planned construction "
+                           f"land of {feature.name} ({feature.key}) and would draw on its "
+                           f"flexible quota; {left_en}",
+            ))
+    return advice
+
+
 def _find(overlaps: list[Overlap], layer: str, zone: str | None = None) -> list[Overlap]:
     return [o for o in overlaps if o.layer == layer and (zone is None or o.zone == zone)]
 
@@ -321,6 +366,8 @@ def check(
         warnings.append(outside)
     findings, path, rule_warnings = evaluate(rules, fp, overlaps, activity,
                                              new_construction_land, temporary)
+    if new_construction_land:
+        warnings += _quota_advice(engine, fp, overlaps, rules.siting.sliver_tolerance_m2)
     if fp.repaired:
         warnings.append(AdvisoryModel(code="footprint_repaired",
                                  message_zh="项目范围几何无效，已自动修复",
