@@ -17,6 +17,7 @@ STATUS_BY_ERROR: list[tuple[type[gis_errors.GISError], int]] = [
     (gis_errors.NotFound, 404),
     (UnknownProfile, 404),
     (gis_errors.DuplicateKey, 409),
+    (gis_errors.Conflict, 409),
     (gis_errors.InputError, 422),
     (gis_errors.DatabaseUnavailable, 503),
     (gis_errors.ConfigurationError, 500),

@@ -83,3 +83,9 @@ class NotFound(GISError):
     """A stored object (analysis run, finding) that does not exist."""
 
     title = "Not found"
+
+
+class Conflict(GISError):
+    """The object changed since the caller read it (optimistic concurrency)."""
+
+    title = "Conflict"

@@ -89,7 +89,9 @@ def test_enumerations_match_the_text() -> None:
 
 def test_inheritance_and_comparators() -> None:
     ningxia, dawukou, xingqing = (load_profile(p) for p in ("ningxia", "dawukou", "xingqing"))
-    assert dawukou.rules == ningxia.rules and dawukou.extends == "ningxia"
+    assert ningxia.rules.items() <= dawukou.rules.items() and dawukou.extends == "ningxia"
+    assert "reconciliation.one_map" in dawukou.rules
+    assert dawukou.reconciliation == ningxia.reconciliation
     assert set(ningxia.documents) < set(dawukou.documents)
     assert ningxia.quota is None
     dawukou_quota, xingqing_quota = (p.quota["village_flexible"] for p in (dawukou, xingqing))

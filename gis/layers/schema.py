@@ -93,6 +93,63 @@ quota_draws = sa.Table(
 )
 
 
+recon_runs = sa.Table(
+    "recon_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("division", sa.Text, nullable=False),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("profile_version", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("summary", JSONB),
+)
+
+recon_findings = sa.Table(
+    "recon_findings",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, server_default="open", nullable=False),
+    sa.Column("decision", sa.Text),
+    sa.Column("division", sa.Text, nullable=False),
+    sa.Column("township", sa.Text),
+    sa.Column("village", sa.Text),
+    sa.Column("parcel_keys", sa.Text, nullable=False),
+    sa.Column("parcels", JSONB, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Column("version", sa.Integer, server_default="1", nullable=False),
+    sa.Column("first_run", sa.BigInteger, sa.ForeignKey("recon_runs.id"), nullable=False),
+    sa.Column("last_run", sa.BigInteger, sa.ForeignKey("recon_runs.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.CheckConstraint("status IN ('open', 'field_check', 'decided', 'applied', 'closed')",
+                       name="recon_findings_status"),
+    sa.Index("recon_findings_geom_gist", "geom", postgresql_using="gist"),
+    sa.Index("recon_findings_division", "division", "status", "kind"),
+    comment="The reconciliation work list (台账): one row per finding, decisions attached.",
+)
+
+recon_events = sa.Table(
+    "recon_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("finding_id", sa.BigInteger, sa.ForeignKey("recon_findings.id"), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
+              nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("details", JSONB),
+    sa.Column("reason", sa.Text),
+    sa.Index("recon_events_finding", "finding_id", "id"),
+    comment="Append-only history of every change to a finding.",
+)
+
+
 def _layer_table(layer: Layer) -> sa.Table:
     columns: list[sa.Column] = [
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),

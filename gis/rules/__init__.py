@@ -16,7 +16,7 @@ import yaml
 from gis.errors import GISError
 from gis.rules.models import Profile
 
-_MERGED_MAPPINGS = ("documents", "rules", "targets", "siting", "indicators")
+_MERGED_MAPPINGS = ("documents", "rules", "targets", "siting", "indicators", "reconciliation")
 
 
 class UnknownProfile(GISError):

@@ -146,6 +146,15 @@ class IndicatorParameters(_Strict):
     control_line_sliver_m2: float = Field(ge=0)
 
 
+class ReconciliationParameters(_Strict):
+    min_mapping_m2: float = Field(gt=0)
+    sliver_max_width_m: float = Field(ge=0)
+    certificate_tolerance: float = Field(gt=0, lt=1)
+    land_use_classes: dict[Literal["forest", "grassland", "cultivated", "construction"],
+                           list[str]]
+    rematch_min_iou: float = Field(gt=0, le=1)
+
+
 class Profile(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
@@ -163,6 +172,7 @@ class Profile(_Strict):
     quota: dict[str, QuotaRule | None] | None = None
     targets: dict[str, Target] = Field(default_factory=dict)
     indicators: IndicatorParameters
+    reconciliation: ReconciliationParameters
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -1,0 +1,306 @@
+"""Forest and grassland one-map reconciliation (林草一张图): detection and the work list.
+
+Detection runs in PostGIS (``sql/forest_grass_detect.sql``) over one division and classifies
+forest-grass overlaps, class mismatches with the land survey, overlapping ownership, missing
+owners and certificates, and certificate areas that do not match the map. Overlaps under the
+profile's minimum mapping unit, or thinner than its sliver width, are reported as ``sliver``
+rather than as conflicts.
+
+The findings are a work list (台账) in the database. Re-detection keeps decisions attached to
+the same ground: a new finding is matched to an active one by its parcels, else by geometry
+(intersection over union above the profile's threshold); active findings no longer detected
+are closed. Every change appends an event; nothing is overwritten without a trace. Decisions
+carry the version the decider saw, so two concurrent decisions cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import shapely
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, text
+
+from gis.errors import Conflict, InputError, NotFound
+from gis.progress import NullProgress, Progress
+from gis.rules import load_profile, profile_for_division
+from gis.rules.models import Profile
+from gis.units import M2_PER_MU, Area
+
+Kind = Literal["forest_grass_overlap", "class_mismatch", "ownership_overlap", "missing_owner",
+               "missing_certificate", "certificate_mismatch", "sliver"]
+Status = Literal["open", "field_check", "decided", "applied", "closed"]
+Decision = Literal["keep_forest", "keep_grass", "split_by_line", "reassign_owner",
+                   "correct_certificate", "no_change"]
+DECISIONS: tuple[str, ...] = Decision.__args__  # type: ignore[attr-defined]
+STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+_OVERLAP_KINDS = {"forest_grass_overlap", "class_mismatch", "ownership_overlap"}
+#: Statuses a person may set; ``closed`` and ``applied`` are set by detection and apply.
+_SETTABLE = {"open", "field_check"}
+
+
+class Finding(BaseModel):
+    id: int
+    kind: str
+    status: str
+    decision: str | None
+    division: str
+    township: str | None
+    village: str | None
+    parcel_keys: str
+    parcels: list[dict[str, Any]]
+    area_m2: float
+    area_mu: float
+    area_ha: float
+    version: int
+    first_run: int
+    last_run: int
+    created_at: datetime
+    updated_at: datetime
+    geometry: dict[str, Any] | None = None
+
+
+class Event(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, Any] | None
+    reason: str | None
+
+
+class DetectionSummary(BaseModel):
+    run_id: int
+    division: str
+    profile: str
+    detected: dict[str, int]
+    new: int
+    kept: int
+    closed: int
+
+
+@cache
+def _detect_sql() -> str:
+    return resources.files("gis.analysis").joinpath("sql", "forest_grass_detect.sql").read_text()
+
+
+def _classify(kind: str, area: float, perimeter: float, profile: Profile) -> str:
+    if kind not in _OVERLAP_KINDS:
+        return kind
+    params = profile.reconciliation
+    mean_width = 2 * area / perimeter if perimeter > 0 else 0.0
+    if area < params.min_mapping_m2 or mean_width < params.sliver_max_width_m:
+        return "sliver"
+    return kind
+
+
+def _scan(conn: Connection, division: str, profile: Profile) -> list[dict[str, Any]]:
+    classes = profile.reconciliation.land_use_classes
+    cur = conn.connection.driver_connection.cursor()
+    cur.execute(_detect_sql(), {
+        "division": division, "forest": classes["forest"], "grass": classes["grassland"],
+        "cultivated": classes["cultivated"], "construction": classes["construction"],
+        "cert_tol": profile.reconciliation.certificate_tolerance, "m2_per_mu": M2_PER_MU,
+    })
+    found = []
+    for kind, parcels, keys, wkb, area, perimeter, township, village in cur.fetchall():
+        actual = _classify(kind, area, perimeter, profile)
+        found.append({"kind": actual, "parcels": parcels, "parcel_keys": f"{kind}|{keys}",
+                      "geom": shapely.from_wkb(bytes(wkb)), "area_m2": area,
+                      "township": township, "village": village})
+    return found
+
+
+def _event(conn: Connection, finding_id: int, actor: str, action: str,
+           details: dict[str, Any] | None = None, reason: str | None = None) -> None:
+    conn.execute(text(
+        "INSERT INTO recon_events (finding_id, actor, action, details, reason) "
+        "VALUES (:f, :a, :act, CAST(:d AS jsonb), :r)"),
+        {"f": finding_id, "a": actor, "act": action,
+         "d": json.dumps(details, ensure_ascii=False) if details else None, "r": reason})
+
+
+def _iou(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    union = a.union(b).area
+    return a.intersection(b).area / union if union > 0 else 0.0
+
+
+def detect(engine: Engine, division: str, profile: str | None = None, actor: str = "system",
+           progress: Progress | None = None) -> DetectionSummary:
+    """Detect conflicts in ``division`` and bring the work list up to date (one transaction)."""
+    progress = progress or NullProgress()
+    rules = load_profile(profile) if profile else profile_for_division(division)
+    with engine.begin() as conn:
+        exists = conn.execute(text("SELECT count(*) FROM admin_divisions WHERE code = :c"),
+                              {"c": division}).scalar_one()
+        if not exists:
+            raise NotFound(f"division {division!r} is not in admin_divisions; load the "
+                           "administrative divisions first")
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('recon:' || :d))"),
+                     {"d": division})
+        progress.stage(f"detecting conflicts in {division}")
+        found = _scan(conn, division, rules)
+        run_id = conn.execute(text(
+            "INSERT INTO recon_runs (division, profile, profile_version) "
+            "VALUES (:d, :p, :v) RETURNING id"),
+            {"d": division, "p": rules.id, "v": rules.version}).scalar_one()
+        active = conn.execute(text(
+            "SELECT id, kind, parcel_keys, ST_AsBinary(geom) FROM recon_findings "
+            "WHERE division = :d AND status NOT IN ('closed', 'applied')"),
+            {"d": division}).all()
+        by_keys = {(row[1], row[2]): row for row in active}
+        unmatched = {row[0]: (row[1], shapely.from_wkb(bytes(row[3]))) for row in active}
+        new = kept = 0
+        progress.stage("updating the work list", len(found))
+        for item in found:
+            match = by_keys.get((item["kind"], item["parcel_keys"]))
+            if match is None or match[0] not in unmatched:
+                candidates = [(fid, _iou(geom, item["geom"])) for fid, (kind, geom)
+                              in unmatched.items() if kind == item["kind"]]
+                best = max(candidates, key=lambda c: c[1], default=(None, 0.0))
+                match_id = best[0] if best[1] >= rules.reconciliation.rematch_min_iou else None
+            else:
+                match_id = match[0]
+            params = {"kind": item["kind"], "parcels": json.dumps(item["parcels"],
+                                                                  ensure_ascii=False),
+                      "keys": item["parcel_keys"], "area": item["area_m2"],
+                      "wkb": shapely.to_wkb(item["geom"]), "town": item["township"],
+                      "village": item["village"], "run": run_id, "div": division}
+            if match_id is not None:
+                unmatched.pop(match_id)
+                conn.execute(text(
+                    "UPDATE recon_findings SET parcels = CAST(:parcels AS jsonb), "
+                    "parcel_keys = :keys, area_m2 = :area, "
+                    "geom = ST_Multi(ST_GeomFromWKB(:wkb, 4490)), township = :town, "
+                    "village = :village, last_run = :run WHERE id = :id"),
+                    {**params, "id": match_id})
+                kept += 1
+            else:
+                finding_id = conn.execute(text(
+                    "INSERT INTO recon_findings (kind, division, township, village, "
+                    "parcel_keys, parcels, area_m2, geom, first_run, last_run) VALUES "
+                    "(:kind, :div, :town, :village, :keys, CAST(:parcels AS jsonb), :area, "
+                    "ST_Multi(ST_GeomFromWKB(:wkb, 4490)), :run, :run) RETURNING id"),
+                    params).scalar_one()
+                _event(conn, finding_id, actor, "detected", {"run": run_id})
+                new += 1
+            progress.advance()
+        for finding_id in unmatched:
+            conn.execute(text(
+                "UPDATE recon_findings SET status = 'closed', version = version + 1, "
+                "updated_at = now(), last_run = :run WHERE id = :id"),
+                {"id": finding_id, "run": run_id})
+            _event(conn, finding_id, actor, "closed", {"run": run_id},
+                   "no longer detected after the data changed")
+        counts: dict[str, int] = {}
+        for item in found:
+            counts[item["kind"]] = counts.get(item["kind"], 0) + 1
+        summary = DetectionSummary(run_id=run_id, division=division, profile=rules.id,
+                                   detected=counts, new=new, kept=kept, closed=len(unmatched))
+        conn.execute(text("UPDATE recon_runs SET summary = CAST(:s AS jsonb) WHERE id = :id"),
+                     {"s": summary.model_dump_json(), "id": run_id})
+    return summary
+
+
+_COLUMNS = ("id, kind, status, decision, division, township, village, parcel_keys, parcels, "
+            "area_m2, version, first_run, last_run, created_at, updated_at")
+
+
+def _finding(row: Any, geometry: dict[str, Any] | None = None) -> Finding:
+    data = dict(row._mapping)
+    data.pop("geojson", None)
+    return Finding(**data, **{k: v for k, v in Area(data["area_m2"]).as_dict().items()
+                              if k != "area_m2"}, geometry=geometry)
+
+
+def list_findings(engine: Engine, division: str | None = None, kind: str | None = None,
+                  status: str | None = None, township: str | None = None,
+                  village: str | None = None, limit: int = 50, offset: int = 0,
+                  with_geometry: bool = False) -> tuple[int, list[Finding]]:
+    """Filtered, paged work list and the total number of matches."""
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise InputError("limit must be 1..1000 and offset >= 0")
+    if kind is not None and kind not in Kind.__args__:  # type: ignore[attr-defined]
+        raise InputError(f"unknown kind {kind!r}; kinds: {', '.join(Kind.__args__)}")  # type: ignore[attr-defined]
+    if status is not None and status not in STATUSES:
+        raise InputError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    where = ["TRUE"]
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    for column, value in (("division", division), ("kind", kind), ("status", status),
+                          ("township", township), ("village", village)):
+        if value is not None:
+            where.append(f"{column} = :{column}")
+            params[column] = value
+    clause = " AND ".join(where)
+    with engine.connect() as conn:
+        total = conn.execute(text(f"SELECT count(*) FROM recon_findings WHERE {clause}"),
+                             params).scalar_one()
+        rows = conn.execute(text(
+            f"SELECT {_COLUMNS}, ST_AsGeoJSON(geom, 8) AS geojson FROM recon_findings "
+            f"WHERE {clause} ORDER BY id LIMIT :limit OFFSET :offset"), params).all()
+    return total, [_finding(r, json.loads(r.geojson) if with_geometry else None) for r in rows]
+
+
+def get_finding(engine: Engine, finding_id: int) -> tuple[Finding, list[Event]]:
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            f"SELECT {_COLUMNS}, ST_AsGeoJSON(geom, 8) AS geojson FROM recon_findings "
+            "WHERE id = :id"), {"id": finding_id}).first()
+        if row is None:
+            raise NotFound(f"no finding {finding_id}")
+        events = conn.execute(text(
+            "SELECT at, actor, action, details, reason FROM recon_events "
+            "WHERE finding_id = :id ORDER BY id"), {"id": finding_id}).mappings().all()
+    return _finding(row, json.loads(row.geojson)), [Event(**e) for e in events]
+
+
+def _change(engine: Engine, finding_id: int, expected_version: int, actor: str,
+            reason: str | None, action: str, assignments: str, values: dict[str, Any]
+            ) -> Finding:
+    if not actor or not actor.strip():
+        raise InputError("who decides must be named (actor)")
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            f"UPDATE recon_findings SET {assignments}, version = version + 1, "
+            "updated_at = now() WHERE id = :id AND version = :version "
+            f"AND status NOT IN ('closed', 'applied') RETURNING {_COLUMNS}"),
+            {"id": finding_id, "version": expected_version, **values}).first()
+        if row is None:
+            current = conn.execute(text(
+                "SELECT version, status FROM recon_findings WHERE id = :id"),
+                {"id": finding_id}).first()
+            if current is None:
+                raise NotFound(f"no finding {finding_id}")
+            if current.status in ("closed", "applied"):
+                raise Conflict(f"finding {finding_id} is {current.status}: it can no longer "
+                               "be changed")
+            raise Conflict(
+                f"finding {finding_id} was changed by someone else (now version "
+                f"{current.version}, you had {expected_version}); reload and decide again",
+                current_version=current.version)
+        _event(conn, finding_id, actor, action, values, reason)
+    return _finding(row)
+
+
+def decide(engine: Engine, finding_id: int, decision: str, actor: str, reason: str,
+           expected_version: int) -> Finding:
+    """Record a decision (status becomes ``decided``); the reason is required."""
+    if decision not in DECISIONS:
+        raise InputError(f"unknown decision {decision!r}; decisions: {', '.join(DECISIONS)}")
+    if not reason or not reason.strip():
+        raise InputError("a decision needs its reason")
+    return _change(engine, finding_id, expected_version, actor, reason, "decided",
+                   "decision = :decision, status = 'decided'", {"decision": decision})
+
+
+def set_status(engine: Engine, finding_id: int, status: str, actor: str,
+               expected_version: int, reason: str | None = None) -> Finding:
+    """Move a finding to ``open`` or ``field_check`` (e.g. sent for field inspection)."""
+    if status not in _SETTABLE:
+        raise InputError(f"status can be set to {sorted(_SETTABLE)}; 'decided' comes with a "
+                         "decision, 'applied' with apply, 'closed' with detection")
+    return _change(engine, finding_id, expected_version, actor, reason, "status",
+                   "status = :status", {"status": status})

@@ -1,0 +1,106 @@
+-- Forest/grassland one-map conflicts inside one division, one row per finding.
+-- Parameters: %(division)s (admin_divisions.code), %(forest)s %(grass)s %(cultivated)s
+-- %(construction)s (arrays of GB/T 21010 first-level codes), %(cert_tol)s, %(m2_per_mu)s.
+-- Every spatial join is ST_Intersects first (GiST), ST_Intersection only for the pairs.
+WITH scope AS (
+    SELECT ST_Union(geom) AS g FROM admin_divisions WHERE code = %(division)s
+),
+forest AS (
+    SELECT f.*, 'forest_parcels' AS layer,
+           concat_ws('/', f.county_code, f.lin_ban, f.xiao_ban) AS pkey
+    FROM forest_parcels AS f, scope WHERE ST_Intersects(f.geom, scope.g)
+),
+grass AS (
+    SELECT g.*, 'grassland_parcels' AS layer, g.parcel_no AS pkey
+    FROM grassland_parcels AS g, scope WHERE ST_Intersects(g.geom, scope.g)
+),
+survey AS (
+    SELECT s.*, concat_ws('/', s.county_code, s.patch_no) AS pkey,
+           left(s.land_use_code, 2) AS class2
+    FROM survey_patches AS s, scope WHERE ST_Intersects(s.geom, scope.g)
+),
+pairs AS (
+    -- forest x grassland: the same ground in both layers
+    SELECT 'forest_grass_overlap' AS kind, 'forest_parcels' AS layer_a, a.pkey AS key_a,
+           to_jsonb(a) - 'geom' AS attrs_a, 'grassland_parcels' AS layer_b, b.pkey AS key_b,
+           to_jsonb(b) - 'geom' AS attrs_b, ST_Intersection(a.geom, b.geom) AS piece
+    FROM forest AS a JOIN grass AS b ON ST_Intersects(a.geom, b.geom)
+    UNION ALL
+    -- forestry says forest, the survey says grassland, cultivated or construction land
+    SELECT 'class_mismatch', 'forest_parcels', a.pkey, to_jsonb(a) - 'geom',
+           'survey_patches', b.pkey, to_jsonb(b) - 'geom' - 'class2',
+           ST_Intersection(a.geom, b.geom)
+    FROM forest AS a JOIN survey AS b ON ST_Intersects(a.geom, b.geom)
+    WHERE b.class2 = ANY(%(grass)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
+    UNION ALL
+    -- grassland says grass, the survey says forest, cultivated or construction land
+    SELECT 'class_mismatch', 'grassland_parcels', a.pkey, to_jsonb(a) - 'geom',
+           'survey_patches', b.pkey, to_jsonb(b) - 'geom' - 'class2',
+           ST_Intersection(a.geom, b.geom)
+    FROM grass AS a JOIN survey AS b ON ST_Intersects(a.geom, b.geom)
+    WHERE b.class2 = ANY(%(forest)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
+    UNION ALL
+    -- two parcels of one layer with different owners on the same ground
+    SELECT 'ownership_overlap', 'forest_parcels', a.pkey, to_jsonb(a) - 'geom',
+           'forest_parcels', b.pkey, to_jsonb(b) - 'geom', ST_Intersection(a.geom, b.geom)
+    FROM forest AS a JOIN forest AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+    WHERE coalesce(a.owner, '') <> coalesce(b.owner, '')
+    UNION ALL
+    SELECT 'ownership_overlap', 'grassland_parcels', a.pkey, to_jsonb(a) - 'geom',
+           'grassland_parcels', b.pkey, to_jsonb(b) - 'geom', ST_Intersection(a.geom, b.geom)
+    FROM grass AS a JOIN grass AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+    WHERE coalesce(a.owner, '') <> coalesce(b.owner, '')
+),
+singles AS (
+    SELECT kind, layer, pkey, to_jsonb(p) - 'geom' - 'pkey' - 'layer' AS attrs, p.geom
+    FROM forest AS p
+    CROSS JOIN LATERAL (VALUES
+        (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
+        (CASE WHEN nullif(trim(p.certificate_no), '') IS NULL THEN 'missing_certificate' END),
+        (CASE WHEN p.certificate_area_mu IS NOT NULL AND
+                   abs(p.certificate_area_mu * %(m2_per_mu)s - p.area_m2)
+                   > %(cert_tol)s * p.area_m2 THEN 'certificate_mismatch' END)
+    ) AS k(kind)
+    WHERE kind IS NOT NULL
+    UNION ALL
+    SELECT kind, layer, pkey, to_jsonb(p) - 'geom' - 'pkey' - 'layer', p.geom
+    FROM grass AS p
+    CROSS JOIN LATERAL (VALUES
+        (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
+        (CASE WHEN nullif(trim(p.certificate_no), '') IS NULL THEN 'missing_certificate' END),
+        (CASE WHEN p.certificate_area_mu IS NOT NULL AND
+                   abs(p.certificate_area_mu * %(m2_per_mu)s - p.area_m2)
+                   > %(cert_tol)s * p.area_m2 THEN 'certificate_mismatch' END)
+    ) AS k(kind)
+    WHERE kind IS NOT NULL
+),
+found AS (
+    SELECT kind,
+           jsonb_build_array(
+               jsonb_build_object('layer', layer_a, 'key', key_a, 'attributes', attrs_a),
+               jsonb_build_object('layer', layer_b, 'key', key_b, 'attributes', attrs_b)
+           ) AS parcels,
+           layer_a || ':' || key_a || '|' || layer_b || ':' || key_b AS parcel_keys,
+           ST_Multi(ST_CollectionExtract(piece, 3)) AS geom
+    FROM pairs
+    UNION ALL
+    SELECT kind, jsonb_build_array(jsonb_build_object('layer', layer, 'key', pkey,
+                                                      'attributes', attrs)),
+           layer || ':' || pkey, ST_Multi(geom)
+    FROM singles
+)
+SELECT f.kind, f.parcels, f.parcel_keys, ST_AsBinary(f.geom) AS geom,
+       ST_Area(geography(f.geom), true) AS area_m2,
+       ST_Perimeter(geography(f.geom), true) AS perimeter_m,
+       town.name AS township, village.name AS village
+FROM found AS f
+LEFT JOIN LATERAL (
+    SELECT name FROM admin_divisions
+    WHERE level = 'township' AND ST_Intersects(geom, ST_PointOnSurface(f.geom)) LIMIT 1
+) AS town ON TRUE
+LEFT JOIN LATERAL (
+    SELECT name FROM admin_divisions
+    WHERE level = 'village' AND ST_Intersects(geom, ST_PointOnSurface(f.geom)) LIMIT 1
+) AS village ON TRUE
+WHERE NOT ST_IsEmpty(f.geom)
+ORDER BY f.kind, f.parcel_keys
