@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from gis.db.cluster import LocalCluster
 from gis.db.engine import make_engine
 from gis.db.migrate import upgrade
-from gis.layers.catalogue import load_catalogue
+from gis.layers.schema import layer_tables, metadata
 from gis.settings import Settings, get_settings
 
 #: Fixture modules shared by several test files.
@@ -85,10 +85,11 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Engine:
-    """An engine on empty layer tables."""
-    tables = ", ".join(layer.table for layer in load_catalogue())
+    """An engine on an empty database: every table of the schema, layers and work lists."""
+    layer_tables()
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables}, layer_loads RESTART IDENTITY"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return engine
 
 

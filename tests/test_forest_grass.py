@@ -22,7 +22,7 @@ F2 = box(106.104, 39.003, 106.108, 39.006)    # overlaps F1, other owner
 F3 = box(106.120, 39.000, 106.123, 39.003)    # no owner
 F4 = box(106.130, 39.000, 106.133, 39.003)    # no certificate; survey says grassland
 F5 = box(106.140, 39.000, 106.143, 39.003)    # certificate 150 mu, mapped ~ 88 mu
-G1 = box(106.102, 39.001, 106.112, 39.0035)   # overlaps F1 and F2 by more than 0.067 ha
+G1 = box(106.100, 39.001, 106.112, 39.0035)   # overlaps F1 and F2; centred under F2
 G2 = box(106.12298, 39.000, 106.126, 39.003)  # a ~1.7 m strip on F3: a sliver
 S1 = box(106.129, 38.999, 106.134, 39.004)    # 0401 under F4
 S2 = box(106.110, 39.0005, 106.115, 39.0025)  # 0301 under G1
@@ -154,14 +154,14 @@ def test_redetection_keeps_decisions_closes_and_adds(onemap, tmp_path) -> None:
     # The grassland layer is corrected: CD-1 shrinks a little (same ground), CD-2 moves away,
     # and a new parcel CD-3 overlaps F5.
     _load(onemap, tmp_path, "grassland_parcels", [_grass(1), _grass(2), _grass(3)],
-        [box(106.1022, 39.001, 106.112, 39.0035), box(106.5, 39.2, 106.51, 39.21),
+        [box(106.1002, 39.001, 106.112, 39.0035), box(106.5, 39.2, 106.51, 39.21),
          box(106.141, 39.001, 106.150, 39.002)])
     summary = detect(onemap, "640202")
     assert summary.closed >= 1 and summary.new >= 1
     kept, _ = get_finding(onemap, overlap.id)
     assert kept.status == "decided" and kept.decision == "split_by_line"
     assert kept.area_m2 == pytest.approx(
-        geodesic_area(F1 & box(106.1022, 39.001, 106.112, 39.0035)).m2, rel=1e-3)
+        geodesic_area(F1 & box(106.1002, 39.001, 106.112, 39.0035)).m2, rel=1e-3)
     _, slivers = list_findings(onemap, kind="sliver")
     assert [s.status for s in slivers] == ["closed"]
     assert get_finding(onemap, slivers[0].id)[1][-1].action == "closed"
@@ -172,3 +172,52 @@ def test_redetection_keeps_decisions_closes_and_adds(onemap, tmp_path) -> None:
 def test_unknown_division(onemap) -> None:
     with pytest.raises(NotFound, match="admin_divisions"):
         detect(onemap, "640999")
+
+
+def test_apply_makes_a_new_version_and_keeps_the_originals(onemap) -> None:
+    from sqlalchemy import text
+
+    from gis.analysis.forest_grass_apply import apply_decisions
+    from gis.testing import table_state
+
+    detect(onemap, "640202")
+    kinds = _by_kind(onemap)
+    fg = {f.parcels[0]["key"]: f for f in kinds["forest_grass_overlap"]}
+    decide(onemap, fg["640202/001/001"].id, "keep_forest", "李科长", "乔木林",
+           fg["640202/001/001"].version)
+    decide(onemap, fg["640202/001/002"].id, "split_by_line", "李科长", "按界线",
+           fg["640202/001/002"].version)
+    cert = kinds["certificate_mismatch"][0]
+    decide(onemap, cert.id, "correct_certificate", "李科长", "以图为准", cert.version)
+    originals = {layer: table_state(onemap, layer)
+                 for layer in ("forest_parcels", "grassland_parcels")}
+
+    summary = apply_decisions(onemap, "640202", "李科长")
+
+    assert summary.applied == 3
+    assert {layer: table_state(onemap, layer) for layer in originals} == originals
+    with onemap.connect() as conn:
+        rows = {(r.layer, r.parcel_key): r for r in conn.execute(text(
+            "SELECT layer, parcel_key, area_m2, attributes, ST_AsText(geom) AS wkt "
+            "FROM recon_parcels WHERE version_id = :v"), {"v": summary.version_id})}
+    # CD-1 loses the F1 overlap (keep_forest) and the half of the F2 overlap on F2's side:
+    # G1 is centred under F2, so the split line is the horizontal through the piece's centre.
+    piece = F2 & G1
+    mid = (piece.bounds[1] + piece.bounds[3]) / 2
+    f2_half = box(piece.bounds[0], mid, piece.bounds[2], piece.bounds[3])
+    expected = geodesic_area(G1.difference(F1).difference(f2_half)).m2
+    after = rows[("grassland_parcels", "CD-1")].area_m2
+    assert after == pytest.approx(expected, rel=1e-3)
+    assert rows[("forest_parcels", "640202/001/001")].area_m2 == pytest.approx(
+        geodesic_area(F1).m2, rel=1e-6)
+    corrected = rows[("forest_parcels", "640202/001/005")].attributes["certificate_area_mu"]
+    assert corrected == pytest.approx(geodesic_area(F5).mu, abs=0.01)
+    town = {(c.township, c.layer): c for c in summary.by_township}
+    change = town[("", "grassland_parcels")]
+    assert change.before_m2 - change.after_m2 == pytest.approx(
+        geodesic_area(G1).m2 - expected, rel=1e-3)
+    _, applied = list_findings(onemap, status="applied")
+    assert len(applied) == 3
+    assert get_finding(onemap, applied[0].id)[1][-1].action == "applied"
+    again = apply_decisions(onemap, "640202", "李科长")
+    assert again.applied == 0 and again.version_id > summary.version_id

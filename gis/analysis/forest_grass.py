@@ -114,7 +114,7 @@ def _scan(conn: Connection, division: str, profile: Profile) -> list[dict[str, A
     return found
 
 
-def _event(conn: Connection, finding_id: int, actor: str, action: str,
+def record_event(conn: Connection, finding_id: int, actor: str, action: str,
            details: dict[str, Any] | None = None, reason: str | None = None) -> None:
     conn.execute(text(
         "INSERT INTO recon_events (finding_id, actor, action, details, reason) "
@@ -185,7 +185,7 @@ def detect(engine: Engine, division: str, profile: str | None = None, actor: str
                     "(:kind, :div, :town, :village, :keys, CAST(:parcels AS jsonb), :area, "
                     "ST_Multi(ST_GeomFromWKB(:wkb, 4490)), :run, :run) RETURNING id"),
                     params).scalar_one()
-                _event(conn, finding_id, actor, "detected", {"run": run_id})
+                record_event(conn, finding_id, actor, "detected", {"run": run_id})
                 new += 1
             progress.advance()
         for finding_id in unmatched:
@@ -193,7 +193,7 @@ def detect(engine: Engine, division: str, profile: str | None = None, actor: str
                 "UPDATE recon_findings SET status = 'closed', version = version + 1, "
                 "updated_at = now(), last_run = :run WHERE id = :id"),
                 {"id": finding_id, "run": run_id})
-            _event(conn, finding_id, actor, "closed", {"run": run_id},
+            record_event(conn, finding_id, actor, "closed", {"run": run_id},
                    "no longer detected after the data changed")
         counts: dict[str, int] = {}
         for item in found:
@@ -281,7 +281,7 @@ def _change(engine: Engine, finding_id: int, expected_version: int, actor: str,
                 f"finding {finding_id} was changed by someone else (now version "
                 f"{current.version}, you had {expected_version}); reload and decide again",
                 current_version=current.version)
-        _event(conn, finding_id, actor, action, values, reason)
+        record_event(conn, finding_id, actor, action, values, reason)
     return _finding(row)
 
 

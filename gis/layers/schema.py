@@ -150,6 +150,34 @@ recon_events = sa.Table(
 )
 
 
+recon_versions = sa.Table(
+    "recon_versions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("division", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("summary", JSONB),
+    comment="Each apply of decisions makes a new version; the originals are never edited.",
+)
+
+recon_parcels = sa.Table(
+    "recon_parcels",
+    metadata,
+    sa.Column("version_id", sa.BigInteger, sa.ForeignKey("recon_versions.id"),
+              primary_key=True),
+    sa.Column("layer", sa.Text, primary_key=True),
+    sa.Column("parcel_key", sa.Text, primary_key=True),
+    sa.Column("attributes", JSONB, nullable=False),
+    sa.Column("township", sa.Text),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Index("recon_parcels_geom_gist", "geom", postgresql_using="gist"),
+)
+
+
 def _layer_table(layer: Layer) -> sa.Table:
     columns: list[sa.Column] = [
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
