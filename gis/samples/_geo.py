@@ -1,12 +1,13 @@
 """Geometry helpers for the sample generator: a metric frame, shapes, partitions, exact areas.
 
-Shapes are drawn in metres in CGCS2000 / 3-degree Gauss-Kruger CM 105E (EPSG:4543) and moved to
+Shapes are drawn in metres in CGCS2000 / 3-degree Gauss-Kruger CM 105E (EPSG:4544) and moved to
 EPSG:4490 for storage; every area that ends up in ``planted.yaml`` is measured afterwards on the
 stored lon/lat geometry with :func:`gis.units.geodesic_area`, never in the drawing plane.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis.units import geodesic_area
 
-METRIC_EPSG = 4543
+METRIC_EPSG = 4544  # CGCS2000 / 3-degree Gauss-Kruger CM 105E (4543 is CM 102E)
 STORAGE_EPSG = 4490
 
 _TO_M = pyproj.Transformer.from_crs(STORAGE_EPSG, METRIC_EPSG, always_xy=True)
@@ -40,12 +41,12 @@ _FN_DEG = _apply(_TO_DEG)
 
 
 def to_m(geom: BaseGeometry) -> BaseGeometry:
-    """EPSG:4490 lon/lat -> metres (EPSG:4543)."""
+    """EPSG:4490 lon/lat -> metres (EPSG:4544)."""
     return shapely.transform(geom, _FN_M)
 
 
 def to_deg(geom: BaseGeometry) -> BaseGeometry:
-    """Metres (EPSG:4543) -> EPSG:4490 lon/lat."""
+    """Metres (EPSG:4544) -> EPSG:4490 lon/lat."""
     return shapely.transform(geom, _FN_DEG)
 
 
@@ -140,6 +141,22 @@ def random_points(rng: np.random.Generator, region: BaseGeometry, n: int,
                 continue
         pts.append((x, y))
     return np.asarray(pts)
+
+
+def balanced_seeds(rng: np.random.Generator, region: BaseGeometry, n: int) -> np.ndarray:
+    """``n`` seeds whose Voronoi cells split ``region`` into parts of similar size (k-means on
+    random sample points, a few Lloyd iterations)."""
+    pts = random_points(rng, region, 60 * n)
+    order = np.lexsort((pts[:, 0], pts[:, 1]))
+    centres = pts[order[np.linspace(0, len(pts) - 1, n).astype(int)]].copy()
+    for _ in range(25):
+        d = np.hypot(pts[:, None, 0] - centres[None, :, 0], pts[:, None, 1] - centres[None, :, 1])
+        nearest = np.argmin(d, axis=1)
+        for k in range(n):
+            members = pts[nearest == k]
+            if len(members):
+                centres[k] = members.mean(axis=0)
+    return centres
 
 
 def spatial_order(geoms: Sequence[BaseGeometry], band: float = 1500.0) -> list[int]:
@@ -244,7 +261,7 @@ def segment_distance(x: np.ndarray, y: np.ndarray, line: shapely.LineString) -> 
     """Distance (metres) from each point to a polyline, vectorised in numpy."""
     coords = np.asarray(line.coords)
     best = np.full(x.shape, np.inf)
-    for (x0, y0), (x1, y1) in zip(coords[:-1], coords[1:], strict=True):
+    for (x0, y0), (x1, y1) in itertools.pairwise(coords):
         dx, dy = x1 - x0, y1 - y0
         t = np.clip(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
         best = np.minimum(best, np.hypot(x - (x0 + t * dx), y - (y0 + t * dy)))

@@ -35,6 +35,18 @@ PLAN_USE = {
     "16": ("留白用地(机动指标)", True),
 }
 
+#: The forest survey's minimum mapping unit (0.067 ha): overlaps below it are slivers (noise).
+SLIVER_M2 = 670.0
+#: Overlaps below this are floating-point noise along shared edges, not overlaps at all.
+NOISE_M2 = 1.0
+#: The GeoPackage table of draws on village flexible quotas.
+QUOTA_LEDGER = "quota_ledger"
+
+FARM_NAME = "大武口区贺兰山林场"
+RESERVE_NAME = "宁夏贺兰山国家级自然保护区"
+RESERVE_OWNER = "宁夏贺兰山国家级自然保护区管理局"
+YYH_FARM = "兴庆区月牙湖治沙林场"
+
 STATE = "10"  # 国有土地所有权
 COLLECTIVE = "30"  # 集体土地所有权
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,3 +31,30 @@ def samples_load(json_out: JsonOpt = False) -> None:
     for s in summaries:
         console.print(f"{s.layer}: {s.features} features ({s.inserted} new, {s.updated} "
                       f"updated, {s.unchanged} unchanged)")
+
+
+@samples_app.command("build")
+def samples_build(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Directory to write into (default: the samples directory, "
+        "GIS_SAMPLES_DIR / data/samples).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 20260101,
+    json_out: JsonOpt = False,
+) -> None:
+    """Regenerate data/samples from boundaries.geojson (deterministic per seed).
+
+    Writes the GeoPackage, the rasters, planted.yaml and README.md.
+    """
+    from gis.cli import _print_json, _settings, console
+    from gis.samples.generate import BOUNDARIES, build_samples
+
+    settings = _settings()
+    target = out or settings.samples_dir
+    written = build_samples(target, seed=seed, boundaries=settings.samples_dir / BOUNDARIES)
+    if json_out:
+        _print_json([{"path": str(p), "bytes": p.stat().st_size} for p in written])
+        return
+    for path in written:
+        console.print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB)")
+    total = sum(p.stat().st_size for p in target.iterdir() if p.is_file())
+    console.print(f"{target}: {total / 1024 / 1024:.1f} MiB in all")

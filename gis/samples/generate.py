@@ -14,6 +14,8 @@ refuses to write samples in which an overlap exists that was not planted.
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import shutil
 from collections.abc import Iterable
@@ -32,34 +34,38 @@ from gis.layers.catalogue import get_layer
 from gis.samples import SAMPLES_GPKG
 from gis.samples import _geo as geo
 from gis.samples import _places as places
+from gis.samples import _raster as raster
+from gis.samples import _report as report
 from gis.samples._model import (
     COLLECTIVE,
+    FARM_NAME,
     FOREST_CLASS_CODE,
-    FOREST_CODES,
-    GRASS_CODES,
     LAND_USE,
+    NOISE_M2,
     PLAN_USE,
+    QUOTA_LEDGER,
+    RESERVE_NAME,
+    RESERVE_OWNER,
+    SLIVER_M2,
     STATE,
+    YYH_FARM,
     Block,
     Cell,
     Feature,
     Owner,
     Parcel,
 )
+from gis.samples._raster import RasterSteps
+from gis.samples._truth import TruthSteps
 from gis.units import M2_PER_MU
 
 DEFAULT_SEED = 20260101
 BOUNDARIES = "boundaries.geojson"
 PLANTED = "planted.yaml"
 README = "README.md"
-QUOTA_LEDGER = "quota_ledger"
 #: gpkg_contents.last_change of every layer (GDAL's OGR_CURRENT_DATE), so rebuilds are identical.
 GPKG_TIMESTAMP = "2026-01-01T00:00:00Z"
 
-#: The forest survey's minimum mapping unit (0.067 ha): overlaps below it are slivers (noise).
-SLIVER_M2 = 670.0
-#: Overlaps below this are floating-point noise along shared edges, not overlaps at all.
-NOISE_M2 = 1.0
 #: Gap (m) between the parcels of one mosaic and the edge of their survey cells.
 PARCEL_INSET_M = 1.0
 
@@ -69,10 +75,6 @@ LAYER_IDS = (
     "survey_patches", "forest_farm_areas", "projects",
 )
 
-FARM_NAME = "大武口区贺兰山林场"
-RESERVE_NAME = "宁夏贺兰山国家级自然保护区"
-RESERVE_OWNER = "宁夏贺兰山国家级自然保护区管理局"
-YYH_FARM = "兴庆区月牙湖治沙林场"
 
 # Forest farm management areas (001:238-246, 001:2585-2593): name, nominal 亩, centre, radius (m),
 # stretch, angle, and the deviation of the mapped area from the nominal (all within 1%).
@@ -91,8 +93,9 @@ def _lonlat_poly(points: Iterable[tuple[float, float]]) -> shapely.Polygon:
     return shapely.Polygon(list(points))
 
 
-class Builder:
-    """Draws every sample layer; see the module docstring."""
+class Builder(TruthSteps, RasterSteps):
+    """Draws every sample layer (the measuring and raster steps are in ``_truth`` and
+    ``_raster``); see the module docstring."""
 
     def __init__(self, boundaries: Path, seed: int) -> None:
         self.seed = seed
@@ -168,8 +171,7 @@ class Builder:
         if n == 1:
             cells = [region]
         else:
-            seeds = geo.random_points(self.rng, geo.inset(region, cluster.radius_m * 0.3), n,
-                                      cluster.radius_m * 0.55)
+            seeds = geo.balanced_seeds(self.rng, region, n)
             cells = geo.voronoi_cells(region, seeds)
             cells = [cells[i] for i in geo.spatial_order(cells, band=cluster.radius_m * 0.6)]
         for village, cell in zip(cluster.villages, cells, strict=True):
@@ -188,7 +190,10 @@ class Builder:
         self.mountain_m = geo.poly_m([*places.HELAN_FRONT, *places.HELAN_FRONT_CLOSE])
         self.ridge_m = geo.line_m(places.HELAN_RIDGE)
         self.front_m = geo.line_m(places.HELAN_FRONT)
-        south = geo.poly_m([(106.0, 38.80), (106.6, 38.80), (106.6, 39.125), (106.0, 39.125)])
+        # The reserve's northern limit: a wavy line across the mountains at ~39.12°N.
+        south = geo.poly_m([(106.0, 38.80), (106.6, 38.80), (106.6, 39.128), (106.40, 39.126),
+                            (106.34, 39.118), (106.29, 39.124), (106.24, 39.112),
+                            (106.19, 39.121), (106.14, 39.109), (106.0, 39.115)])
         core = self.ridge_m.buffer(5200).intersection(self.mountain_m.buffer(-2500))
         core = geo.largest_part(core.intersection(dwk).intersection(south))
         general = self.mountain_m.buffer(-1200).intersection(dwk).intersection(south)
@@ -197,16 +202,16 @@ class Builder:
         north = geo.blob(self.rng, nx, ny, 2300.0, stretch=1.3, angle=0.2)
         north = geo.largest_part(north.intersection(dwk))
         self.river_m = geo.line_m(places.YELLOW_RIVER)
-        wetland = geo.largest_part(self.river_m.buffer(750.0).intersection(xq))
+        wetland = geo.polygonal(self.river_m.buffer(750.0).intersection(xq), 5e4)
         sx, sy = geo.xy_m(106.630, 38.600)
         sand = geo.blob(self.rng, sx, sy, 1800.0, stretch=1.2, angle=0.9)
         sand = geo.largest_part(sand.intersection(xq).difference(self.river_m.buffer(1500.0)))
         pa_helan = (RESERVE_NAME, "nature_reserve")
         rows = [
-            (places.DWK, "贺兰山国家级自然保护区核心保护区", "生物多样性维护", "森林生态系统", "core",
-             pa_helan, core),
-            (places.DWK, "贺兰山国家级自然保护区一般控制区", "水源涵养", "森林生态系统", "general",
-             pa_helan, general),
+            (places.DWK, "贺兰山国家级自然保护区核心保护区", "生物多样性维护", "森林生态系统",
+             "core", pa_helan, core),
+            (places.DWK, "贺兰山国家级自然保护区一般控制区", "水源涵养", "森林生态系统",
+             "general", pa_helan, general),
             (places.DWK, "石炭井北部防风固沙区", "防风固沙", "荒漠生态系统", "general",
              (None, "none"), north),
             (places.XQ, "黄河兴庆段湿地", "生物多样性维护", "湿地生态系统", "general",
@@ -337,6 +342,7 @@ class Builder:
             area = geo.inset(rec["geom_m"], 40.0).difference(rec["settlement_m"].buffer(80.0))
             if "woodland_m" in rec:
                 area = area.difference(rec["woodland_m"].buffer(30.0))
+            rec["farm_m"] = geo.polygonal(area)
             zones.append({"name": rec["village"].name, "county": rec["county"],
                           "township": rec["township"], "village": code,
                           "geom_m": geo.polygonal(area), "angle": rec["grid_angle"],
@@ -429,7 +435,7 @@ class Builder:
     def build_farm_areas(self) -> None:
         keep_clear = geo.union([self.udb_raw_m.buffer(300.0),
                                 *(v["geom_m"].buffer(200.0) for v in self.villages.values())])
-        for i, (name, mu, centre, radius, stretch, angle, dev) in enumerate(places_farm_areas()):
+        for i, (name, mu, centre, radius, stretch, angle, dev) in enumerate(FARM_AREAS):
             cx, cy = geo.xy_m(*centre)
             shape_m = geo.blob(self.rng, cx, cy, radius, stretch=stretch, angle=angle,
                                roughness=0.15)
@@ -540,6 +546,9 @@ class Builder:
             return Owner(where["township_code"] + "0000000000", RESERVE_NAME, STATE)
         return Owner(where["township_code"] + "0000000000", FARM_NAME, STATE)
 
+    def _cert(self, prefix: str) -> str:
+        return f"{prefix}第{int(self.rng.integers(1000, 9999)):07d}号"
+
     def _sizhi(self) -> str:
         w = self.rng.choice(len(WORDS_SIZHI), 4)
         return "东至{}，西至{}，南至{}，北至{}".format(*(WORDS_SIZHI[i] for i in w))
@@ -574,7 +583,7 @@ class Builder:
                          forest_category="commercial" if individual else "public_welfare",
                          public_welfare_level=None if individual else "local", owner=owner,
                          certificate_status="issued",
-                         certificate_no=f"宁(2019)大武口区不动产权第{int(rng.integers(1000, 9999)):07d}号",
+                         certificate_no=self._cert("宁(2019)大武口区不动产权"),
                          acquired_date=f"{year}-04-{int(rng.integers(1, 28)):02d}")
         elif mosaic == "yueyahu":
             land, species = [("灌木林地", "柠条"), ("灌木林地", "沙棘"), ("乔木林地", "杨树")][
@@ -586,7 +595,7 @@ class Builder:
                          forest_category="public_welfare",
                          public_welfare_level="national" if rng.random() < 0.4 else "local",
                          owner=YYH_FARM, certificate_status="issued",
-                         certificate_no=f"宁(2020)银川市不动产权第{int(rng.integers(1000, 9999)):07d}号",
+                         certificate_no=self._cert("宁(2020)银川市不动产权"),
                          acquired_date=f"{year}-05-{int(rng.integers(1, 28)):02d}")
         else:
             land, species = [("乔木林地", "油松"), ("灌木林地", "山杏"), ("灌木林地", "柠条"),
@@ -598,7 +607,7 @@ class Builder:
                          stand_age=2023 - year, forest_category="public_welfare",
                          public_welfare_level="national" if mosaic != "北武当林区" else "local",
                          owner=FARM_NAME, certificate_status="issued",
-                         certificate_no=f"宁(2021)大武口区不动产权第{int(rng.integers(1000, 9999)):07d}号",
+                         certificate_no=self._cert("宁(2021)大武口区不动产权"),
                          acquired_date=f"{year}-10-{int(rng.integers(1, 28)):02d}")
         return attrs
 
@@ -644,14 +653,388 @@ class Builder:
                 "stand_age": 2023 - year, "forest_category": "public_welfare",
                 "public_welfare_level": "local", "owner": f"{township}{vname}村民委员会",
                 "certificate_status": "issued",
-                "certificate_no": (f"宁(2019)大武口区不动产权第{int(self.rng.integers(1000, 9999)):07d}号"
-                                   if zone["county"] == places.DWK else
-                                   f"宁(2020)银川市不动产权第{int(self.rng.integers(1000, 9999)):07d}号"),
+                "certificate_no": self._cert(
+                    "宁(2019)大武口区不动产权" if zone["county"] == places.DWK
+                    else "宁(2020)银川市不动产权"),
                 "certificate_area_mu": None, "boundaries": "东至农田，西至农田，南至渠道，北至村道",
                 "acquired_date": f"{year}-04-{int(self.rng.integers(1, 28)):02d}",
             }
             self.cells.append(cell)
             self.parcels.append(parcel)
+
+    # ------------------------------------------------------------------ planted forest situations
+    def plant_forest_situations(self) -> None:
+        self.used: set[int] = set()
+        self.plants: list[dict] = []
+        plan = [
+            ("FG-01", "沟口生态林区", "forest_grass_overlap", {"radius": 75.0, "reach": 48.0}),
+            ("FG-02", "沟口生态林区", "forest_grass_overlap", {"radius": 60.0, "reach": 38.0}),
+            ("FG-03", "贺兰山生态修复项目绿化区", "forest_grass_overlap",
+             {"radius": 85.0, "reach": 55.0}),
+            ("FG-04", "yueyahu", "forest_grass_overlap", {"radius": 70.0, "reach": 45.0}),
+            ("FG-S1", "沟口生态林区", "forest_grass_sliver", {"length": 180.0, "reach": 3.6}),
+            ("FG-S2", "北武当林区", "forest_grass_sliver", {"length": 160.0, "reach": 4.0}),
+            ("FG-S3", "yueyahu", "forest_grass_sliver", {"length": 140.0, "reach": 4.2}),
+        ]
+        for sid, mosaic, kind, params in plan:
+            need = (2 * params["radius"] + 60.0 if "radius" in params
+                    else params["length"] + 80.0)
+            a, b, edge = self._pick_pair(mosaic, "forest", "grass", need)
+            self._grow_into(a, b, edge, params)
+            self.plants.append({"id": sid, "kind": kind, "parcels": [a, b], "mosaic": mosaic})
+        # 权属叠加: two collective-forest parcels with different right holders overlap.
+        a, b, edge = self._pick_pair("woodland", "forest", "forest", 200.0)
+        self._grow_into(a, b, edge, {"radius": 65.0, "reach": 42.0})
+        self._set_owner(a, individual=False)
+        self._set_owner(b, individual=True)
+        self.plants.append({"id": "OWN-OVERLAP-01", "kind": "ownership_overlap",
+                            "parcels": [a, b], "mosaic": "woodland"})
+        # Survey classes that disagree with the forestry / grassland class of a parcel: the
+        # land survey maps finer, so one parcel covers two survey patches, one of another class.
+        mismatches = [
+            ("CM-01", "贺兰山生态修复项目绿化区", "forest", "0404"),
+            ("CM-02", "woodland", "forest", "0103"),
+            ("CM-03", "woodland", "forest", "0702"),
+            ("CM-04", "沟口生态林区", "grass", "0305"),
+        ]
+        for sid, mosaic, kind, code in mismatches:
+            parcel = self._pick_parcel(mosaic, kind, min_m2=3.0e4)
+            cell = self._split_cell(parcel, code)
+            self.plants.append({"id": sid, "kind": "class_mismatch", "parcels": [parcel],
+                                "cell": cell, "mosaic": mosaic})
+        # Ownership and certificate defects (attributes only).
+        p = self._pick_parcel("woodland", "forest", min_m2=1.0e4)
+        p.attrs.update(owner=None, certificate_no=None, certificate_status=None,
+                       certificate_area_mu=None, acquired_date=None)
+        self.plants.append({"id": "OWN-UNCLEAR-01", "kind": "unclear_ownership",
+                            "parcels": [p], "mosaic": "woodland"})
+        p = self._pick_parcel("woodland", "forest", min_m2=1.0e4)
+        self._set_owner(p, individual=True)
+        p.attrs.update(certificate_no=None, certificate_status="none", certificate_area_mu=None)
+        self.plants.append({"id": "CERT-NONE-01", "kind": "no_certificate", "parcels": [p],
+                            "mosaic": "woodland"})
+
+    def _pick_pair(self, mosaic: str, kind_a: str, kind_b: str,
+                   min_edge: float) -> tuple[Parcel, Parcel, shapely.LineString]:
+        parcels = self.mosaics[mosaic]["parcels"]
+        candidates = []
+        for i, a in enumerate(parcels):
+            if a.kind != kind_a or id(a) in self.used or a.terr_m.area < 2e4:
+                continue
+            for j, b in enumerate(parcels):
+                if (j == i or b.kind != kind_b or id(b) in self.used or b.terr_m.area < 2e4
+                        or not a.terr_m.buffer(1.0).intersects(b.terr_m)):
+                    continue
+                edge = _shared_edge(a.terr_m, b.terr_m)
+                if edge is not None and edge.length >= min_edge:
+                    candidates.append((i, j, edge))
+        if not candidates:
+            raise RuntimeError(f"no adjacent {kind_a}/{kind_b} parcels in {mosaic}")
+        i, j, edge = candidates[int(self.rng.integers(len(candidates)))]
+        a, b = parcels[i], parcels[j]
+        self.used.update({id(a), id(b)})
+        return a, b, edge
+
+    def _pick_parcel(self, mosaic: str, kind: str, min_m2: float) -> Parcel:
+        options = [p for p in self.mosaics[mosaic]["parcels"]
+                   if p.kind == kind and id(p) not in self.used and p.terr_m.area >= min_m2]
+        parcel = options[int(self.rng.integers(len(options)))]
+        self.used.add(id(parcel))
+        return parcel
+
+    def _grow_into(self, a: Parcel, b: Parcel, edge: shapely.LineString, params: dict) -> None:
+        """Extend parcel ``a`` across its shared edge into ``b``: a round lobe (``radius``) or
+        a thin band along ``length`` metres of the edge; ``reach`` is measured from ``a``."""
+        mid = edge.length / 2
+        if "radius" in params:
+            window = edge.interpolate(mid).buffer(params["radius"])
+        else:
+            half = params["length"] / 2
+            window = substring(edge, mid - half, mid + half).buffer(
+                params["reach"] + 3.0, cap_style="flat")
+        grow = a.geom_m.buffer(params["reach"], join_style="mitre", mitre_limit=2.0)
+        lobe = grow.intersection(window).intersection(a.terr_m.union(b.terr_m))
+        a.geom_m = geo.largest_part(geo.union([a.geom_m, lobe]).buffer(0))
+
+    def _set_owner(self, p: Parcel, individual: bool) -> None:
+        village = p.attrs["village"]
+        if individual:
+            name = f"{SURNAMES[int(self.rng.integers(len(SURNAMES)))]}某某(个人)"
+            p.attrs.update(owner=name, forest_type="用材林", forest_category="commercial",
+                           public_welfare_level=None)
+        else:
+            p.attrs.update(owner=f"星海镇{village}村民委员会", forest_type="防护林",
+                           forest_category="public_welfare", public_welfare_level="local")
+
+    def _split_cell(self, parcel: Parcel, code: str) -> Cell:
+        """Split the parcel's largest survey cell across its long axis; the half on one side
+        becomes a survey patch of ``code``. Returns that patch."""
+        cell = max(parcel.cells, key=lambda c: c.geom_m.area)
+        g = cell.geom_m
+        rect = g.minimum_rotated_rectangle
+        xy = np.asarray(rect.exterior.coords)[:4]
+        e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
+        axis = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
+        angle = float(np.arctan2(axis[1], axis[0]))
+        c = g.centroid
+        # A half-plane beyond the perpendicular through the centroid, along the long axis.
+        half = geo.rect(c.x + 5000 * np.cos(angle), c.y + 5000 * np.sin(angle), 10000, 10000,
+                        angle)
+        new = geo.largest_part(g.intersection(half))
+        keep = geo.polygonal(g.difference(half))
+        cell.geom_m = keep
+        other = Cell(new, code, cell.county, cell.owner)
+        parcel.cells.append(other)
+        self.cells.append(other)
+        return other
+
+    # ------------------------------------------------------------------ survey patches
+    def build_other_cells(self) -> None:
+        for block in self.blocks:
+            code = {"paddy": "0101", "irrigated": "0102", "dry": "0103"}[block.attrs["subclass"]]
+            block.cell = Cell(block.geom_m, code, block.county, self._collective(block))
+            self.cells.append(block.cell)
+        for code in sorted(self.villages):
+            rec = self.villages[code]
+            v = rec["village"]
+            owner = Owner(v.code + "0000000", self._village_owner_name(code), COLLECTIVE)
+            for zone in rec["zones"]:
+                if zone["use"] == "0703":
+                    self.cells.append(Cell(zone["geom_m"], "0702", rec["county"], owner))
+        state_dwk = Owner(places.DWK + "0000000000000", "大武口区国有土地", STATE)
+        state_xq = Owner(places.XQ + "0000000000000", "兴庆区国有土地", STATE)
+        self.cells.append(Cell(self.lake_m, "1102", places.DWK, state_dwk))
+        water = self.river_m.buffer(220.0).intersection(self.inner_m[places.XQ])
+        for piece in _cut_along(water, self.river_m, 3500.0):
+            self.cells.append(Cell(piece, "1101", places.XQ, state_xq))
+        self.mines_m = []
+        for lon, lat, radius in places.MINES:
+            x, y = geo.xy_m(lon, lat)
+            angle = float(self.rng.uniform(0, 3))
+            mine = geo.blob(self.rng, x, y, radius, stretch=1.3, angle=angle)
+            self.mines_m.append(mine)
+            self.cells.append(Cell(mine, "0602", places.DWK, state_dwk))
+            self.avoid_m.append(mine.buffer(100.0))
+
+    def _collective(self, block: Block) -> Owner:
+        if block.village:
+            v = self.villages[block.village]["village"]
+            return Owner(v.code + "0000000", self._village_owner_name(block.village), COLLECTIVE)
+        t = self.townships[block.township]
+        return Owner(t["code"] + "0000000000", f"{t['name']}农民集体", COLLECTIVE)
+
+    def _village_owner_name(self, code: str) -> str:
+        rec = self.villages[code]
+        return self.townships[rec["township"]]["name"] + rec["village"].name
+
+    # ------------------------------------------------------------------ finishing the vectors
+    def finalize(self) -> None:
+        """Move everything to EPSG:4490, number patches and parcels, fill derived fields."""
+        for c in self.cells:
+            c.geom = _checked(geo.to_deg(c.geom_m), "survey patch")
+        for p in self.parcels:
+            p.geom = _checked(geo.to_deg(p.geom_m), f"{p.kind} parcel {p.mosaic}")
+        for b in self.blocks:
+            b.geom = b.cell.geom
+        for county in (places.DWK, places.XQ):
+            cells = [c for c in self.cells if c.county == county]
+            for n, i in enumerate(geo.spatial_order([c.geom_m for c in cells], band=500.0)):
+                cells[i].patch_no = f"{n + 1:05d}"
+            grass = [p for p in self.parcels if p.kind == "grass" and p.county == county]
+            for n, i in enumerate(geo.spatial_order([p.geom_m for p in grass], band=500.0)):
+                grass[i].attrs["parcel_no"] = f"{county}-CD-{n + 1:04d}"
+            blocks = [b for b in self.blocks if b.county == county and b.designated]
+            for n, i in enumerate(geo.spatial_order([b.geom_m for b in blocks], band=500.0)):
+                blocks[i].attrs["parcel_code"] = f"{county}-JBNT-{n + 1:04d}"
+        planted = {id(p): s["id"] for s in self.plants for p in s["parcels"]}
+        for p in self.parcels:
+            if p.attrs.get("certificate_area_mu", 0) is None and p.attrs.get("certificate_no"):
+                p.attrs["certificate_area_mu"] = round(geo.area_m2(p.geom) / M2_PER_MU, 1)
+        # 证地不符: a certificate of 150 亩 for a sub-compartment mapped at about 100 亩.
+        options = [p for p in self.mosaics["沟口生态林区"]["parcels"]
+                   if p.kind == "forest" and id(p) not in planted]
+        cert = min(options, key=lambda p: (abs(geo.area_m2(p.geom) / M2_PER_MU - 100.0),
+                                           p.attrs["xiao_ban"]))
+        cert.attrs["certificate_area_mu"] = 150.0
+        self.plants.append({"id": "CERT-AREA-01", "kind": "certificate_area_mismatch",
+                            "parcels": [cert], "mosaic": "沟口生态林区"})
+        for zone in self.redline:
+            zone["geom"] = _checked(geo.to_deg(zone["geom_m"]), "red line")
+        for u in self.udb:
+            u["geom"] = _checked(geo.to_deg(u["geom_m"]), "urban boundary")
+        for a in self.farm_areas:
+            a["geom"] = _checked(geo.to_deg(a["geom_m"]), "forest farm area")
+        for code in sorted(self.villages):
+            for zone in self.villages[code]["zones"]:
+                zone["geom"] = _checked(geo.to_deg(zone["geom_m"]), "village plan zone")
+            farm = self.villages[code].get("farm_m")
+            if farm is not None:
+                self.villages[code]["farm"] = _checked(geo.to_deg(farm), "village farmland")
+        # The 2020 baselines: Dawukou's boundary is 1.25x its 2020 urban construction land,
+        # Xingqing's 1.36x (over the 1.3 limit of 003:131-133).
+        for county, ratio in ((places.DWK, 1.25), (places.XQ, 1.36)):
+            total = sum(geo.area_m2(u["geom"]) for u in self.udb if u["county_code"] == county)
+            baseline = float(round(total / ratio))
+            for u in self.udb:
+                if u["county_code"] == county:
+                    u["baseline_2020_m2"] = baseline
+
+    def build_projects(self) -> None:
+        rng = self.rng
+        core = self.redline_by_name("贺兰山国家级自然保护区核心保护区")
+        general = self.redline_by_name("贺兰山国家级自然保护区一般控制区")
+        wetland = self.redline_by_name("黄河兴庆段湿地")
+        centralized = next(u for u in self.udb if u["county_code"] == places.DWK
+                           and u["zone"] == "centralized_construction")
+        avoid = geo.union(self.avoid_m)
+        farms = geo.union(a["geom_m"] for a in self.farm_areas).buffer(200.0)
+
+        def spot(region: BaseGeometry, margin: float) -> shapely.Point:
+            allowed = geo.inset(region, margin).difference(avoid)
+            pts = geo.random_points(rng, allowed, 1)
+            return shapely.Point(pts[0])
+
+        def in_block(block: Block, w: float, h: float) -> BaseGeometry:
+            c = polylabel(block.geom_m, tolerance=2.0)
+            r = geo.rect(c.x, c.y, w, h, block.angle)
+            if not geo.inset(block.geom_m, 5.0).contains(r):
+                raise RuntimeError("project footprint does not fit its field block")
+            return r
+
+        p1 = spot(core["geom_m"], 300.0)
+        p2 = spot(general["geom_m"].difference(farms), 300.0)
+        p5 = spot(centralized["geom_m"].difference(self.lake_m.buffer(300.0)), 400.0)
+        designated = [b for b in self.blocks if b.designated and b.village
+                      and b.county == places.DWK and b is not self.tl_udb
+                      and b.village != "640202001201"]
+        self.block_designated = max(designated, key=lambda b: geo.inset(b.geom_m, 60.0).area)
+        others = [b for b in designated if b is not self.block_designated]
+        b3 = max(others, key=lambda b: geo.inset(b.geom_m, 60.0).area)
+        road = geo.line_m([(106.3830, 39.0900), (106.3520, 39.1080), (106.3380, 39.1500)])
+        river_dir = self._river_angle_near(wetland["geom_m"])
+        bank = wetland["geom_m"].difference(self.river_m.buffer(260.0))
+        p7 = spot(bank, 60.0)
+        footprints = [
+            ("2024-640202-78-01-000101", "贺兰山东麓观光索道项目", "LA5", True, False,
+             "大武口区文化旅游投资有限公司", "拟建",
+             geo.rect(p1.x, p1.y, 120.0, 80.0, float(rng.uniform(0, np.pi)))),
+            ("2024-640202-77-01-000102", "贺兰山保护区大武口管护站巡护用房", "LA1", True, False,
+             RESERVE_OWNER, "拟建", geo.rect(p2.x, p2.y, 60.0, 40.0, float(rng.uniform(0, np.pi)))),
+            ("2024-640202-59-01-000103", "星海镇冷链物流仓储项目", "DEV", True, False,
+             "石嘴山市星海物流有限公司", "选址论证", in_block(b3, 110.0, 70.0)),
+            ("2024-640202-13-01-000104", "潮湖村农产品加工厂", "DEV", True, False,
+             "大武口区潮湖农业专业合作社", "选址论证",
+             in_block(self.block_cultivated_only, 90.0, 60.0)),
+            ("2024-640202-82-01-000105", "长兴街道社区综合服务中心", "DEV", True, False,
+             "大武口区长兴街道办事处", "拟建",
+             geo.rect(p5.x, p5.y, 160.0, 110.0, float(rng.uniform(0, np.pi)))),
+            ("2024-640202-48-01-000106", "石炭井至大武口公路改建工程", "LA6", True, False,
+             "石嘴山市交通运输局", "选址论证",
+             road.buffer(6.0, cap_style="flat", join_style="mitre")),
+            ("2024-640104-76-01-000107", "黄河兴庆段防洪治理工程临时施工便道", "LA6", False, True,
+             "兴庆区水务局", "拟建", geo.rect(p7.x, p7.y, 180.0, 50.0, river_dir)),
+        ]
+        for code, name, activity, new_land, temporary, applicant, status, geom_m in footprints:
+            self.projects.append({
+                "project_code": code, "name": name, "activity_code": activity,
+                "new_construction_land": new_land, "temporary": temporary,
+                "applicant": applicant, "status": status, "geom_m": geom_m,
+                "geom": _checked(geo.to_deg(geom_m), "project"),
+            })
+            self.avoid_m.append(geom_m.buffer(150.0))
+
+    def _river_angle_near(self, area: BaseGeometry) -> float:
+        c = area.centroid
+        d = self.river_m.project(c)
+        a, b = self.river_m.interpolate(d - 200.0), self.river_m.interpolate(d + 200.0)
+        return float(np.arctan2(b.y - a.y, b.x - a.x))
+
+    def build_ledger(self) -> None:
+        draws = [
+            ("640202100205", "2022-640202-01-03-004512", "临湖村设施农业配套用地", 9500.0,
+             "2022-05-12", "key_industry"),
+            ("640202100205", "2022-640202-72-01-004733", "星海镇乡村旅游服务中心", 7200.0,
+             "2022-11-03", "key_industry"),
+            ("640202100205", "2023-640202-77-02-000318", "星海湖湿地生态修复配套设施", 4300.0,
+             "2023-04-18", "ecological_restoration"),
+            ("640202100205", "2023-640200-48-01-002106", "乌玛高速公路大武口连接线", 5600.0,
+             "2023-09-26", "major_project"),
+            ("640202100201", "2022-640202-05-03-004020", "星光村枸杞烘干加工车间", 9800.0,
+             "2022-08-09", "key_industry"),
+            ("640202100201", "2023-640202-77-02-000451", "星光村排水沟渠生态治理", 6400.0,
+             "2023-06-21", "ecological_restoration"),
+        ]
+        for village, code, name, area, date, purpose in draws:
+            self.ledger.append({"village_code": village, "project_code": code,
+                                "project_name": name, "area_m2": area, "draw_date": date,
+                                "purpose": purpose})
+
+    # ------------------------------------------------------------------ layer rows
+    def layer_rows(self) -> dict[str, list[Feature]]:
+        out = self.layers
+        for r in self.redline:
+            out["eco_redline"].append(Feature(_pick(r, "eco_redline"), r["geom"]))
+        for u in self.udb:
+            out["urban_boundary"].append(Feature(_pick(u, "urban_boundary"), u["geom"]))
+        for b in sorted(self.blocks, key=lambda b: (b.county, b.cell.patch_no)):
+            t = self.townships[b.township]["name"]
+            v = self.villages[b.village]["village"].name if b.village else None
+            out["cultivated_land"].append(Feature({
+                "patch_no": f"{b.county}-{b.cell.patch_no}", **b.attrs, "township": t,
+                "village": v}, b.geom))
+            if b.designated:
+                out["basic_farmland"].append(Feature({
+                    "parcel_code": b.attrs["parcel_code"], "survey_patch_no": b.cell.patch_no,
+                    "land_use_code": b.cell.code, "quality_grade": b.attrs["quality_grade"],
+                    "designation_record": "2022年“三区三线”划定成果(2022-10备案)",
+                    "township": t, "village": v, "county_code": b.county}, b.geom))
+        out["basic_farmland"].sort(key=lambda f: f.attrs["parcel_code"])
+        for code in sorted(self.villages):
+            rec = self.villages[code]
+            v: places.Village = rec["village"]
+            t = self.townships[rec["township"]]
+            out["village_plans"].append(Feature({
+                "village_code": code, "village_name": v.name, "township_code": t["code"],
+                "township_name": t["name"], "category": v.category, "status": "approved",
+                "planned_construction_m2": v.planned_construction_m2,
+                "flexible_quota_m2": rec["flexible"], "resettled": v.resettled,
+                "approved_date": v.approved}, rec["geom"]))
+            zones = list(rec["zones"])
+            if "farm" in rec:
+                zones.append({"use": "01", "geom": rec["farm"]})
+            for k, zone in enumerate(zones):
+                name, construction = PLAN_USE[zone["use"]]
+                out["village_plan_zones"].append(Feature({
+                    "zone_code": f"{code}-{k + 1:02d}", "village_code": code,
+                    "land_use_code": zone["use"], "land_use_name": name,
+                    "construction": construction, "flexible_quota": zone["use"] == "16"},
+                    zone["geom"]))
+        forest = sorted((p for p in self.parcels if p.kind == "forest"),
+                        key=lambda p: (p.county, p.attrs["lin_ban"], p.attrs["xiao_ban"]))
+        for p in forest:
+            out["forest_parcels"].append(Feature({"county_code": p.county, **p.attrs}, p.geom))
+        grass = sorted((p for p in self.parcels if p.kind == "grass"),
+                       key=lambda p: p.attrs["parcel_no"])
+        for p in grass:
+            out["grassland_parcels"].append(Feature(dict(p.attrs), p.geom))
+        for c in sorted(self.cells, key=lambda c: (c.county, c.patch_no)):
+            where = self.where(c.geom.representative_point())
+            if where["village_code"]:
+                located = (where["village_code"] + "0000000",
+                           where["township_name"] + where["village_name"])
+            else:
+                located = (where["township_code"] + "0000000000", where["township_name"])
+            out["survey_patches"].append(Feature({
+                "county_code": c.county, "patch_no": c.patch_no, "land_use_code": c.code,
+                "land_use_name": LAND_USE[c.code], "owner_unit_code": c.owner.code,
+                "owner_unit_name": c.owner.name, "ownership_type": c.owner.kind,
+                "located_unit_code": located[0], "located_unit_name": located[1],
+                "patch_area_m2": round(geo.area_m2(c.geom), 2)}, c.geom))
+        for a in self.farm_areas:
+            out["forest_farm_areas"].append(Feature(_pick(a, "forest_farm_areas"), a["geom"]))
+        for p in self.projects:
+            out["projects"].append(Feature(_pick(p, "projects"), p["geom"]))
+        return out
 
     # ------------------------------------------------------------------ lookups
     def build_lookup(self) -> None:
@@ -679,8 +1062,42 @@ class Builder:
         return code
 
 
-def places_farm_areas():
-    return FARM_AREAS
+def _checked(geom: BaseGeometry, what: str) -> BaseGeometry:
+    if geom.is_empty or not geom.is_valid:
+        raise RuntimeError(f"generated {what} is invalid: {shapely.is_valid_reason(geom)}")
+    return geom
+
+
+def _pick(record: dict, layer_id: str) -> dict:
+    return {f.name: record.get(f.name) for f in get_layer(layer_id).fields}
+
+
+def _shared_edge(a: BaseGeometry, b: BaseGeometry) -> shapely.LineString | None:
+    """The longest stretch of boundary two touching territories share."""
+    common = a.boundary.intersection(b.buffer(0.5))
+    lines = [g for g in shapely.get_parts(common) if g.geom_type == "LineString"]
+    if not lines:
+        return None
+    merged = shapely.line_merge(shapely.MultiLineString(lines))
+    parts = [g for g in shapely.get_parts(merged) if g.geom_type == "LineString"]
+    return max(parts, key=lambda g: g.length)
+
+
+def _cut_along(area: BaseGeometry, line: shapely.LineString, step: float) -> list[BaseGeometry]:
+    """``area`` cut across ``line`` every ``step`` metres into disjoint pieces (river water
+    into survey patches)."""
+    pieces = []
+    remaining = area
+    cuts = np.arange(0.0, line.length + step, step)
+    for d0, d1 in itertools.pairwise(cuts):
+        seg = substring(line, d0, min(d1, line.length))
+        if seg.length < 1.0:
+            continue
+        band = seg.buffer(5000.0, cap_style="flat")
+        piece = geo.polygonal(remaining.intersection(band), 5000.0)
+        pieces.extend(p for p in shapely.get_parts(piece) if not p.is_empty)
+        remaining = remaining.difference(band)
+    return pieces
 
 
 def _polygonal_deg(geom: BaseGeometry) -> BaseGeometry:
@@ -799,3 +1216,104 @@ def _group_cells(rng: np.random.Generator, cells: list[tuple[str, BaseGeometry]]
         out.append({"kind": cells[ids[0]][0], "cells": ids,
                     "bare": len(ids) == 1 and ids[0] in bare})
     return out
+
+
+STEPS = (
+    "build_admin", "build_lookup", "build_redline", "build_udb_raw", "build_settlements",
+    "build_woodlands", "build_farmland", "build_farm_areas", "build_mosaics",
+    "build_shelterbelts", "plant_forest_situations", "build_other_cells", "finalize",
+    "build_projects", "build_ledger", "layer_rows", "situations_vector", "build_rasters",
+    "situations_landcover",
+)
+
+
+def build_samples(out_dir: Path, seed: int = DEFAULT_SEED,
+                  boundaries: Path | None = None) -> list[Path]:
+    """Generate the sample one-map into ``out_dir``; returns the files written.
+
+    ``boundaries`` defaults to ``boundaries.geojson`` in the configured samples directory
+    (``GIS_SAMPLES_DIR``, by default ``data/samples``); it is copied into ``out_dir`` when that
+    is another directory, so ``out_dir`` is then a complete samples directory.
+    """
+    out_dir = Path(out_dir)
+    if boundaries is None:
+        from gis.settings import get_settings
+
+        boundaries = get_settings().samples_dir / BOUNDARIES
+    boundaries = Path(boundaries)
+    builder = Builder(boundaries, seed)
+    for step in STEPS:
+        getattr(builder, step)()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    target = out_dir / BOUNDARIES
+    if not target.exists() or target.resolve() != boundaries.resolve():
+        shutil.copyfile(boundaries, target)
+        written.append(target)
+    written.append(write_geopackage(out_dir / SAMPLES_GPKG, builder.layers, builder.ledger))
+    written.extend(builder.write_rasters(out_dir))
+    counts = {lid: len(builder.layers[lid]) for lid in LAYER_IDS}
+    counts[QUOTA_LEDGER] = len(builder.ledger)
+    doc = report.planted_document(seed, counts, builder.facts,
+                                  {"noise_m2": NOISE_M2, "sliver_m2": SLIVER_M2},
+                                  builder.situations)
+    report.write_planted(out_dir / PLANTED, doc)
+    written.append(out_dir / PLANTED)
+    rasters = {
+        "dem": f"{raster.DEM_CELL:.0f} m cells, {builder.dem_grid.width} x "
+               f"{builder.dem_grid.height}, EPSG:{geo.METRIC_EPSG}",
+        "lc": f"{raster.LC_CELL:.0f} m cells, {builder.lc_grid.width} x "
+              f"{builder.lc_grid.height}, EPSG:{geo.METRIC_EPSG}",
+        "classes": raster.LANDCOVER_CLASSES, "gpkg_timestamp": GPKG_TIMESTAMP,
+    }
+    (out_dir / README).write_text(report.readme_text(doc, rasters), encoding="utf-8")
+    written.append(out_dir / README)
+    return written
+
+
+def _column(field_type: str, values: list) -> pd.api.extensions.ExtensionArray | pd.Series:
+    if field_type == "int":
+        return pd.array(values, dtype="Int64")
+    if field_type == "float":
+        return pd.array(values, dtype="Float64")
+    if field_type == "bool":
+        return pd.array(values, dtype="boolean")
+    if field_type == "date":
+        dates = [dt.date.fromisoformat(v) if v else None for v in values]
+        return pd.array(dates, dtype=pd.ArrowDtype(pa.date32()))
+    return pd.Series(values, dtype=object)
+
+
+def write_geopackage(path: Path, layers: dict[str, list[Feature]], ledger: list[dict]) -> Path:
+    """One GeoPackage layer per catalogue layer (catalogue field order and types) plus the
+    attribute table ``quota_ledger``; ``gpkg_contents.last_change`` is pinned."""
+    import geopandas as gpd
+
+    if path.exists():
+        path.unlink()
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        for lid in LAYER_IDS:
+            layer = get_layer(lid)
+            rows = layers[lid]
+            data = {f.name: _column(f.type, [r.attrs.get(f.name) for r in rows])
+                    for f in layer.fields}
+            frame = gpd.GeoDataFrame(data, geometry=[geo.as_multi(r.geom) for r in rows],
+                                     crs="EPSG:4490")
+            pyogrio.write_dataframe(
+                frame, path, layer=lid, driver="GPKG", use_arrow=True,
+                geometry_type="MultiPolygon",
+                layer_options={"DESCRIPTION": f"{layer.zh} {layer.en} (generated sample)"})
+        table = pd.DataFrame({
+            "village_code": _column("text", [d["village_code"] for d in ledger]),
+            "project_code": _column("text", [d["project_code"] for d in ledger]),
+            "project_name": _column("text", [d["project_name"] for d in ledger]),
+            "area_m2": _column("float", [d["area_m2"] for d in ledger]),
+            "draw_date": _column("date", [d["draw_date"] for d in ledger]),
+            "purpose": _column("text", [d["purpose"] for d in ledger]),
+        })
+        pyogrio.write_dataframe(table, path, layer=QUOTA_LEDGER, driver="GPKG", use_arrow=True,
+                                layer_options={"DESCRIPTION": "机动指标台账 flexible-quota ledger"})
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    return path
