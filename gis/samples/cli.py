@@ -58,3 +58,36 @@ def samples_build(
         console.print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB)")
     total = sum(p.stat().st_size for p in target.iterdir() if p.is_file())
     console.print(f"{target}: {total / 1024 / 1024:.1f} MiB in all")
+
+
+@samples_app.command("scale")
+def samples_scale(
+    parcels: Annotated[int, typer.Option(help="Survey patches to generate.", min=1)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="GeoPackage to write.")] = Path(
+        "benchmarks/out/scale.gpkg"),
+    forest: Annotated[int | None, typer.Option(help="Forest parcels (default parcels/5).")] = None,
+    grass: Annotated[int | None, typer.Option(help="Grassland parcels (default parcels/5).")]
+    = None,
+    control_lines: Annotated[bool, typer.Option(
+        help="Also cultivated land, basic farmland, red line and UDB layers.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20261123,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a large synthetic one-map (same schema) for benchmarks; never committed."""
+    import time
+
+    from gis.cli import BarProgress, _bar, _print_json, console
+    from gis.samples.scale import write_scale_dataset
+
+    start = time.perf_counter()
+    with _bar() as bar:
+        progress = BarProgress(bar)
+        summary = write_scale_dataset(output, parcels, forest, grass, seed, progress,
+                                      control_lines=control_lines)
+        progress.finish()
+    seconds = round(time.perf_counter() - start, 1)
+    if json_out:
+        _print_json({"path": str(summary.path), "layers": summary.layers, "seconds": seconds})
+    else:
+        counts = ", ".join(f"{layer} {n:,}" for layer, n in summary.layers.items())
+        console.print(f"wrote {summary.path} ({counts}) in {seconds} s")
