@@ -14,7 +14,7 @@ from gis.analysis.forest_grass import detect, list_findings
 from gis.analysis.reserve import village_report
 from gis.analysis.siting import check
 from gis.layers.schema import layer_tables, metadata
-from gis.samples import load_samples
+from gis.samples import load_sample_ledger, load_samples
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 PLANTED = yaml.safe_load((SAMPLES / "planted.yaml").read_text(encoding="utf-8"))
@@ -36,8 +36,11 @@ def samples(settings, engine):
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables)
                           + " RESTART IDENTITY CASCADE"))
-    summaries = load_samples(engine, settings.model_copy(update={"samples_dir": SAMPLES}))
+    sample_settings = settings.model_copy(update={"samples_dir": SAMPLES})
+    summaries = load_samples(engine, sample_settings)
     assert all(s.repaired == 0 for s in summaries)
+    assert load_sample_ledger(engine, sample_settings) > 0
+    assert load_sample_ledger(engine, sample_settings) == 0  # idempotent
     return engine
 
 
@@ -85,6 +88,11 @@ def test_village_quotas_per_profile(samples) -> None:
     assert report[code["QUOTA-EXACT-02"]].compliant and not report[code["QUOTA-LOW-02"]].compliant
     assert report[code["QUOTA-LOW-01"]].profile == "dawukou"
     assert report[code["QUOTA-LOW-02"]].profile == "xingqing"
+    overdrawn = SITUATIONS["QUOTA-OVERDRAWN-01"]
+    village = report[overdrawn["features"]["village_plans"][0]["village_code"]]
+    assert village.overdrawn and village.drawn_m2 == pytest.approx(
+        overdrawn["expected"]["drawn_m2"])
+    assert [v.village_code for v in report.values() if v.overdrawn] == [village.village_code]
 
 
 def test_control_lines_and_udb_ratios(samples) -> None:

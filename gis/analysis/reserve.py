@@ -157,3 +157,31 @@ def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
 
 
 __all__ = ["Draw", "VillageQuota", "draw", "ledger", "village_report"]
+
+
+def import_ledger(engine: Engine, path: str, layer: str = "quota_ledger") -> int:
+    """Import historical draws (a table with village_code, project_code, project_name,
+    area_m2, draw_date, purpose) as ``imported`` rows, without the quota check: the past is
+    recorded as it was, over-drawn or not, and the report flags it. Rows already imported
+    (same village, project, date and area) are skipped; returns how many were added."""
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    missing = {"village_code", "project_code", "area_m2", "draw_date", "purpose"} - set(frame)
+    if missing:
+        raise InputError(f"the ledger table lacks columns {sorted(missing)}")
+    if bad := set(frame["purpose"]) - set(PURPOSES):
+        raise InputError(f"unknown purposes in the ledger: {sorted(bad)}")
+    added = 0
+    with engine.begin() as conn:
+        for row in frame.itertuples(index=False):
+            added += conn.execute(text(
+                "INSERT INTO quota_draws (village_code, project_code, project_name, area_m2, "
+                "draw_date, purpose, recorded_by, imported) "
+                "SELECT :v, :p, :n, :a, CAST(:d AS date), :u, 'import', true "
+                "WHERE NOT EXISTS (SELECT 1 FROM quota_draws WHERE village_code = :v AND "
+                "project_code = :p AND draw_date = CAST(:d AS date) AND area_m2 = :a)"),
+                {"v": row.village_code, "p": row.project_code,
+                 "n": getattr(row, "project_name", None), "a": float(row.area_m2),
+                 "d": str(row.draw_date)[:10], "u": row.purpose}).rowcount
+    return added

@@ -32,3 +32,13 @@ def load_samples(engine: Engine, settings: Settings,
                 progress or NullProgress(), settings.extent,
             ))
     return summaries
+
+
+def load_sample_ledger(engine: Engine, settings: Settings) -> int:
+    """Import the sample quota ledger (the over-drawn village's draws); idempotent."""
+    from gis.analysis.reserve import import_ledger
+
+    path = settings.samples_dir / SAMPLES_GPKG
+    if not path.exists() or "quota_ledger" not in {str(n) for n, _ in pyogrio.list_layers(path)}:
+        return 0
+    return import_ledger(engine, str(path))

@@ -17,11 +17,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON out
 def samples_load(json_out: JsonOpt = False) -> None:
     """Load data/samples (if present) into every layer it has; idempotent."""
     from gis.cli import BarProgress, _bar, _engine, _print_json, _settings, console
-    from gis.samples import load_samples
+    from gis.samples import load_sample_ledger, load_samples
 
     engine = _engine()
     with _bar() as bar:
         summaries = load_samples(engine, _settings(), BarProgress(bar))
+    draws = load_sample_ledger(engine, _settings())
     engine.dispose()
     if json_out:
         _print_json([s.as_dict() for s in summaries])
@@ -31,6 +32,8 @@ def samples_load(json_out: JsonOpt = False) -> None:
     for s in summaries:
         console.print(f"{s.layer}: {s.features} features ({s.inserted} new, {s.updated} "
                       f"updated, {s.unchanged} unchanged)")
+    if draws:
+        console.print(f"quota ledger: {draws} historical draws imported")
 
 
 @samples_app.command("build")
