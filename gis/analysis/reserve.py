@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from gis.errors import InputError, NotFound
 from gis.rules import division_prefix, profile_for_division
-from gis.rules.models import Citation
+from gis.rules.models import Citation, QuotaRule
 from gis.units import Area
 
 Purpose = Literal["key_industry", "major_project", "ecological_restoration"]
@@ -38,6 +38,8 @@ class VillageQuota(BaseModel):
     comparator: str
     tolerance: float
     compliant: bool
+    #: Why, in words: below the threshold, above an exact figure, or compliant.
+    assessment_zh: str
     drawn_m2: float
     remaining_m2: float
     overdrawn: bool
@@ -87,11 +89,23 @@ def village_report(engine: Engine, division: str = "64") -> list[VillageQuota]:
             profile=profile.id, planned_construction_m2=base, quota_m2=quota,
             quota_mu=round(Area(quota).mu, 4), share=round(share, 6),
             threshold=rule.threshold, comparator=rule.comparator, tolerance=rule.tolerance,
-            compliant=base > 0 and rule.complies(share), drawn_m2=drawn,
+            compliant=base > 0 and rule.complies(share),
+            assessment_zh=_assessment(base, share, rule), drawn_m2=drawn,
             remaining_m2=quota - drawn, overdrawn=drawn > quota, rule_text_zh=rule.text_zh,
             citation=rule.citation,
         ))
     return out
+
+
+def _assessment(base: float, share: float, rule: QuotaRule) -> str:
+    if base <= 0:
+        return "规划建设用地为零，无法计算比例"
+    if rule.complies(share):
+        return "符合"
+    if share < rule.threshold:
+        return f"低于{rule.threshold:.0%}"
+    return (f"高于规定的{rule.threshold:.0%}（要求安排{rule.threshold:.0%}，"
+            f"容差±{rule.tolerance:.1%}）")
 
 
 def ledger(engine: Engine, village_code: str) -> list[Draw]:
