@@ -280,6 +280,7 @@ def serve_cmd(
 def _register_subcommands() -> None:
     from gis.analysis.cli import check_app
     from gis.analysis.planning_cli import control_lines_app, indicators_cmd, reserve_app
+    from gis.analysis.reconcile_cli import reconcile_app
     from gis.samples.cli import samples_app
 
     app.add_typer(samples_app, name="samples")
@@ -287,6 +288,7 @@ def _register_subcommands() -> None:
     app.add_typer(reserve_app, name="reserve")
     app.add_typer(control_lines_app, name="control-lines")
     app.command("indicators")(indicators_cmd)
+    app.add_typer(reconcile_app, name="reconcile")
 
 
 _register_subcommands()

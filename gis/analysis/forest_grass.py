@@ -304,3 +304,61 @@ def set_status(engine: Engine, finding_id: int, status: str, actor: str,
                          "decision, 'applied' with apply, 'closed' with detection")
     return _change(engine, finding_id, expected_version, actor, reason, "status",
                    "status = :status", {"status": status})
+
+
+class SummaryRow(BaseModel):
+    township: str | None
+    village: str | None
+    kind: str
+    status: str
+    count: int
+    area_m2: float
+    area_mu: float
+    area_ha: float
+
+
+def summarize(engine: Engine, division: str | None = None) -> list[SummaryRow]:
+    """Counts and areas per township, village, kind and status."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT township, village, kind, status, count(*), sum(area_m2) "
+            "FROM recon_findings WHERE (CAST(:d AS text) IS NULL OR division = :d) "
+            "GROUP BY 1, 2, 3, 4 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3, 4"),
+            {"d": division}).all()
+    return [SummaryRow(township=t, village=v, kind=k, status=s, count=n,
+                       **Area(a or 0.0).as_dict()) for t, v, k, s, n, a in rows]
+
+
+def export_findings(engine: Engine, path: str, division: str | None = None) -> str:
+    """The work list as xlsx (Chinese headers, 亩 and ha) or GeoPackage, by extension."""
+    from pathlib import Path
+
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import shape
+
+    total, rows = list_findings(engine, division=division, limit=1000, with_geometry=True)
+    offset = len(rows)
+    while offset < total:
+        rows += list_findings(engine, division=division, limit=1000, offset=offset,
+                              with_geometry=True)[1]
+        offset = len(rows)
+    records = [{
+        "编号 id": f.id, "类型 kind": f.kind, "状态 status": f.status,
+        "处理决定 decision": f.decision, "乡镇 township": f.township, "村 village": f.village,
+        "涉及图斑 parcels": "; ".join(f"{p['layer']}:{p['key']}" for p in f.parcels),
+        "面积(平方米) m2": round(f.area_m2, 2), "面积(亩) mu": f.area_mu,
+        "面积(公顷) ha": f.area_ha, "版本 version": f.version,
+    } for f in rows]
+    target = Path(path)
+    if target.suffix.lower() == ".xlsx":
+        pd.DataFrame.from_records(records).to_excel(target, index=False, sheet_name="台账")
+    elif target.suffix.lower() == ".gpkg":
+        frame = gpd.GeoDataFrame(records, geometry=[shape(f.geometry) for f in rows],
+                                 crs="EPSG:4490")
+        if target.exists():
+            target.unlink()
+        frame.to_file(target, layer="recon_findings", driver="GPKG")
+    else:
+        raise InputError(f"export to .xlsx or .gpkg, not {target.suffix!r}")
+    return str(target)
