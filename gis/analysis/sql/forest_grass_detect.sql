@@ -2,58 +2,52 @@
 -- Parameters: %(division)s (admin_divisions.code), %(forest)s %(grass)s %(cultivated)s
 -- %(construction)s (arrays of GB/T 21010 first-level codes), %(cert_tol)s, %(m2_per_mu)s.
 -- Every spatial join is ST_Intersects first (GiST), ST_Intersection only for the pairs.
+-- Joins name the base tables (not CTEs): a CTE used twice is materialized and loses the
+-- GiST index, which turned the forest x grass join quadratic.
 WITH scope AS (
     SELECT ST_Union(geom) AS g FROM admin_divisions WHERE code = %(division)s
 ),
-forest AS (
-    SELECT f.*, 'forest_parcels' AS layer,
-           concat_ws('/', f.county_code, f.lin_ban, f.xiao_ban) AS pkey
-    FROM forest_parcels AS f, scope WHERE ST_Intersects(f.geom, scope.g)
-),
-grass AS (
-    SELECT g.*, 'grassland_parcels' AS layer, g.parcel_no AS pkey
-    FROM grassland_parcels AS g, scope WHERE ST_Intersects(g.geom, scope.g)
-),
-survey AS (
-    SELECT s.*, concat_ws('/', s.county_code, s.patch_no) AS pkey,
-           left(s.land_use_code, 2) AS class2
-    FROM survey_patches AS s, scope WHERE ST_Intersects(s.geom, scope.g)
-),
 pairs AS (
     -- forest x grassland: the same ground in both layers
-    SELECT 'forest_grass_overlap' AS kind, 'forest_parcels' AS layer_a, a.pkey AS key_a,
-           to_jsonb(a) - 'geom' AS attrs_a, 'grassland_parcels' AS layer_b, b.pkey AS key_b,
+    SELECT 'forest_grass_overlap' AS kind, 'forest_parcels' AS layer_a, concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban) AS key_a,
+           to_jsonb(a) - 'geom' AS attrs_a, 'grassland_parcels' AS layer_b, b.parcel_no AS key_b,
            to_jsonb(b) - 'geom' AS attrs_b, ST_Intersection(a.geom, b.geom) AS piece
-    FROM forest AS a JOIN grass AS b ON ST_Intersects(a.geom, b.geom)
+    FROM scope, forest_parcels AS a JOIN grassland_parcels AS b ON ST_Intersects(a.geom, b.geom)
+    WHERE ST_Intersects(a.geom, scope.g)
     UNION ALL
     -- forestry says forest, the survey says grassland, cultivated or construction land
-    SELECT 'class_mismatch', 'forest_parcels', a.pkey, to_jsonb(a) - 'geom',
-           'survey_patches', b.pkey, to_jsonb(b) - 'geom' - 'class2',
+    SELECT 'class_mismatch', 'forest_parcels', concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban), to_jsonb(a) - 'geom',
+           'survey_patches', concat_ws('/', b.county_code, b.patch_no), to_jsonb(b) - 'geom',
            ST_Intersection(a.geom, b.geom)
-    FROM forest AS a JOIN survey AS b ON ST_Intersects(a.geom, b.geom)
-    WHERE b.class2 = ANY(%(grass)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
+    FROM scope, forest_parcels AS a JOIN survey_patches AS b ON ST_Intersects(a.geom, b.geom)
+    WHERE ST_Intersects(a.geom, scope.g) AND left(b.land_use_code, 2) = ANY(%(grass)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
     UNION ALL
     -- grassland says grass, the survey says forest, cultivated or construction land
-    SELECT 'class_mismatch', 'grassland_parcels', a.pkey, to_jsonb(a) - 'geom',
-           'survey_patches', b.pkey, to_jsonb(b) - 'geom' - 'class2',
+    SELECT 'class_mismatch', 'grassland_parcels', a.parcel_no, to_jsonb(a) - 'geom',
+           'survey_patches', concat_ws('/', b.county_code, b.patch_no), to_jsonb(b) - 'geom',
            ST_Intersection(a.geom, b.geom)
-    FROM grass AS a JOIN survey AS b ON ST_Intersects(a.geom, b.geom)
-    WHERE b.class2 = ANY(%(forest)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
+    FROM scope, grassland_parcels AS a
+    JOIN survey_patches AS b ON ST_Intersects(a.geom, b.geom)
+    WHERE ST_Intersects(a.geom, scope.g) AND left(b.land_use_code, 2) = ANY(%(forest)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
     UNION ALL
     -- two parcels of one layer with different owners on the same ground
-    SELECT 'ownership_overlap', 'forest_parcels', a.pkey, to_jsonb(a) - 'geom',
-           'forest_parcels', b.pkey, to_jsonb(b) - 'geom', ST_Intersection(a.geom, b.geom)
-    FROM forest AS a JOIN forest AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
-    WHERE coalesce(a.owner, '') <> coalesce(b.owner, '')
+    SELECT 'ownership_overlap', 'forest_parcels', concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban), to_jsonb(a) - 'geom',
+           'forest_parcels', concat_ws('/', b.county_code, b.lin_ban, b.xiao_ban), to_jsonb(b) - 'geom', ST_Intersection(a.geom, b.geom)
+    FROM scope, forest_parcels AS a
+    JOIN forest_parcels AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+    WHERE ST_Intersects(a.geom, scope.g) AND coalesce(a.owner, '') <> coalesce(b.owner, '')
     UNION ALL
-    SELECT 'ownership_overlap', 'grassland_parcels', a.pkey, to_jsonb(a) - 'geom',
-           'grassland_parcels', b.pkey, to_jsonb(b) - 'geom', ST_Intersection(a.geom, b.geom)
-    FROM grass AS a JOIN grass AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
-    WHERE coalesce(a.owner, '') <> coalesce(b.owner, '')
+    SELECT 'ownership_overlap', 'grassland_parcels', a.parcel_no, to_jsonb(a) - 'geom',
+           'grassland_parcels', b.parcel_no, to_jsonb(b) - 'geom',
+           ST_Intersection(a.geom, b.geom)
+    FROM scope, grassland_parcels AS a
+    JOIN grassland_parcels AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+    WHERE ST_Intersects(a.geom, scope.g) AND coalesce(a.owner, '') <> coalesce(b.owner, '')
 ),
 singles AS (
-    SELECT kind, layer, pkey, to_jsonb(p) - 'geom' - 'pkey' - 'layer' AS attrs, p.geom
-    FROM forest AS p
+    SELECT kind, 'forest_parcels' AS layer, concat_ws('/', p.county_code, p.lin_ban, p.xiao_ban)
+           AS pkey, to_jsonb(p) - 'geom' AS attrs, p.geom
+    FROM scope, forest_parcels AS p
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
         (CASE WHEN nullif(trim(p.certificate_no), '') IS NULL THEN 'missing_certificate' END),
@@ -61,10 +55,10 @@ singles AS (
                    abs(p.certificate_area_mu * %(m2_per_mu)s - p.area_m2)
                    > %(cert_tol)s * p.area_m2 THEN 'certificate_mismatch' END)
     ) AS k(kind)
-    WHERE kind IS NOT NULL
+    WHERE kind IS NOT NULL AND ST_Intersects(p.geom, scope.g)
     UNION ALL
-    SELECT kind, layer, pkey, to_jsonb(p) - 'geom' - 'pkey' - 'layer', p.geom
-    FROM grass AS p
+    SELECT kind, 'grassland_parcels', p.parcel_no, to_jsonb(p) - 'geom', p.geom
+    FROM scope, grassland_parcels AS p
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
         (CASE WHEN nullif(trim(p.certificate_no), '') IS NULL THEN 'missing_certificate' END),
@@ -72,7 +66,7 @@ singles AS (
                    abs(p.certificate_area_mu * %(m2_per_mu)s - p.area_m2)
                    > %(cert_tol)s * p.area_m2 THEN 'certificate_mismatch' END)
     ) AS k(kind)
-    WHERE kind IS NOT NULL
+    WHERE kind IS NOT NULL AND ST_Intersects(p.geom, scope.g)
 ),
 found AS (
     SELECT kind,
