@@ -153,7 +153,7 @@ def detect(engine: Engine, division: str, profile: str | None = None, actor: str
             {"d": division}).all()
         by_keys = {(row[1], row[2]): row for row in active}
         unmatched = {row[0]: (row[1], shapely.from_wkb(bytes(row[3]))) for row in active}
-        new = kept = 0
+        inserts, updates = [], []
         progress.stage("updating the work list", len(found))
         for item in found:
             match = by_keys.get((item["kind"], item["parcel_keys"]))
@@ -171,23 +171,30 @@ def detect(engine: Engine, division: str, profile: str | None = None, actor: str
                       "village": item["village"], "run": run_id, "div": division}
             if match_id is not None:
                 unmatched.pop(match_id)
-                conn.execute(text(
-                    "UPDATE recon_findings SET parcels = CAST(:parcels AS jsonb), "
-                    "parcel_keys = :keys, area_m2 = :area, "
-                    "geom = ST_Multi(ST_GeomFromWKB(:wkb, 4490)), township = :town, "
-                    "village = :village, last_run = :run WHERE id = :id"),
-                    {**params, "id": match_id})
-                kept += 1
+                updates.append({**params, "id": match_id})
             else:
-                finding_id = conn.execute(text(
-                    "INSERT INTO recon_findings (kind, division, township, village, "
-                    "parcel_keys, parcels, area_m2, geom, first_run, last_run) VALUES "
-                    "(:kind, :div, :town, :village, :keys, CAST(:parcels AS jsonb), :area, "
-                    "ST_Multi(ST_GeomFromWKB(:wkb, 4490)), :run, :run) RETURNING id"),
-                    params).scalar_one()
-                record_event(conn, finding_id, actor, "detected", {"run": run_id})
-                new += 1
+                inserts.append(params)
             progress.advance()
+        # Batched (executemany, pipelined by psycopg): one round trip per row would dominate
+        # a county-wide run.
+        if updates:
+            conn.execute(text(
+                "UPDATE recon_findings SET parcels = CAST(:parcels AS jsonb), "
+                "parcel_keys = :keys, area_m2 = :area, "
+                "geom = ST_Multi(ST_GeomFromWKB(:wkb, 4490)), township = :town, "
+                "village = :village, last_run = :run WHERE id = :id"), updates)
+        if inserts:
+            conn.execute(text(
+                "INSERT INTO recon_findings (kind, division, township, village, "
+                "parcel_keys, parcels, area_m2, geom, first_run, last_run) VALUES "
+                "(:kind, :div, :town, :village, :keys, CAST(:parcels AS jsonb), :area, "
+                "ST_Multi(ST_GeomFromWKB(:wkb, 4490)), :run, :run)"), inserts)
+            conn.execute(text(
+                "INSERT INTO recon_events (finding_id, actor, action, details) "
+                "SELECT id, :actor, 'detected', jsonb_build_object('run', :run) "
+                "FROM recon_findings WHERE first_run = :run ORDER BY id"),
+                {"actor": actor, "run": run_id})
+        new, kept = len(inserts), len(updates)
         for finding_id in unmatched:
             conn.execute(text(
                 "UPDATE recon_findings SET status = 'closed', version = version + 1, "

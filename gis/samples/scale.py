@@ -21,6 +21,7 @@ import pyogrio
 import shapely
 
 from gis.progress import NullProgress, Progress
+from gis.units import M2_PER_MU, ellipsoidal_areas
 
 #: Ningxia, roughly: the generated layers stay inside this lon/lat box.
 NINGXIA = (104.3, 35.3, 107.6, 39.3)
@@ -100,8 +101,16 @@ def _forest(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         "stand_age": rng.integers(3, 80, n),
         "forest_category": rng.choice(["public_welfare", "commercial"], n, p=[0.8, 0.2]),
         "owner": rng.choice(_OWNERS, n),
-        "certificate_area_mu": np.round(rng.uniform(5, 300, n), 1),
+        "certificate_area_mu": _certificate_mu(geoms, rng),
     })
+
+
+def _certificate_mu(geoms: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Certificates agree with the map within 2%, except about 1% of them (证地不符)."""
+    mu = ellipsoidal_areas(geoms) / M2_PER_MU
+    wrong = rng.random(len(mu)) < 0.01
+    factor = np.where(wrong, rng.uniform(1.3, 2.0, len(mu)), rng.uniform(0.98, 1.02, len(mu)))
+    return np.round(mu * factor, 1)
 
 
 def _grass(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -110,7 +119,7 @@ def _grass(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         "parcel_no": np.char.mod("CD%08d", np.arange(1, n + 1)),
         "grass_class": rng.choice(_GRASS, n),
         "owner": rng.choice(_OWNERS, n),
-        "certificate_area_mu": np.round(rng.uniform(5, 300, n), 1),
+        "certificate_area_mu": _certificate_mu(geoms, rng),
     })
 
 
