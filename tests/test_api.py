@@ -26,7 +26,7 @@ def test_layers_listing(client: TestClient) -> None:
     response = client.get("/api/v1/layers")
     assert response.status_code == 200
     ids = {layer["id"] for layer in response.json()}
-    assert "forest_parcels" in ids and len(ids) == 12
+    assert "forest_parcels" in ids and len(ids) == 13
     red = client.get("/api/v1/layers/eco_redline").json()
     assert red["title_zh"] == "生态保护红线"
     assert any(f["name"] == "zone" for f in red["fields"])

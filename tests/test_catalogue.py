@@ -24,6 +24,7 @@ DOMAIN_LAYERS = {
     "urban_boundary": "城镇开发边界",
     "village_plans": "村庄规划",
     "village_plan_zones": "村庄规划用地",
+    "township_plans": "乡级国土空间规划",
     "forest_parcels": "林地小班",
     "grassland_parcels": "草地图斑",
     "survey_patches": "国土调查图斑",
