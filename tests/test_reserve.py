@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from gis.analysis.reserve import draw, ledger, village_report
+from gis.analysis.reserve import draw, ledger, township_report, village_report
 from gis.errors import InputError, NotFound
 from gis.rules import load_profile
 from gis.testing import table_state
@@ -119,3 +119,32 @@ def test_siting_says_which_village_quota_a_project_draws_on(villages, tmp_path) 
     inside = check(villages, mapping(box(106.302, 39.001, 106.304, 39.003)), "DEV", True,
                    profile="dawukou")
     assert not [w for w in inside.warnings if w.code == "village_quota_draw"]
+
+
+def test_township_reserve_reads_no_less_than_ten_percent(clean_db, tmp_path) -> None:
+    """Dawukou: "乡级国土空间规划安排不少于10%的建设用地指标" (001:1142-1144): 10% exactly and
+    above comply, below does not; Xingqing has no township rule, so its plans are not judged."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gis.layers.load import LoadOptions, load_file
+
+    plans = [("640202100", "星海镇", 1_000_000, 0.10), ("640202101", "甲镇", 800_000, 0.125),
+             ("640202102", "乙镇", 900_000, 0.0999), ("640202103", "丙镇", 0, 0.0),
+             ("640104100", "掌政镇", 500_000, 0.02)]
+    rows = [{"township_code": c, "township_name": n, "planned_construction_m2": base,
+             "reserved_indicator_m2": base * share} for c, n, base, share in plans]
+    geoms = [box(106.3 + i * 0.01, 39.0, 106.309 + i * 0.01, 39.009) for i in range(len(rows))]
+    path = tmp_path / "townships.gpkg"
+    gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4490").to_file(path)
+    load_file(clean_db, path, "township_plans", LoadOptions(strict=True))
+    report = {t.township_code: t for t in township_report(clean_db)}
+    assert set(report) == {"640202100", "640202101", "640202102", "640202103"}
+    assert report["640202100"].compliant and report["640202101"].compliant
+    assert not report["640202102"].compliant and report["640202102"].assessment_zh == "低于10%"
+    assert not report["640202103"].compliant
+    assert report["640202103"].assessment_zh == "规划建设用地为零，无法计算比例"
+    rule = load_profile("dawukou").quota["township_reserve"]
+    assert report["640202101"].threshold == rule.threshold == 0.10
+    assert report["640202101"].reserved_mu == pytest.approx(100_000 / 666.6667, rel=1e-6)
+    assert township_report(clean_db, "640104") == []

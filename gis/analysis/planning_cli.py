@@ -61,6 +61,19 @@ def reserve_report(division: DivisionOpt = "64", json_out: JsonOpt = False,
           "机动指标", json_out, output)
 
 
+@reserve_app.command("townships")
+def reserve_townships(division: DivisionOpt = "64", json_out: JsonOpt = False,
+                      output: OutOpt = None) -> None:
+    """Every township plan's reserved construction-land indicator against its profile."""
+    from gis.analysis.reserve import township_report
+    from gis.cli import _engine
+
+    rows = township_report(_engine(), division)
+    _emit(rows, ["township_code", "township_name", "profile", "share", "comparator",
+                 "compliant", "reserved_mu", "assessment_zh"],
+          "Township reserved indicator 乡级预留建设用地指标", "乡级预留指标", json_out, output)
+
+
 @reserve_app.command("ledger")
 def reserve_ledger(village: str, json_out: JsonOpt = False, output: OutOpt = None) -> None:
     """The draws on one village's quota."""

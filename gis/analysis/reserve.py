@@ -97,6 +97,55 @@ def village_report(engine: Engine, division: str = "64") -> list[VillageQuota]:
     return out
 
 
+class TownshipReserve(BaseModel):
+    """A township plan's reserved construction-land indicator against the profile."""
+
+    township_code: str
+    township_name: str
+    profile: str
+    planned_construction_m2: float
+    reserved_m2: float
+    reserved_mu: float
+    share: float
+    threshold: float
+    comparator: str
+    tolerance: float
+    compliant: bool
+    assessment_zh: str
+    rule_text_zh: str
+    citation: Citation
+
+
+_TOWNSHIPS = """
+SELECT township_code, township_name, planned_construction_m2, reserved_indicator_m2
+FROM township_plans WHERE township_code LIKE :prefix ORDER BY township_code
+"""
+
+
+def township_report(engine: Engine, division: str = "64") -> list[TownshipReserve]:
+    """The reserved indicator of every township plan under ``division`` whose profile has a
+    township rule (Dawukou: "no less than 10%", 001:1142-1144); others are left out."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(_TOWNSHIPS), {"prefix": division_prefix(division) + "%"}).all()
+    out = []
+    for code, name, base, reserved in rows:
+        profile = profile_for_division(code)
+        rule = (profile.quota or {}).get("township_reserve")
+        if rule is None:
+            continue
+        base, reserved = base or 0.0, reserved or 0.0
+        share = reserved / base if base > 0 else 0.0
+        out.append(TownshipReserve(
+            township_code=code, township_name=name, profile=profile.id,
+            planned_construction_m2=base, reserved_m2=reserved,
+            reserved_mu=round(Area(reserved).mu, 4), share=round(share, 6),
+            threshold=rule.threshold, comparator=rule.comparator, tolerance=rule.tolerance,
+            compliant=base > 0 and rule.complies(share),
+            assessment_zh=_assessment(base, share, rule), rule_text_zh=rule.text_zh,
+            citation=rule.citation))
+    return out
+
+
 def _assessment(base: float, share: float, rule: QuotaRule) -> str:
     if base <= 0:
         return "规划建设用地为零，无法计算比例"

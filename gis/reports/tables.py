@@ -23,7 +23,12 @@ HEADERS_ZH = {
     "layer_b": "图层B", "key_b": "要素B", "label_zh": "指标", "value": "数值", "unit": "单位",
     "area_km2": "面积(平方千米)", "area_wanmu": "面积(万亩)", "target": "目标值",
     "target_year": "目标年份", "meets_target": "是否达标", "note": "说明",
+    "township_code": "乡镇代码", "reserved_m2": "预留指标(平方米)", "reserved_mu": "预留指标(亩)",
+    "assessment_zh": "评价", "rule_text_zh": "规则原文", "citation": "依据",
 }
+#: Where a field means something else in one kind of row (the share of a township plan is its
+#: reserved indicator, not a village's flexible quota).
+HEADERS_BY_ROW = {"TownshipReserve": {"share": "预留指标占比"}}
 
 
 def rows_frame(rows: Sequence[BaseModel], drop: Sequence[str] = ("geometry",)) -> pd.DataFrame:
@@ -39,7 +44,8 @@ def rows_frame(rows: Sequence[BaseModel], drop: Sequence[str] = ("geometry",)) -
 
 def to_xlsx(rows: Sequence[BaseModel], sheet: str, path: Path | None = None) -> bytes:
     """The rows as an xlsx workbook with Chinese headers; written to ``path`` if given."""
-    frame = rows_frame(rows).rename(columns=HEADERS_ZH)
+    special = HEADERS_BY_ROW.get(type(rows[0]).__name__, {}) if rows else {}
+    frame = rows_frame(rows).rename(columns={**HEADERS_ZH, **special})
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, sheet_name=sheet[:31], index=False)

@@ -11,8 +11,8 @@ from gis.layers.catalogue import get_layer
 KIND_ORDER = (
     "forest_grass_overlap", "forest_grass_sliver", "class_mismatch", "ownership_overlap",
     "unclear_ownership", "no_certificate", "certificate_area_mismatch", "three_line_conflict",
-    "udb_expansion_ratio", "village_quota_share", "quota_overdrawn", "forest_farm_area",
-    "project_siting", "landcover",
+    "udb_expansion_ratio", "village_quota_share", "township_reserve_share", "quota_overdrawn",
+    "forest_farm_area", "project_siting", "landcover",
 )
 
 KIND_TITLES = {
@@ -26,6 +26,7 @@ KIND_TITLES = {
     "three_line_conflict": "三线冲突 three-line conflict",
     "udb_expansion_ratio": "城镇开发边界扩展倍数 boundary / 2020 baseline",
     "village_quota_share": "机动指标比例 flexible-quota share",
+    "township_reserve_share": "乡级预留指标比例 township reserved-indicator share",
     "quota_overdrawn": "机动指标超用 quota ledger overdrawn",
     "forest_farm_area": "林场管护面积 forest farm area",
     "project_siting": "项目选址 project siting",
@@ -60,6 +61,7 @@ def planted_document(seed: int, counts: dict[str, int], facts: dict, tolerances:
         "tolerances": tolerances,
         "feature_counts": counts,
         "village_quotas": facts["village_quotas"],
+        "township_reserves": facts["township_reserves"],
         "quota_ledgers": facts["ledgers"],
         "situations": sort_situations(situations),
     }
@@ -100,6 +102,9 @@ def _expected_text(kind: str, e: dict) -> str:
         return f"ratio {e['ratio']:.4f} (limit 1.3)"
     if kind == "village_quota_share":
         return f"{e['share'] * 100:.2f}% ({e['flexible_quota_m2']:,.0f} / " \
+               f"{e['planned_construction_m2']:,.0f} m²)"
+    if kind == "township_reserve_share":
+        return f"{e['share'] * 100:.2f}% ({e['reserved_indicator_m2']:,.0f} / " \
                f"{e['planned_construction_m2']:,.0f} m²)"
     if kind == "quota_overdrawn":
         return f"drawn {e['drawn_m2']:,.0f} > quota {e['flexible_quota_m2']:,.0f} m²"
@@ -151,6 +156,8 @@ LAYER_NOTES = {
     "forest_farm_areas": "大武口区贺兰山林场: 贺兰山生态修复项目绿化区 10,000 亩, 沟口生态林区 "
     "12,000 亩 (001:238-246), 北武当林区 2,600 亩 (001:2585-2593)",
     "projects": "sample project footprints for the siting check",
+    "township_plans": "one plan per town (镇/乡; streets have none): planned construction land "
+    "and the reserved construction-land indicator (预留建设用地指标)",
 }
 
 

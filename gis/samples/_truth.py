@@ -292,6 +292,25 @@ class TruthSteps:
                 {"planned_construction_m2": v.planned_construction_m2,
                  "flexible_quota_m2": rec["flexible"],
                  "share": round(rec["flexible"] / v.planned_construction_m2, 6)}))
+        from gis.samples.generate import TOWNSHIP_PLANS
+
+        self.facts["township_reserves"] = []
+        for code, (planned, share, _approved) in sorted(TOWNSHIP_PLANS.items()):
+            t = self.townships[code]
+            reserved = round(planned * share, 2)
+            self.facts["township_reserves"].append({
+                "township_code": code, "township_name": t["name"], "county_code": t["county"],
+                "planned_construction_m2": planned, "reserved_indicator_m2": reserved,
+                "share": round(reserved / planned, 6)})
+            if t["county"] == "640202" and share < 0.10:
+                add(self._situation(
+                    "TOWNSHIP-RESERVE-LOW-01", "township_reserve_share", t["geom"],
+                    f"{t['name']}乡级规划预留建设用地指标{share:.1%}，不足10%",
+                    f"{t['name']}: the township plan reserves {share:.1%} of construction "
+                    "land, below Dawukou's 'no less than 10%'",
+                    {"township_plans": [{"township_code": code}]},
+                    {"planned_construction_m2": planned, "reserved_indicator_m2": reserved,
+                     "share": round(reserved / planned, 6)}, place=t["name"], where=False))
         for code in sorted({d["village_code"] for d in self.ledger}):
             rec = self.villages[code]
             drawn = sum(d["area_m2"] for d in self.ledger if d["village_code"] == code)

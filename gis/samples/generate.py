@@ -72,8 +72,18 @@ PARCEL_INSET_M = 1.0
 LAYER_IDS = (
     "admin_divisions", "eco_redline", "basic_farmland", "cultivated_land", "urban_boundary",
     "village_plans", "village_plan_zones", "forest_parcels", "grassland_parcels",
-    "survey_patches", "forest_farm_areas", "projects",
+    "survey_patches", "forest_farm_areas", "projects", "township_plans",
 )
+
+#: Township plans (乡级国土空间规划) of the towns (镇/乡; streets have none): planned
+#: construction land (m²) and the share of it reserved as an indicator. Dawukou asks for no
+#: less than 10% (001:1142-1144): 星海镇 is planted below it; Xingqing has no township rule.
+TOWNSHIP_PLANS = {
+    "640202100": (3_150_000.0, 0.092, "2021-09-30"),
+    "640104100": (4_800_000.0, 0.12, "2022-03-15"),
+    "640104101": (2_650_000.0, 0.06, "2022-03-15"),
+    "640104201": (1_920_000.0, 0.10, "2021-12-20"),
+}
 
 
 # Forest farm management areas (001:238-246, 001:2585-2593): name, nominal 亩, centre, radius (m),
@@ -1009,6 +1019,15 @@ class Builder(TruthSteps, RasterSteps):
                     "land_use_code": zone["use"], "land_use_name": name,
                     "construction": construction, "flexible_quota": zone["use"] == "16"},
                     zone["geom"]))
+        for code, (planned, share, approved) in sorted(TOWNSHIP_PLANS.items()):
+            t = self.townships.get(code)
+            if t is None:
+                continue
+            out["township_plans"].append(Feature({
+                "township_code": code, "township_name": t["name"], "county_code": t["county"],
+                "status": "approved", "planned_construction_m2": planned,
+                "reserved_indicator_m2": round(planned * share, 2),
+                "approved_date": approved}, t["geom"]))
         forest = sorted((p for p in self.parcels if p.kind == "forest"),
                         key=lambda p: (p.county, p.attrs["lin_ban"], p.attrs["xiao_ban"]))
         for p in forest:
