@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import register_body_limit, register_error_handlers
-from api.routers import health, layers, planning, reconciliation, rules, siting
+from api.routers import (
+    footprints,
+    health,
+    layers,
+    monitoring,
+    ogc_features,
+    ogc_tiles,
+    planning,
+    reconciliation,
+    rules,
+    siting,
+)
 from gis import __version__
 from gis.db.engine import make_engine
 from gis.settings import Settings, get_settings
@@ -38,8 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(layers.router, prefix="/api/v1")
     app.include_router(rules.router, prefix="/api/v1")
     app.include_router(siting.router, prefix="/api/v1")
+    app.include_router(footprints.router, prefix="/api/v1")
     app.include_router(planning.router)
     app.include_router(reconciliation.router)
+    app.include_router(monitoring.router)
+    app.include_router(ogc_features.router)
+    app.include_router(ogc_tiles.router)
 
     from portal.pages import router as portal_router
 

@@ -13,11 +13,15 @@ from gis.rules import UnknownProfile
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_BY_ERROR: list[tuple[type[gis_errors.GISError], int]] = [
+    (gis_errors.Unauthorized, 401),
+    (gis_errors.Forbidden, 403),
+    (gis_errors.RateLimited, 429),
     (gis_errors.UnknownLayer, 404),
     (gis_errors.NotFound, 404),
     (UnknownProfile, 404),
     (gis_errors.DuplicateKey, 409),
     (gis_errors.Conflict, 409),
+    (gis_errors.InvalidParameter, 400),
     (gis_errors.InputError, 422),
     (gis_errors.DatabaseUnavailable, 503),
     (gis_errors.ConfigurationError, 500),
@@ -44,8 +48,13 @@ def status_for(exc: gis_errors.GISError) -> int:
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(gis_errors.GISError)
     async def _gis_error(request: Request, exc: gis_errors.GISError) -> JSONResponse:
-        return problem(status_for(exc), exc.title, exc.message, str(request.url.path),
-                       details=exc.details or None)
+        response = problem(status_for(exc), exc.title, exc.message, str(request.url.path),
+                           details=exc.details or None)
+        if isinstance(exc, gis_errors.Unauthorized):
+            response.headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
+        if isinstance(exc, gis_errors.RateLimited):
+            response.headers["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -54,7 +63,9 @@ def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
-        return problem(422, "Invalid request", "the request does not match the schema",
+        # OGC API answers bad parameters with 400; the rest of the API uses FastAPI's 422.
+        status = 400 if request.url.path.startswith("/ogc") else 422
+        return problem(status, "Invalid request", "the request does not match the schema",
                        str(request.url.path), errors=errors)
 
     @app.exception_handler(Exception)

@@ -279,8 +279,11 @@ def serve_cmd(
 
 def _register_subcommands() -> None:
     from gis.analysis.cli import check_app
+    from gis.analysis.monitoring_cli import monitor_app
     from gis.analysis.planning_cli import control_lines_app, indicators_cmd, reserve_app
     from gis.analysis.reconcile_cli import reconcile_app
+    from gis.analysis.terrain_cli import terrain_app
+    from gis.auth_cli import users_app
     from gis.samples.cli import samples_app
 
     app.add_typer(samples_app, name="samples")
@@ -289,6 +292,9 @@ def _register_subcommands() -> None:
     app.add_typer(control_lines_app, name="control-lines")
     app.command("indicators")(indicators_cmd)
     app.add_typer(reconcile_app, name="reconcile")
+    app.add_typer(monitor_app, name="monitor")
+    app.add_typer(terrain_app, name="terrain")
+    app.add_typer(users_app, name="users")
 
 
 _register_subcommands()

@@ -39,6 +39,12 @@ class InputError(GISError):
     title = "Invalid input"
 
 
+class InvalidParameter(InputError):
+    """A malformed or unknown request parameter (bbox, crs, sortby, filter ...): HTTP 400."""
+
+    title = "Invalid parameter"
+
+
 class UnsupportedFormat(InputError):
     title = "Unsupported format"
 
@@ -89,3 +95,21 @@ class Conflict(GISError):
     """The object changed since the caller read it (optimistic concurrency)."""
 
     title = "Conflict"
+
+
+class Unauthorized(GISError):
+    """No key, or a key that is unknown or revoked, where a role is required."""
+
+    title = "Unauthorized"
+
+
+class Forbidden(GISError):
+    """A valid key whose role may not do this."""
+
+    title = "Forbidden"
+
+
+class RateLimited(GISError):
+    """Too many expensive requests from one key in a minute."""
+
+    title = "Too many requests"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,16 +49,56 @@ class Settings(BaseSettings):
         description="Larger request bodies are refused with 413 before they are read.")
     host: str = "127.0.0.1"
     port: int = 8000
+    basemap: Literal["osm", "tianditu", "offline"] = Field(
+        default="osm",
+        description="Base map the portal opens with: OpenStreetMap, Tianditu (needs "
+        "tianditu_key) or offline (district and township outlines only, no request leaves the "
+        "machine; the other base maps are then not offered at all).")
+    tianditu_key: str | None = Field(
+        default=None, description="Tianditu (天地图) browser key; offers the Tianditu base map.")
     extent: tuple[float, float, float, float] = Field(
         default=(73.0, 3.0, 136.0, 54.0),
         description="Plausible lon/lat extent of the data (China); coordinates outside are "
         "refused on import as a sign of a wrong CRS.",
     )
 
+    layer_sensitivity: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-layer override of the catalogue's sensitivity (public, planner, "
+        'forestry), e.g. GIS_LAYER_SENSITIVITY=\'{"eco_redline": "public"}\'.')
+    rate_limit_per_minute: int = Field(
+        default=60, gt=0,
+        description="Requests per minute per key (or per client address without a key) on the "
+        "expensive endpoints (analyses, exports); a key can carry its own limit.")
+    auth_cache_seconds: float = Field(
+        default=10.0, ge=0,
+        description="How long a checked API key is trusted without asking the database again "
+        "(also how long a revoked key may still work).")
+
+    ogc_exact_count_limit: int = Field(
+        default=100_000, ge=0,
+        description="OGC API numberMatched is counted exactly when the planner expects at most "
+        "this many rows, else the planner's estimate is returned (numberMatchedExact=false).")
+
+    dem_path: Path | None = Field(
+        default=None,
+        description="Digital elevation model (GeoTIFF, any CRS) for terrain statistics; when "
+        "set, the siting check adds slope figures. GIS_DEM_PATH.")
+    raster_dir: Path | None = Field(
+        default=None,
+        description="Directory the API may read land-cover rasters from for monitoring runs "
+        "(names relative to it only); unset, the API cannot start runs (the CLI can). "
+        "GIS_RASTER_DIR.")
+
     @field_validator("data_dir", "samples_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("dem_path", "raster_dir")
+    @classmethod
+    def _absolute_optional(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
 
     @property
     def uses_embedded_cluster(self) -> bool:

@@ -1,2 +1,3 @@
-"""The map portal: Folium/Leaflet pages served by the API app
-(a placeholder page until the portal issue lands)."""
+"""The map portal: Folium/Leaflet pages served by the API app (viewer, siting check,
+reconciliation work list, village quota dashboard), with Leaflet and its plugins vendored
+from npm so that no page requests anything from a CDN."""

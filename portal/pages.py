@@ -1,32 +1,42 @@
-"""Portal pages. For now one placeholder page that lists the layers; the Folium viewer,
-siting, reconciliation and quota pages replace it in the portal issue."""
+"""The portal router: the four pages, the browser assets and the search the viewer uses.
+
+Pages are plain GETs that need no key: what a user may *see* is decided when the browser
+asks the API for data with the key it keeps (``localStorage["onemap.apiKey"]``), so the same
+page serves every role and restricted layers show as greyed out in the layer control.
+"""
 
 from __future__ import annotations
 
-from html import escape
-
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from gis.layers.catalogue import load_catalogue
+from portal import assets, search
+from portal.i18n import lang_of
+from portal.quota_page import quota_page
+from portal.reconciliation_page import reconciliation_page
+from portal.siting_page import siting_page
+from portal.viewer import viewer_page
 
 router = APIRouter(include_in_schema=False)
+router.include_router(assets.router)
+router.include_router(search.router)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index() -> str:
-    items = "\n".join(
-        f"<li><code>{escape(layer.id)}</code> {escape(layer.zh)} — {escape(layer.en)}</li>"
-        for layer in load_catalogue()
-    )
-    return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>一张图 One-Map</title>
-<style>body{{font-family:sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}}</style>
-</head><body>
-<h1>一张图 One-Map</h1>
-<p>国土空间规划一张图服务（宁夏）。地图门户建设中；接口见 <a href="/docs">/docs</a>，
-健康检查见 <a href="/health">/health</a>。</p>
-<p>Territorial spatial planning one-map service for Ningxia. The map portal is under
-construction; see the API at <a href="/docs">/docs</a> and <a href="/health">/health</a>.</p>
-<h2>图层 Layers</h2><ul>{items}</ul>
-</body></html>"""
+async def index(request: Request, lang: str | None = None) -> HTMLResponse:
+    return await viewer_page(request, lang_of(lang))
+
+
+@router.get("/siting", response_class=HTMLResponse)
+async def siting(request: Request, lang: str | None = None) -> HTMLResponse:
+    return await siting_page(request, lang_of(lang))
+
+
+@router.get("/reconciliation", response_class=HTMLResponse)
+async def reconciliation(request: Request, lang: str | None = None) -> HTMLResponse:
+    return await reconciliation_page(request, lang_of(lang))
+
+
+@router.get("/quota", response_class=HTMLResponse)
+async def quota(request: Request, lang: str | None = None) -> HTMLResponse:
+    return await quota_page(request, lang_of(lang))

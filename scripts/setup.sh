@@ -13,11 +13,16 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 # -- Debian packages ---------------------------------------------------------------------------
 # PostgreSQL + PostGIS for the embedded cluster; gdal-bin for ogr2ogr (benchmarks, checks);
 # a CJK font embedded in PDF reports.
-apt_packages=(postgresql postgresql-postgis gdal-bin python3-venv python3-dev fonts-wqy-microhei)
+# The portal's browser libraries come from npm (nodejs; Debian's npm only when no npm command
+# exists: a nodejs from elsewhere may bring its own); the browser tests drive Debian's chromium.
+apt_packages=(postgresql postgresql-postgis gdal-bin python3-venv python3-dev fonts-wqy-microhei
+              nodejs)
+[ "$mode" = test ] && apt_packages+=(chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then apt_cmd=(); elif command -v sudo >/dev/null; then apt_cmd=(sudo); else
     echo "missing Debian packages: ${missing[*]} (run as root or install them)" >&2; exit 1; fi
@@ -44,5 +49,20 @@ if [ ! -f "$stamps/pip-$mode" ] || [ "$(cat "$stamps/pip-$mode")" != "$want" ]; 
   fi
   .venv/bin/python -c "import gis, api, portal" # fail here, not later, if the install broke
   echo "$want" > "$stamps/pip-$mode"
+fi
+# -- Portal browser libraries (npm) -------------------------------------------------------------
+# Served by the app from portal/node_modules (no CDN at run time); reinstalled when the lockfile
+# changes or the folder is gone.
+if [ -f portal/package-lock.json ]; then
+  npm_want="$(sha256sum portal/package-lock.json | cut -c1-16)"; npm_cmd=(ci)
+else
+  npm_want="$(sha256sum portal/package.json | cut -c1-16)-nolock"; npm_cmd=(install)
+fi
+if [ ! -d portal/node_modules/leaflet ] || [ ! -f "$stamps/npm" ] || [ "$(cat "$stamps/npm")" != "$npm_want" ]; then
+  say "installing the portal's npm packages"
+  if ! npm "${npm_cmd[@]}" --prefix portal --no-audit --no-fund > "$stamps/npm.log" 2>&1; then
+    cat "$stamps/npm.log" >&2; exit 1
+  fi
+  echo "$npm_want" > "$stamps/npm"
 fi
 say "ready ($mode)"

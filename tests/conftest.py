@@ -24,7 +24,7 @@ from gis.layers.schema import layer_tables, metadata
 from gis.settings import Settings, get_settings
 
 #: Fixture modules shared by several test files.
-pytest_plugins = ["tests.siting_fixtures", "tests.planning_fixtures"]
+pytest_plugins = ["tests.siting_fixtures", "tests.planning_fixtures", "tests.server_fixtures"]
 
 
 def free_port() -> int:
@@ -87,7 +87,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
 def clean_db(engine: Engine) -> Engine:
     """An engine on an empty database: every table of the schema, layers and work lists."""
     layer_tables()
-    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    # API keys survive: the session's role keys (``role_keys``) are issued once.
+    tables = ", ".join(t.name for t in metadata.sorted_tables if t.name != "api_keys")
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return engine
@@ -96,3 +97,15 @@ def clean_db(engine: Engine) -> Engine:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def role_keys(engine: Engine) -> dict[str, dict[str, str]]:
+    """Request headers carrying a key per role: ``role_keys["planner"]``; public sends none."""
+    from gis.auth import issue_key
+
+    headers: dict[str, dict[str, str]] = {"public": {}}
+    for role in ("planner", "forestry", "admin"):
+        # A generous limit: the tests of rate limiting issue their own key.
+        headers[role] = {"X-API-Key": issue_key(engine, f"test-{role}", role, 100_000)}
+    return headers

@@ -14,8 +14,8 @@ CORE_FOOTPRINT = box(106.205, 39.005, 106.21, 39.01)
 
 
 @pytest.fixture(scope="module")
-def client(settings, layers):
-    with TestClient(create_app(settings)) as c:
+def client(settings, layers, role_keys):
+    with TestClient(create_app(settings), headers=role_keys["planner"]) as c:
         yield c
 
 

@@ -15,8 +15,8 @@ from gis.cli import app
 
 
 @pytest.fixture
-def client(settings):
-    with TestClient(create_app(settings)) as c:
+def client(settings, role_keys):
+    with TestClient(create_app(settings), headers=role_keys["planner"]) as c:
         yield c
 
 
@@ -79,3 +79,13 @@ def test_control_lines_cli(lines, tmp_path) -> None:
     indicators = runner.invoke(app, ["indicators", "640202", "--json"])
     assert indicators.exit_code == 0
     assert any(i["id"] == "forest_coverage" for i in json.loads(indicators.stdout))
+
+
+def test_township_reserves_api_and_cli(sample_db, client: TestClient) -> None:
+    rows = client.get("/api/v1/reserve/townships", params={"division": "640202"}).json()
+    assert [(r["township_name"], r["compliant"]) for r in rows] == [("星海镇", False)]
+    xlsx = client.get("/api/v1/reserve/townships.xlsx", params={"division": "64"})
+    assert xlsx.status_code == 200 and len(pd.read_excel(io.BytesIO(xlsx.content))) == 1
+    out = CliRunner().invoke(app, ["reserve", "townships", "--division", "640202", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)[0]["share"] == pytest.approx(0.092)

@@ -18,8 +18,8 @@ from tests.test_forest_grass import onemap  # noqa: F401 - the planted fixture
 
 
 @pytest.fixture
-def client(settings):
-    with TestClient(create_app(settings)) as c:
+def client(settings, role_keys):
+    with TestClient(create_app(settings), headers=role_keys["forestry"]) as c:
         yield c
 
 

@@ -34,7 +34,8 @@ def _key(layer: str, feature: dict) -> str:
 def samples(settings, engine):
     layer_tables()
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables
+                                                  if t.name != "api_keys")
                           + " RESTART IDENTITY CASCADE"))
     sample_settings = settings.model_copy(update={"samples_dir": SAMPLES})
     summaries = load_samples(engine, sample_settings)
@@ -93,6 +94,21 @@ def test_village_quotas_per_profile(samples) -> None:
     assert village.overdrawn and village.drawn_m2 == pytest.approx(
         overdrawn["expected"]["drawn_m2"])
     assert [v.village_code for v in report.values() if v.overdrawn] == [village.village_code]
+
+
+def test_township_reserves_per_profile(samples) -> None:
+    from gis.analysis.reserve import township_report
+
+    report = {t.township_code: t for t in township_report(samples)}
+    facts = {t["township_code"]: t for t in PLANTED["township_reserves"]}
+    low = SITUATIONS["TOWNSHIP-RESERVE-LOW-01"]
+    code = low["features"]["township_plans"][0]["township_code"]
+    # Only Dawukou has a township rule ("no less than 10%", 001:1142-1144).
+    assert set(report) == {c for c in facts if c.startswith("640202")} == {code}
+    row = report[code]
+    assert row.share == pytest.approx(low["expected"]["share"], abs=1e-6)
+    assert not row.compliant and row.profile == "dawukou" and row.comparator == ">="
+    assert row.citation.lines == "1142-1144" and row.assessment_zh == "低于10%"
 
 
 def test_control_lines_and_udb_ratios(samples) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from api.auth import Expensive, Planner
 from api.deps import EngineDep
 from gis.analysis import control_lines, reserve
 from gis.reports.tables import to_xlsx
@@ -38,10 +39,24 @@ async def villages(engine: EngineDep, division: Division = "64") -> list[reserve
     return await run_in_threadpool(reserve.village_report, engine, division)
 
 
-@router.get("/reserve/villages.xlsx", summary="Village quotas as a spreadsheet")
+@router.get("/reserve/villages.xlsx", summary="Village quotas as a spreadsheet",
+            dependencies=[Expensive])
 async def villages_xlsx(engine: EngineDep, division: Division = "64") -> Response:
     rows = await run_in_threadpool(reserve.village_report, engine, division)
     return _xlsx(rows, "机动指标", f"village-quota-{division}.xlsx")
+
+
+@router.get("/reserve/townships", summary="Township reserved construction-land indicators")
+async def townships(engine: EngineDep, division: Division = "64"
+                    ) -> list[reserve.TownshipReserve]:
+    return await run_in_threadpool(reserve.township_report, engine, division)
+
+
+@router.get("/reserve/townships.xlsx", summary="Township reserves as a spreadsheet",
+            dependencies=[Expensive])
+async def townships_xlsx(engine: EngineDep, division: Division = "64") -> Response:
+    rows = await run_in_threadpool(reserve.township_report, engine, division)
+    return _xlsx(rows, "乡级预留指标", f"township-reserve-{division}.xlsx")
 
 
 @router.get("/reserve/villages/{village_code}/ledger", summary="A village's quota ledger")
@@ -50,26 +65,30 @@ async def village_ledger(village_code: str, engine: EngineDep) -> list[reserve.D
 
 
 @router.post("/reserve/villages/{village_code}/draws", status_code=201,
-             summary="Draw on a village's flexible quota")
+             summary="Draw on a village's flexible quota (planner)", dependencies=[Planner])
 async def village_draw(village_code: str, body: DrawRequest, engine: EngineDep) -> reserve.Draw:
     return await run_in_threadpool(
         reserve.draw, engine, village_code, body.project_code, body.area_m2, body.purpose,
         body.draw_date, body.project_name)
 
 
-@router.get("/control-lines/conflicts", summary="Overlaps between the three control lines")
+@router.get("/control-lines/conflicts",
+            summary="Overlaps between the three control lines (planner: red-line data)",
+            dependencies=[Planner, Expensive])
 async def conflicts(engine: EngineDep, division: Division = "64"
                     ) -> list[control_lines.LineConflict]:
     return await run_in_threadpool(control_lines.line_conflicts, engine, division)
 
 
-@router.get("/control-lines/conflicts.xlsx", summary="Control-line overlaps as a spreadsheet")
+@router.get("/control-lines/conflicts.xlsx", summary="Control-line overlaps as a spreadsheet",
+            dependencies=[Planner, Expensive])
 async def conflicts_xlsx(engine: EngineDep, division: Division = "64") -> Response:
     rows = await run_in_threadpool(control_lines.line_conflicts, engine, division)
     return _xlsx(rows, "三线冲突", f"control-line-conflicts-{division}.xlsx")
 
 
-@router.get("/indicators/{division}.xlsx", summary="Indicators as a spreadsheet")
+@router.get("/indicators/{division}.xlsx", summary="Indicators as a spreadsheet",
+            dependencies=[Expensive])
 async def division_indicators_xlsx(division: str, engine: EngineDep) -> Response:
     rows = await run_in_threadpool(control_lines.indicators, engine, division)
     return _xlsx(rows, "指标", f"indicators-{division}.xlsx")

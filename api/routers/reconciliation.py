@@ -11,29 +11,34 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from api.auth import Expensive, Forestry, PrincipalDep
 from api.deps import EngineDep
 from gis.analysis import forest_grass as fg
 from gis.analysis.forest_grass_apply import ApplySummary, apply_decisions
 
-router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
+router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"],
+                   dependencies=[Forestry])
 DivisionPath = Annotated[str, Field(pattern=r"^\d{6,12}$")]
 
 
 class RunRequest(BaseModel):
     division: DivisionPath
-    actor: str = Field(min_length=1)
+    actor: str | None = Field(None, min_length=1,
+                              description="Who decides; defaults to the API key's name")
 
 
 class DecisionRequest(BaseModel):
     decision: str = Field(description=" | ".join(fg.DECISIONS))
-    actor: str = Field(min_length=1)
+    actor: str | None = Field(None, min_length=1,
+                              description="Who decides; defaults to the API key's name")
     reason: str = Field(min_length=1)
     version: int = Field(description="The version you decided on (from the finding)")
 
 
 class StatusRequest(BaseModel):
     status: str = Field(description="open | field_check")
-    actor: str = Field(min_length=1)
+    actor: str | None = Field(None, min_length=1,
+                              description="Who decides; defaults to the API key's name")
     reason: str | None = None
     version: int
 
@@ -50,9 +55,11 @@ class FindingDetail(BaseModel):
     history: list[fg.Event]
 
 
-@router.post("/runs", status_code=201, summary="Detect conflicts in a division")
-async def run(body: RunRequest, engine: EngineDep) -> fg.DetectionSummary:
-    return await run_in_threadpool(fg.detect, engine, body.division, None, body.actor)
+@router.post("/runs", status_code=201, summary="Detect conflicts in a division",
+             dependencies=[Expensive])
+async def run(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> fg.DetectionSummary:
+    return await run_in_threadpool(fg.detect, engine, body.division, None,
+                                   body.actor or who.name)
 
 
 @router.get("/findings", summary="The work list, filtered and paged")
@@ -78,20 +85,26 @@ async def finding(finding_id: int, engine: EngineDep) -> FindingDetail:
 
 
 @router.post("/findings/{finding_id}/decision", summary="Record a decision")
-async def decision(finding_id: int, body: DecisionRequest, engine: EngineDep) -> fg.Finding:
-    return await run_in_threadpool(fg.decide, engine, finding_id, body.decision, body.actor,
+async def decision(finding_id: int, body: DecisionRequest, engine: EngineDep,
+                   who: PrincipalDep) -> fg.Finding:
+    return await run_in_threadpool(fg.decide, engine, finding_id, body.decision,
+                                   body.actor or who.name,
                                    body.reason, body.version)
 
 
 @router.post("/findings/{finding_id}/status", summary="Send to field check or reopen")
-async def status(finding_id: int, body: StatusRequest, engine: EngineDep) -> fg.Finding:
-    return await run_in_threadpool(fg.set_status, engine, finding_id, body.status, body.actor,
+async def status(finding_id: int, body: StatusRequest, engine: EngineDep,
+                 who: PrincipalDep) -> fg.Finding:
+    return await run_in_threadpool(fg.set_status, engine, finding_id, body.status,
+                                   body.actor or who.name,
                                    body.version, body.reason)
 
 
-@router.post("/apply", status_code=201, summary="Apply decisions into a new layer version")
-async def apply(body: RunRequest, engine: EngineDep) -> ApplySummary:
-    return await run_in_threadpool(apply_decisions, engine, body.division, body.actor)
+@router.post("/apply", status_code=201, summary="Apply decisions into a new layer version",
+             dependencies=[Expensive])
+async def apply(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> ApplySummary:
+    return await run_in_threadpool(apply_decisions, engine, body.division,
+                                   body.actor or who.name)
 
 
 @router.get("/summary", summary="Counts and areas by township, village, kind and status")
@@ -107,7 +120,8 @@ _MEDIA: dict[str, Any] = {
 }
 
 
-@router.get("/export.{fmt}", summary="The work list as xlsx or GeoPackage")
+@router.get("/export.{fmt}", summary="The work list as xlsx or GeoPackage",
+            dependencies=[Expensive])
 async def export(fmt: str, engine: EngineDep,
                  division: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None
                  ) -> Response:

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from api.auth import Expensive, Planner
 from api.deps import EngineDep
 from gis.analysis.siting import (
     AdvisoryModel,
@@ -73,7 +74,8 @@ def _response(run: StoredRun, request: Request) -> SitingResponse:
     )
 
 
-@router.post("", status_code=201, summary="Check a project footprint")
+@router.post("", status_code=201, summary="Check a project footprint (planner)",
+             dependencies=[Planner, Expensive])
 async def run_siting(body: SitingRequest, request: Request, response: Response,
                      engine: EngineDep) -> SitingResponse:
     run = await run_in_threadpool(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import shapely
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from gis.analysis.footprint import Footprint, prepare_footprint
+from gis.analysis.terrain import TerrainStats, footprint_stats
 from gis.errors import InputError
 from gis.layers.catalogue import get_layer
 from gis.rules import division_prefix, load_profile
@@ -133,6 +135,8 @@ class SitingResult(BaseModel):
     approval_path: ApprovalPath | None
     warnings: list[AdvisoryModel]
     footprint_geojson: dict[str, Any]
+    #: Slope and elevation under the footprint, when a DEM is configured (GIS_DEM_PATH).
+    terrain: TerrainStats | None = None
 
 
 @cache
@@ -338,6 +342,43 @@ def evaluate(profile: Profile, footprint: Footprint, overlaps: list[Overlap], ac
     return findings, path, warnings
 
 
+def _terrain(dem: Path | str, profile: Profile, footprint: Footprint
+             ) -> tuple[TerrainStats | None, list[AdvisoryModel]]:
+    """Slope figures for the footprint and a warning citing the profile's slope threshold
+    (advisory: slope never changes the verdict). A DEM that cannot be used is a warning."""
+    try:
+        stats = footprint_stats(dem, footprint.geometry, profile.terrain)
+    except InputError as exc:
+        return None, [AdvisoryModel(code="terrain_not_checked",
+                                    message_zh=f"未能计算坡度：{exc.message}",
+                                    message_en=f"terrain not checked: {exc.message}")]
+    warnings = []
+    if stats.pixels_without_data:
+        warnings.append(AdvisoryModel(
+            code="terrain_partial",
+            message_zh=f"高程模型在项目范围内有{stats.pixels_without_data}个无数据像元",
+            message_en=f"the DEM has no data in {stats.pixels_without_data} cells of the "
+                       "footprint; the slope figures cover the rest"))
+    if stats.steep_share > 0:
+        threshold = profile.terrain.steep_slope_deg
+        source = profile.terrain.citation
+        basis_zh = (f"依据{profile.documents[source.document].title_zh}({source.label()})"
+                    if source else
+                    "该阈值为规则配置中的技术参数(terrain.steep_slope_deg)，无文件依据")
+        basis_en = (f"per {profile.documents[source.document].title_en} ({source.label()})"
+                    if source else "the threshold is a technical parameter of the rule "
+                    "profile (terrain.steep_slope_deg), not a cited rule")
+        warnings.append(AdvisoryModel(
+            code="steep_slope",
+            message_zh=f"项目范围内坡度大于{threshold:g}°的面积约{stats.steep_area_mu:,.2f}亩，"
+                       f"占{stats.steep_share:.1%}（平均坡度{stats.slope_mean_deg:.1f}°，最大"
+                       f"{stats.slope_max_deg:.1f}°）；{basis_zh}",
+            message_en=f"{stats.steep_share:.1%} of the footprint ({stats.steep_area_mu:,.2f} mu)"
+                       f" is steeper than {threshold:g}° (mean {stats.slope_mean_deg:.1f}°, max "
+                       f"{stats.slope_max_deg:.1f}°); {basis_en}"))
+    return stats, warnings
+
+
 def overall(findings: list[RuleFinding]) -> Verdict:
     return max((f.verdict for f in findings), key=VERDICT_ORDER.index, default="no_conflict")
 
@@ -351,8 +392,13 @@ def check(
     profile: str = "ningxia",
     crs: str = "CRS84",
     line_width_m: float | None = None,
+    dem: Path | str | None = None,
 ) -> SitingResult:
-    """Check a footprint against the control layers under ``profile``."""
+    """Check a footprint against the control layers under ``profile``.
+
+    ``dem`` (default: the ``GIS_DEM_PATH`` setting) adds slope figures and a steep-slope
+    warning; without a DEM the result has no terrain section.
+    """
     rules = load_profile(profile)
     try:
         activity_def, category = rules.activity(activity)
@@ -372,6 +418,14 @@ def check(
         warnings.append(AdvisoryModel(code="footprint_repaired",
                                  message_zh="项目范围几何无效，已自动修复",
                                  message_en="the footprint geometry was invalid and repaired"))
+    if dem is None:
+        from gis.settings import get_settings
+
+        dem = get_settings().dem_path
+    terrain = None
+    if dem is not None:
+        terrain, terrain_warnings = _terrain(dem, rules, fp)
+        warnings += terrain_warnings
     verdict = overall(findings)
     if verdict == "prohibited":
         path = None  # no justification can admit a prohibited project: do not suggest one
@@ -381,5 +435,5 @@ def check(
         new_construction_land=new_construction_land, temporary=temporary,
         footprint_area=AreaOut.of(fp.area), footprint_crs=fp.source_crs, overlaps=overlaps,
         rules=findings, approval_path=path, warnings=[*warnings, *rule_warnings],
-        footprint_geojson=shapely.geometry.mapping(fp.geometry),
+        footprint_geojson=shapely.geometry.mapping(fp.geometry), terrain=terrain,
     )

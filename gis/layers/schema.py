@@ -48,6 +48,24 @@ layer_loads = sa.Table(
 )
 
 
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("key_id", sa.Text, nullable=False, unique=True),
+    sa.Column("key_hash", sa.Text, nullable=False),
+    sa.Column("rate_limit_per_minute", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("role IN ('planner', 'forestry', 'admin')", name="api_keys_role"),
+    sa.Index("api_keys_active_name", "name", unique=True,
+             postgresql_where=sa.text("revoked_at IS NULL")),
+    comment="API keys (SHA-256 of the secret only); see gis.auth.",
+)
+
 siting_runs = sa.Table(
     "siting_runs",
     metadata,
@@ -175,6 +193,84 @@ recon_parcels = sa.Table(
     sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
               nullable=False),
     sa.Index("recon_parcels_geom_gist", "geom", postgresql_using="gist"),
+)
+
+
+monitor_runs = sa.Table(
+    "monitor_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("profile_version", sa.Text, nullable=False),
+    sa.Column("raster_a", sa.Text, nullable=False),
+    sa.Column("raster_b", sa.Text, nullable=False),
+    sa.Column("date_a", sa.Text, nullable=False),
+    sa.Column("date_b", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("grid", JSONB, nullable=False),
+    sa.Column("summary", JSONB),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Index("monitor_runs_geom_gist", "geom", postgresql_using="gist"),
+    comment="One row per land-cover comparison; geom is the compared extent.",
+)
+
+monitor_patches = sa.Table(
+    "monitor_patches",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("layer", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, server_default="open", nullable=False),
+    sa.Column("decision", sa.Text),
+    sa.Column("feature_id", sa.BigInteger),
+    sa.Column("feature_key", sa.Text, nullable=False),
+    sa.Column("feature_name", sa.Text),
+    sa.Column("zone", sa.Text),
+    sa.Column("division", sa.Text),
+    sa.Column("township", sa.Text),
+    sa.Column("village", sa.Text),
+    sa.Column("village_code", sa.Text),
+    sa.Column("village_distance_m", sa.Float),
+    sa.Column("date_a", sa.Text, nullable=False),
+    sa.Column("date_b", sa.Text, nullable=False),
+    sa.Column("transitions", JSONB, nullable=False),
+    sa.Column("pixels", sa.Integer, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Column("version", sa.Integer, server_default="1", nullable=False),
+    sa.Column("first_run", sa.BigInteger, sa.ForeignKey("monitor_runs.id"), nullable=False),
+    sa.Column("last_run", sa.BigInteger, sa.ForeignKey("monitor_runs.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.CheckConstraint("status IN ('open', 'field_check', 'decided', 'closed')",
+                       name="monitor_patches_status"),
+    sa.CheckConstraint("layer IN ('eco_redline', 'basic_farmland')",
+                       name="monitor_patches_layer"),
+    sa.Index("monitor_patches_geom_gist", "geom", postgresql_using="gist"),
+    sa.Index("monitor_patches_period", "date_a", "date_b", "status"),
+    comment="Suspected new construction or bare land in the red line or permanent basic "
+            "farmland: the field-inspection work list, decisions attached.",
+)
+
+monitor_events = sa.Table(
+    "monitor_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("patch_id", sa.BigInteger, sa.ForeignKey("monitor_patches.id"), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
+              nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("details", JSONB),
+    sa.Column("reason", sa.Text),
+    sa.Index("monitor_events_patch", "patch_id", "id"),
+    comment="Append-only history of every change to a monitoring patch.",
 )
 
 

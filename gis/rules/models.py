@@ -155,6 +155,59 @@ class ReconciliationParameters(_Strict):
     rematch_min_iou: float = Field(gt=0, le=1)
 
 
+class LandCoverClass(_Strict):
+    value: int
+    code: str = Field(pattern=r"^[a-z][a-z_]*$")
+    zh: str
+
+
+class MonitoringParameters(_Strict):
+    """Change monitoring of classified land cover (red line, permanent basic farmland).
+
+    The duty to monitor is cited in ``rules`` (``zone_rules`` names them per zone); the class
+    table and the thresholds below are technical parameters of the classification.
+    """
+
+    classes: list[LandCoverClass] = Field(min_length=2)
+    nodata: int
+    #: A pixel is a suspected change when its later class is one of these and its earlier
+    #: class is not (e.g. grassland -> construction; bare -> construction is not new).
+    change_to: list[str] = Field(min_length=1)
+    #: Patches (after clipping to a red-line zone or farmland parcel) below this are dropped.
+    min_patch_m2: float = Field(gt=0)
+    #: A re-run of the same period keeps the decision of a patch matched at this IoU.
+    rematch_min_iou: float = Field(gt=0, le=1)
+    #: Rule ids (in ``rules``) that a patch in each zone falls under: ``eco_redline/core``,
+    #: ``eco_redline/general`` and ``basic_farmland``.
+    zone_rules: dict[str, list[str]]
+    citation: Citation | None = None
+    note: str
+
+    @model_validator(mode="after")
+    def _classes_consistent(self) -> MonitoringParameters:
+        values = [c.value for c in self.classes]
+        codes = [c.code for c in self.classes]
+        if len(set(values)) != len(values) or len(set(codes)) != len(codes):
+            raise ValueError("monitoring classes: values and codes must be unique")
+        if self.nodata in values:
+            raise ValueError(f"monitoring nodata value {self.nodata} is also a class")
+        unknown = set(self.change_to) - set(codes)
+        if unknown:
+            raise ValueError(f"monitoring change_to names unknown classes {sorted(unknown)}")
+        return self
+
+    def class_codes(self) -> dict[int, str]:
+        return {c.value: c.code for c in self.classes}
+
+
+class TerrainParameters(_Strict):
+    """Slope thresholds for siting; a threshold without a seed text has ``citation: null``."""
+
+    steep_slope_deg: float = Field(gt=0, lt=90)
+    citation: Citation | None = None
+    note: str
+
+
 class Profile(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
@@ -173,6 +226,8 @@ class Profile(_Strict):
     targets: dict[str, Target] = Field(default_factory=dict)
     indicators: IndicatorParameters
     reconciliation: ReconciliationParameters
+    monitoring: MonitoringParameters
+    terrain: TerrainParameters
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -180,6 +235,7 @@ class Profile(_Strict):
         citations += [p.citation for p in self.justification_paths]
         citations += [q.citation for q in (self.quota or {}).values() if q is not None]
         citations += [t.citation for t in self.targets.values()]
+        citations += [c for c in (self.monitoring.citation, self.terrain.citation) if c]
         for c in citations:
             if c.document not in self.documents:
                 raise ValueError(f"profile {self.id}: citation names unknown document "
@@ -187,6 +243,11 @@ class Profile(_Strict):
         codes = [a.code for a in self.activities]
         if len(set(codes)) != len(codes):
             raise ValueError(f"profile {self.id}: duplicate activity codes")
+        for zone, rule_ids in self.monitoring.zone_rules.items():
+            missing = [r for r in rule_ids if r not in self.rules]
+            if missing:
+                raise ValueError(f"profile {self.id}: monitoring zone {zone} names unknown "
+                                 f"rules {missing}")
         for rule_id in self.rules:
             if not re.fullmatch(r"[a-z]+(\.[a-z_]+)+", rule_id):
                 raise ValueError(f"profile {self.id}: bad rule id {rule_id!r}")

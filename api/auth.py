@@ -1,0 +1,157 @@
+"""Request-side access control: who is calling, may they read this layer, may they write.
+
+The key travels in the ``X-API-Key`` header. No header means the anonymous ``public`` role; a
+header with an unknown or revoked key is refused (401) rather than silently downgraded, so a
+misconfigured client notices. Checked keys are cached for ``auth_cache_seconds`` so tile and
+item requests do not each cost a database round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from api.deps import get_engine
+from gis.auth import PUBLIC, Principal, authenticate, can_read, layer_sensitivity
+from gis.errors import Forbidden, RateLimited, Unauthorized
+from gis.layers.catalogue import Layer, load_catalogue
+from gis.settings import Settings
+
+API_KEY_HEADER = "X-API-Key"
+_api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
+                        description="Issued with `gis users add NAME --role ROLE`.")
+
+
+class _KeyCache:
+    """principal by key digest, for a few seconds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, digest: str) -> tuple[bool, Principal | None]:
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, digest: str, principal: Principal | None, ttl: float) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic() + ttl, principal)
+
+
+class RateLimiter:
+    """Token bucket per caller: ``limit`` requests per minute, refilled continuously.
+
+    In-process, so with N server workers a caller gets up to N times the limit; that bounds
+    abuse well enough for a bureau service without a shared store.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, caller: str, limit: int) -> float:
+        """0 if the request may go ahead, else the seconds until it could."""
+        now = time.monotonic()
+        rate = limit / 60.0
+        with self._lock:
+            tokens, stamp = self._buckets.get(caller, (float(limit), now))
+            tokens = min(float(limit), tokens + (now - stamp) * rate)
+            if tokens >= 1.0:
+                self._buckets[caller] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[caller] = (tokens, now)
+            return (1.0 - tokens) / rate
+
+
+def _state(request: Request, name: str, factory: Callable[[], object]) -> object:
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        value = factory()
+        setattr(request.app.state, name, value)
+    return value
+
+
+def current_principal(request: Request,
+                      key: Annotated[str | None, Depends(_api_key)] = None) -> Principal:
+    if not key:
+        return PUBLIC
+    settings: Settings = request.app.state.settings
+    cache: _KeyCache = _state(request, "key_cache", _KeyCache)  # type: ignore[assignment]
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    found, principal = cache.get(digest)
+    if not found:
+        principal = authenticate(get_engine(request), key)
+        cache.put(digest, principal, settings.auth_cache_seconds)
+    if principal is None:
+        raise Unauthorized(f"the {API_KEY_HEADER} header does not hold an active key")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting only ``roles`` (admin always); 401 without a key, 403 with one."""
+    allowed = frozenset(roles) | {"admin"}
+
+    def _check(principal: PrincipalDep) -> Principal:
+        if principal.role in allowed:
+            return principal
+        if principal.anonymous:
+            raise Unauthorized(f"this needs an API key with role {' or '.join(sorted(allowed))}; "
+                               f"send it in the {API_KEY_HEADER} header")
+        raise Forbidden(f"role {principal.role!r} may not do this; it needs "
+                        f"{' or '.join(sorted(allowed))}")
+
+    return _check
+
+
+def rate_limited(request: Request, principal: PrincipalDep) -> Principal:
+    """Charge one expensive request to the caller (the key, or the client address)."""
+    settings: Settings = request.app.state.settings
+    limiter: RateLimiter = _state(request, "rate_limiter", RateLimiter)  # type: ignore[assignment]
+    if principal.anonymous:
+        caller = f"ip:{request.client.host if request.client else 'unknown'}"
+    else:
+        caller = f"key:{principal.name}"
+    limit = principal.rate_limit_per_minute or settings.rate_limit_per_minute
+    wait = limiter.take(caller, limit)
+    if wait > 0:
+        raise RateLimited(f"more than {limit} expensive requests a minute; retry in "
+                          f"{math.ceil(wait)} s", retry_after_seconds=math.ceil(wait))
+    return principal
+
+
+def readable_layer(layer_id: str, principal: Principal, settings: Settings) -> Layer:
+    """The catalogue layer if the caller may read it; 404 for unknown ids, 401/403 otherwise."""
+    layer = load_catalogue().get(layer_id)  # UnknownLayer -> 404
+    sensitivity = layer_sensitivity(layer, settings.layer_sensitivity)
+    if can_read(principal.role, sensitivity):
+        return layer
+    if principal.anonymous:
+        raise Unauthorized(f"layer {layer_id!r} is restricted ({sensitivity}); send an API key "
+                           f"in the {API_KEY_HEADER} header")
+    raise Forbidden(f"role {principal.role!r} may not read layer {layer_id!r} ({sensitivity})")
+
+
+def readable_layers(principal: Principal, settings: Settings) -> list[Layer]:
+    return [layer for layer in load_catalogue()
+            if can_read(principal.role, layer_sensitivity(layer, settings.layer_sensitivity))]
+
+
+Planner = Depends(require_roles("planner"))
+Forestry = Depends(require_roles("forestry"))
+AnyRole = Depends(require_roles("planner", "forestry"))
+Expensive = Depends(rate_limited)

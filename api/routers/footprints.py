@@ -1,0 +1,130 @@
+"""``POST /api/v1/footprints/parse``: read an uploaded footprint file into GeoJSON (CRS84).
+
+The siting page lets planners upload what they have: GeoJSON, a zipped Shapefile (often GBK
+without a ``.cpg``) or KML from Google Earth/Ovi. Parsing goes through the same reader as the
+importer (pyogrio with encoding detection, CRS from the file) rather than a browser library,
+so a footprint reads here exactly as it would with ``gis load``. The body is the raw file; the
+name (``?filename=``) says the format. Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pyogrio
+import shapely
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from shapely.geometry import mapping
+
+from gis.crs import CRS84, check_lonlat_range, parse_crs, transformer
+from gis.errors import EmptySource, InputError, MissingCRS, UnsupportedFormat
+from gis.layers.sources import read_source
+
+router = APIRouter(prefix="/footprints", tags=["footprints"])
+
+SUFFIXES = (".geojson", ".json", ".zip", ".kml", ".gpkg")
+MAX_FEATURES = 1000
+
+
+def _read_kml(path: Path) -> tuple[Any, str]:
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    except pyogrio.errors.DataSourceError as exc:
+        raise InputError(f"{path.name}: cannot be opened as KML ({exc})") from exc
+    frames = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for layer in layers:
+            frame = pyogrio.read_dataframe(path, layer=layer)
+            if len(frame):
+                frames.append(frame)
+    if not frames:
+        raise EmptySource(f"{path.name} has no features")
+    import pandas as pd
+
+    frame = pd.concat(frames, ignore_index=True)
+    return frame, "OGC:CRS84"  # KML is always WGS84 lon/lat
+
+
+def parse_footprint(data: bytes, filename: str, crs: str | None,
+                    extent: tuple[float, float, float, float]) -> dict[str, Any]:
+    """GeoJSON FeatureCollection (CRS84) of the polygons and lines in an uploaded file."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UnsupportedFormat(f"{filename}: upload GeoJSON, a zipped Shapefile, KML or "
+                                "GeoPackage")
+    if not data:
+        raise EmptySource(f"{filename} is empty")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"footprint{suffix}"
+        path.write_bytes(data)
+        if suffix == ".kml":
+            frame, file_crs = _read_kml(path)
+        else:
+            source = read_source(path)
+            frame, file_crs = source.frame, source.crs
+    if crs:
+        source_crs = parse_crs(crs)
+        if source_crs.gcj02:
+            raise InputError("GCJ-02 footprints: convert them with `gis load --from-gcj02` "
+                             "first, or send the geometry to the siting API with crs=GCJ02")
+    elif file_crs:
+        source_crs = parse_crs(file_crs)
+    else:
+        raise MissingCRS(f"{filename} does not say its coordinate system (a Shapefile without "
+                         ".prj?); give it with ?crs=EPSG:4544 or similar")
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    keep = np.array([g is not None and not g.is_empty and g.geom_type in (
+        "Polygon", "MultiPolygon", "LineString", "MultiLineString") for g in geoms], dtype=bool)
+    if not keep.any():
+        raise EmptySource(f"{filename} has no polygon or line: a footprint is an area (or a "
+                          "line with a width)")
+    if keep.sum() > MAX_FEATURES:
+        raise InputError(f"{filename} has {int(keep.sum())} features; a footprint file may "
+                         f"have at most {MAX_FEATURES}")
+    geoms = shapely.force_2d(geoms[keep])
+    row_ids = np.flatnonzero(keep)
+    if source_crs.crs.is_geographic:
+        check_lonlat_range(geoms, row_ids)
+    if not source_crs.crs.equals(CRS84, ignore_axis_order=True):
+        to84 = transformer(source_crs.crs, CRS84)
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(to84.transform(xy[:, 0], xy[:, 1])))
+    minx, miny, maxx, maxy = extent
+    bounds = shapely.bounds(geoms)
+    if ((bounds[:, 0] < minx) | (bounds[:, 2] > maxx) | (bounds[:, 1] < miny)
+            | (bounds[:, 3] > maxy)).any():
+        raise InputError(f"{filename}: the footprint falls outside the service extent "
+                         f"{extent}; is the coordinate system right?")
+    columns = [c for c in frame.columns if c != "geometry"]
+    kept = frame[keep].reset_index(drop=True)
+    features = []
+    for i, geom in enumerate(geoms):
+        props = {}
+        for c in columns:
+            value = kept.at[i, c]
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                continue
+            props[str(c)] = value if isinstance(value, (bool, int, float, str)) else str(value)
+        features.append({"type": "Feature", "geometry": mapping(geom),
+                         "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.post("/parse", summary="Read an uploaded footprint file (GeoJSON, zipped Shapefile, "
+             "KML, GeoPackage) into GeoJSON")
+async def parse(
+    request: Request,
+    filename: Annotated[str, Query(min_length=1, max_length=255,
+                                   description="Name of the uploaded file; its extension "
+                                   "says the format")],
+    crs: Annotated[str | None, Query(description="CRS when the file has none")] = None,
+) -> dict[str, Any]:
+    data = await request.body()
+    return await run_in_threadpool(parse_footprint, data, filename, crs,
+                                   request.app.state.settings.extent)

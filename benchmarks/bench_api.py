@@ -1,0 +1,404 @@
+"""The layer service against tipg: OGC API items pages and vector tiles on one PostGIS table.
+
+Serves the same 1,000,000-parcel ``survey_patches`` table (the scale generator's survey,
+``gis samples scale``) through One-Map's API (``uvicorn api.asgi:app``) and through tipg
+(PyPI, ``uvicorn tipg.main:app``), one after the other on this machine, with the same number
+of uvicorn workers (2) and the same load: ``--clients`` concurrent asyncio httpx clients for
+``--seconds`` per scenario, after a warm-up, each client replaying the same random request
+list against both servers:
+
+(a) items: ``/collections/{id}/items?bbox=...&limit=100``, bboxes of ~0.02 x 0.016 degrees
+    (~ 2 x 1.8 km, a few hundred parcels) at random places in the data;
+(b) tiles: random WebMercatorQuad tiles at zoom 12-15 inside the data extent
+    (ours ``/ogc/.../tiles/WebMercatorQuad/{z}/{y}/{x}``, tipg ``.../{z}/{x}/{y}``).
+
+Rounds run A-B-B-A (tipg, ours, ours, tipg for two rounds), so a slow drift of the machine
+does not favour either; the table reports the mean of the rounds. Both clients send
+``Accept-Encoding: identity`` (tipg would otherwise spend CPU gzip-compressing its
+responses and ours would not). Ours is called with a planner API key (``survey_patches`` is
+a planner layer), so the key check is part of what is measured; tipg has no access control.
+
+tipg is installed into its own venv (``benchmarks/out/.venv-tipg``, created on first run with
+``python -m venv`` + ``pip install tipg uvicorn``) so its pins never touch ours. The database
+is a temporary embedded cluster (removed at the end; ``--cluster-dir DIR`` keeps and reuses
+one), or ``GIS_DATABASE_URL`` if set.
+
+    .venv/bin/python benchmarks/bench_api.py [--parcels 1000000] [--seconds 20] [--clients 8]
+        [--scenarios tiles,items] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import mapbox_vector_tile
+import numpy as np
+from sqlalchemy import text
+
+from gis.auth import issue_key, revoke_key
+from gis.db.cluster import LocalCluster
+from gis.db.engine import make_engine
+from gis.db.migrate import upgrade
+from gis.errors import NotFound
+from gis.layers.load import LoadOptions, load_file
+from gis.samples.scale import write_scale_dataset
+from gis.settings import Settings
+from gis.tiles import lonlat_to_tile
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = Path(__file__).parent / "out"
+TIPG_VENV = OUT / ".venv-tipg"
+WORKERS = 2
+LAYER = "survey_patches"
+KEY_NAME = "bench-api"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- database ---------------------------------------------------------------------------------
+
+
+def prepare_database(args: argparse.Namespace) -> tuple[str, LocalCluster | None, Path | None]:
+    """A PostgreSQL URL with ``survey_patches`` holding ``args.parcels`` rows."""
+    cluster, tmp = None, None
+    if os.environ.get("GIS_DATABASE_URL"):
+        url = os.environ["GIS_DATABASE_URL"]
+    else:
+        if args.cluster_dir:
+            root = Path(args.cluster_dir)
+        else:
+            tmp = root = Path(tempfile.mkdtemp(prefix="onemap-bench-api-"))
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o755)  # the unprivileged server account must traverse it
+        cluster = LocalCluster(root / "cluster", free_port() if tmp else args.port)
+        cluster.up()
+        url = cluster.url.replace("postgresql+psycopg://", "postgresql://")
+    engine = make_engine(Settings(database_url=url))
+    upgrade(engine)
+    with engine.connect() as conn:
+        count = conn.execute(text(f"SELECT count(*) FROM {LAYER}")).scalar_one()
+    if count != args.parcels:
+        data = OUT / f"survey_{args.parcels}.gpkg"
+        if not data.exists():
+            t0 = time.perf_counter()
+            write_scale_dataset(data, args.parcels, forest=0, grass=0)
+            print(f"generated {data.name} in {time.perf_counter() - t0:.0f} s", flush=True)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {LAYER}"))
+        t0 = time.perf_counter()
+        n = load_file(engine, data, LAYER, LoadOptions(source_layer=LAYER)).features
+        print(f"loaded {n:,} parcels in {time.perf_counter() - t0:.0f} s", flush=True)
+    with engine.begin() as conn:
+        conn.execute(text(f"ANALYZE {LAYER}"))
+        # Read the whole table once so neither server pays for the first disk reads.
+        conn.execute(text(f"SELECT sum(ST_NPoints(geom)) FROM {LAYER}"))
+    engine.dispose()
+    return url, cluster, tmp
+
+
+def planner_key(url: str) -> str:
+    engine = make_engine(Settings(database_url=url))
+    try:
+        with contextlib.suppress(NotFound):  # a key left by an interrupted run
+            revoke_key(engine, KEY_NAME)
+        return issue_key(engine, KEY_NAME, "planner")
+    finally:
+        engine.dispose()
+
+
+def data_bounds(url: str) -> tuple[tuple[float, float, float, float], str]:
+    """The table's lon/lat extent, and the server's PostgreSQL and PostGIS versions."""
+    engine = make_engine(Settings(database_url=url))
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                                f"(SELECT ST_Extent(geom) e FROM {LAYER}) s")).one()
+        versions = conn.execute(text("SELECT current_setting('server_version'), "
+                                     "postgis_lib_version()")).one()
+    engine.dispose()
+    bounds = tuple(float(v) for v in row)
+    return bounds, f"PostgreSQL {versions[0].split()[0]}, PostGIS {versions[1]}"  # type: ignore[return-value]
+
+
+# -- servers ----------------------------------------------------------------------------------
+
+
+def ensure_tipg() -> Path:
+    python = TIPG_VENV / "bin" / "python"
+    if not (TIPG_VENV / "bin" / "uvicorn").exists():
+        print("installing tipg into", TIPG_VENV, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(TIPG_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn"],
+                       check=True)
+    return TIPG_VENV / "bin" / "uvicorn"
+
+
+def tipg_version() -> str:
+    out = subprocess.run([str(TIPG_VENV / "bin" / "python"), "-c",
+                          "import tipg; print(tipg.__version__)"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@dataclass
+class Server:
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    health: str
+    tile_path: str  # format with z, x, y
+    items_path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+    port: int = 0
+
+    def start(self) -> str:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [*self.cmd, "--host", "127.0.0.1", "--port", str(self.port), "--workers",
+             str(WORKERS), "--log-level", "warning"],
+            env={**os.environ, **self.env}, cwd=ROOT)
+        url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + self.health, timeout=5).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(20)
+            self.proc = None
+
+
+def servers(url: str, key: str) -> dict[str, Server]:
+    uvicorn_tipg = ensure_tipg()
+    tipg_env = {
+        "DATABASE_URL": url,
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_DB_TABLES": f'["public.{LAYER}"]',
+        "TIPG_DB_FUNCTIONS": "[]",
+        # Same MVT geometry settings as ours (4096 grid, 64-unit buffer, clipped).
+        "TIPG_TILE_BUFFER": "64",
+        "TIPG_CATALOG_TTL": "0",
+    }
+    ours_env = {"GIS_DATABASE_URL": url}
+    return {
+        "tipg": Server("tipg", [str(uvicorn_tipg), "tipg.main:app"], tipg_env, "/healthz",
+                       f"/collections/public.{LAYER}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
+                       f"/collections/public.{LAYER}/items"),
+        "ours": Server("ours", [sys.executable, "-m", "uvicorn", "api.asgi:app"], ours_env,
+                       "/health",
+                       f"/ogc/collections/{LAYER}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}",
+                       f"/ogc/collections/{LAYER}/items", {"X-API-Key": key}),
+    }
+
+
+# -- load -------------------------------------------------------------------------------------
+
+
+def tile_requests(bounds: tuple[float, ...], n: int, seed: int) -> list[tuple[int, int, int]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        t = lonlat_to_tile(rng.uniform(bounds[0], bounds[2]), rng.uniform(bounds[1], bounds[3]),
+                           rng.randint(12, 15))
+        out.append((t.z, t.x, t.y))
+    return out
+
+
+def bbox_requests(bounds: tuple[float, ...], n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    w, h = 0.02, 0.016
+    out = []
+    for _ in range(n):
+        x = rng.uniform(bounds[0], bounds[2] - w)
+        y = rng.uniform(bounds[1], bounds[3] - h)
+        out.append(f"{x:.6f},{y:.6f},{x + w:.6f},{y + h:.6f}")
+    return out
+
+
+@dataclass
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+    bytes: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def ms(self, q: float) -> float:
+        return float(np.percentile(self.latencies, q)) * 1000 if self.latencies else float("nan")
+
+
+def request_urls(server: Server, scenario: str, tiles: list, bboxes: list) -> list[str]:
+    if scenario == "tiles":
+        return [server.tile_path.format(z=z, x=x, y=y) for z, x, y in tiles]
+    return [f"{server.items_path}?bbox={b}&limit=100" for b in bboxes]
+
+
+async def _load(base: str, headers: dict[str, str], urls: list[str], clients: int,
+                seconds: float) -> Result:
+    """``clients`` concurrent loops for ``seconds``; client i replays urls from i*step."""
+    latencies: list[float] = []
+    counts = {"errors": 0, "bytes": 0}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, headers={**headers,
+                                 "Accept-Encoding": "identity"},
+                                 timeout=60, limits=limits) as client:
+        start = time.perf_counter()
+        deadline = start + seconds
+        step = max(1, len(urls) // clients)
+
+        async def loop(i: int) -> None:
+            k = i * step
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                response = await client.get(urls[k % len(urls)])
+                k += 1
+                if response.status_code in (200, 204):
+                    latencies.append(time.perf_counter() - t0)
+                    counts["bytes"] += len(response.content)
+                else:
+                    counts["errors"] += 1
+
+        await asyncio.gather(*(loop(i) for i in range(clients)))
+        elapsed = time.perf_counter() - start
+    return Result(len(latencies), counts["errors"], elapsed, latencies, counts["bytes"])
+
+
+def run_load(base: str, headers: dict[str, str], urls: list[str], clients: int,
+             seconds: float, warmup: float) -> Result:
+    asyncio.run(_load(base, headers, urls[::-1], clients, warmup))  # other tiles: no cache gain
+    return asyncio.run(_load(base, headers, urls, clients, seconds))
+
+
+def check_equivalent(bases: dict[str, str], srv: dict[str, Server],
+                     tiles: list[tuple[int, int, int]]) -> str:
+    """Both servers return the same parcels for the same tiles (ours may add the few
+    parcels that only touch the 64-unit buffer, which tipg's filter leaves out)."""
+    ours_n = tipg_n = 0
+    for z, x, y in tiles[:20]:
+        got = {}
+        for name in ("ours", "tipg"):
+            r = httpx.get(bases[name] + srv[name].tile_path.format(z=z, x=x, y=y),
+                          headers=srv[name].headers, timeout=60)
+            assert r.status_code in (200, 204), (name, r.status_code, r.text[:300])
+            layers = mapbox_vector_tile.decode(r.content) if r.content else {}
+            feats = next(iter(layers.values()))["features"] if layers else []
+            got[name] = {f.get("id") or f["properties"].get("id") for f in feats}
+        missing = got["tipg"] - got["ours"]
+        assert not missing, f"tile {z}/{x}/{y}: ours lacks {sorted(missing)[:5]}"
+        ours_n += len(got["ours"])
+        tipg_n += len(got["tipg"])
+    return f"20 tiles: ours {ours_n:,} features, tipg {tipg_n:,} (ours adds buffer-only ones)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parcels", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--scenarios", default="tiles,items")
+    parser.add_argument("--cluster-dir", help="keep the embedded cluster here (reused)")
+    parser.add_argument("--port", type=int, default=55990, help="cluster port with --cluster-dir")
+    args = parser.parse_args()
+    scenarios = [s for s in args.scenarios.split(",") if s]
+
+    url, cluster, tmp = prepare_database(args)
+    try:
+        key = planner_key(url)
+        bounds, pg = data_bounds(url)
+        tiles = tile_requests(bounds, 4000, seed=12)
+        bboxes = bbox_requests(bounds, 4000, seed=13)
+        srv = servers(url, key)
+        results: dict[tuple[str, str], list[Result]] = {}
+        order = []
+        for r in range(args.rounds):
+            order += ["tipg", "ours"] if r % 2 == 0 else ["ours", "tipg"]
+        equivalence = ""
+        for name in order:
+            server = srv[name]
+            base = server.start()
+            try:
+                if not equivalence and "tiles" in scenarios:
+                    other = srv["tipg" if name == "ours" else "ours"]
+                    other_base = other.start()
+                    try:
+                        equivalence = check_equivalent({name: base, other.name: other_base},
+                                                        srv, tiles)
+                    finally:
+                        other.stop()
+                    print(equivalence, flush=True)
+                for scenario in scenarios:
+                    urls = request_urls(server, scenario, tiles, bboxes)
+                    res = run_load(base, server.headers, urls, args.clients, args.seconds,
+                                   args.warmup)
+                    results.setdefault((scenario, name), []).append(res)
+                    print(f"{name:5s} {scenario:6s}: {res.rps:7.1f} req/s, median "
+                          f"{res.ms(50):6.1f} ms, p95 {res.ms(95):6.1f} ms, errors "
+                          f"{res.errors}, {res.bytes / max(res.requests, 1) / 1000:.1f} kB/resp",
+                          flush=True)
+            finally:
+                server.stop()
+    finally:
+        if cluster is not None and tmp is not None:
+            cluster.down()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, tipg {tipg_version()}, {pg}")
+    print(f"Data: {args.parcels:,} parcels; {WORKERS} uvicorn workers each; {args.clients} "
+          f"concurrent clients, {args.seconds:.0f} s per scenario per round, "
+          f"{args.rounds} rounds (mean)")
+    print()
+    print("| scenario | server | req/s | median ms | p95 ms | kB/response |")
+    print("|---|---|---|---|---|---|")
+    for scenario in scenarios:
+        for name in ("tipg", "ours"):
+            rs = results.get((scenario, name), [])
+            if not rs:
+                continue
+            rps = statistics.mean(r.rps for r in rs)
+            med = statistics.mean(r.ms(50) for r in rs)
+            p95 = statistics.mean(r.ms(95) for r in rs)
+            kb = statistics.mean(r.bytes / max(r.requests, 1) for r in rs) / 1000
+            label = "One-Map" if name == "ours" else "tipg"
+            print(f"| {scenario} | {label} | {rps:,.1f} | {med:.1f} | {p95:.1f} | {kb:.1f} |")
+    print()
+    print(json.dumps({f"{s}/{n}": [round(r.rps, 1) for r in rs]
+                      for (s, n), rs in results.items()}))
+
+
+if __name__ == "__main__":
+    main()

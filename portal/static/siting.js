@@ -1,0 +1,177 @@
+/* The siting check: footprint (drawn or uploaded) -> POST /api/v1/analysis/siting -> verdict,
+ * approval path, overlap pieces per layer, areas, cited rules, reports. */
+(function () {
+  'use strict';
+  var O = window.OneMap;
+  var t = O.t;
+  var map = O.map();
+  var drawn = window[O.config.extra.drawn];
+  var result = null;
+  var pieces = null;
+
+  O.initOfflineBase(map);
+  O.addGaussKrugerControl(map);
+  O.initLayers(map);
+
+  var profileSel = document.getElementById('siting-profile');
+  var activitySel = document.getElementById('siting-activity');
+
+  function loadActivities() {
+    var keep = activitySel.value;
+    return O.json('/api/v1/rules/' + encodeURIComponent(profileSel.value)).then(function (p) {
+      activitySel.innerHTML = '';
+      p.activities.forEach(function (a) {
+        var opt = document.createElement('option');
+        opt.value = a.code;
+        opt.textContent = a.code + ' ' + (O.config.lang === 'en' ? a.name_en : a.name_zh);
+        activitySel.appendChild(opt);
+      });
+      if (keep) { activitySel.value = keep; }
+    }).catch(function (err) { O.status('siting-status', t('error') + ': ' + err.message, 'error'); });
+  }
+  profileSel.addEventListener('change', loadActivities);
+  loadActivities();
+
+  // One footprint at a time: a new drawing replaces the previous one.
+  map.on('draw:created', function (ev) {
+    drawn.clearLayers();
+    drawn.addLayer(ev.layer);
+    document.body.dataset.footprint = 'drawn';
+  });
+
+  document.getElementById('siting-file').addEventListener('change', function (ev) {
+    var file = ev.target.files[0];
+    if (!file) { return; }
+    O.status('siting-file-status', t('loading'));
+    O.json('/api/v1/footprints/parse?filename=' + encodeURIComponent(file.name), {
+      method: 'POST', headers: {'Content-Type': 'application/octet-stream'}, body: file
+    }).then(function (fc) {
+      drawn.clearLayers();
+      L.geoJSON(fc, {style: function () { return {color: '#1f78b4', weight: 2}; }})
+        .eachLayer(function (layer) { drawn.addLayer(layer); });
+      map.fitBounds(drawn.getBounds(), {maxZoom: 16, padding: [20, 20]});
+      O.status('siting-file-status', t('siting_parsed', {n: fc.features.length}), 'ok');
+      document.body.dataset.footprint = 'uploaded';
+    }).catch(function (err) {
+      O.status('siting-file-status', t('error') + ': ' + err.message, 'error');
+    });
+  });
+
+  function layerTitle(id, fallback) {
+    var c = O.config.layers[id];
+    return c ? c.title : fallback;
+  }
+
+  function zoneText(layer, zone) {
+    if (!zone) { return ''; }
+    var c = O.config.layers[layer];
+    var coded = c && c.coded && c.coded.zone;
+    return (coded && coded[zone]) || zone;
+  }
+
+  function pathHtml(path) {
+    if (!path) { return '<p>' + O.esc(t('siting_no_path')) + '</p>'; }
+    var rows = [];
+    if (path.exempt) { rows.push('<li><b>' + O.esc(t('siting_exempt')) + '</b></li>'); }
+    [['siting_organizer', path.organizer_zh], ['siting_reviewer', path.reviewer_zh],
+     ['siting_decider', path.decider_zh], ['siting_document', path.document_zh]]
+      .forEach(function (pair) {
+        if (pair[1]) { rows.push('<li>' + O.esc(t(pair[0])) + '：' + O.esc(pair[1]) + '</li>'); }
+      });
+    return '<ul>' + rows.join('') + '</ul><p class="om-muted">' + O.esc(path.en) + '</p>' +
+      '<p class="om-cite">' + O.esc(cite(path.citation)) + '</p>';
+  }
+
+  function cite(c) {
+    if (!c) { return ''; }
+    return c.document + ' ' + c.section + ' (' + c.seed.split('_')[0] + ':' + c.lines + ')';
+  }
+
+  function show(res) {
+    result = res;
+    document.getElementById('siting-result').hidden = false;
+    var verdict = document.getElementById('siting-verdict');
+    verdict.className = 'om-verdict om-verdict-' + res.verdict;
+    verdict.dataset.verdict = res.verdict;
+    verdict.textContent = t('siting_verdict') + '：' + t('verdict_' + res.verdict) +
+      (O.config.lang === 'en' ? '' : ' (' + res.verdict + ')');
+    document.getElementById('siting-area').textContent = t('siting_footprint_area') + '：' +
+      O.areaText(res.footprint_area.area_m2) + ' · ' + res.activity + ' ' + res.activity_zh;
+    document.getElementById('siting-path').innerHTML = pathHtml(res.approval_path);
+    var tbody = document.querySelector('#siting-overlaps tbody');
+    tbody.innerHTML = res.overlaps.map(function (o) {
+      return '<tr data-layer="' + O.esc(o.layer) + '"><td><span class="om-swatch" style="--c:' +
+        O.esc(O.colorFor(o.layer, {zone: o.zone})) + '"></span> ' +
+        O.esc(layerTitle(o.layer, o.layer_zh)) + '</td><td>' + O.esc(zoneText(o.layer, o.zone)) +
+        '</td><td class="num">' + O.num(o.area_m2, 0) + '</td><td class="num">' +
+        O.num(o.area_mu, 2) + '</td><td class="num">' + O.num(o.area_ha, 4) +
+        '</td><td class="num">' + O.num(o.share * 100, 1) + '%</td></tr>';
+    }).join('') || '<tr><td colspan="6">—</td></tr>';
+    document.getElementById('siting-rules').innerHTML = res.rules.map(function (r) {
+      var conditions = (r.conditions || []).map(function (c) {
+        return '<li>' + O.esc(O.config.lang === 'en' ? c.en : c.zh) + '</li>';
+      }).join('');
+      return '<li data-rule="' + O.esc(r.rule_id) + '"><b>' + O.esc(t('verdict_' + r.verdict)) +
+        '</b> · ' + O.esc(O.config.lang === 'en' ? r.summary_en : r.text_zh) +
+        '<div class="om-cite">' + O.esc(cite(r.citation)) + '</div>' +
+        (conditions ? '<div>' + O.esc(t('siting_conditions')) + '：<ul>' + conditions +
+                      '</ul></div>' : '') + '</li>';
+    }).join('');
+    var warnings = res.warnings || [];
+    document.getElementById('siting-warnings-wrap').hidden = !warnings.length;
+    document.getElementById('siting-warnings').innerHTML = warnings.map(function (w) {
+      return '<li>' + O.esc(O.config.lang === 'en' ? w.message_en : w.message_zh) + '</li>';
+    }).join('');
+
+    if (pieces) { map.removeLayer(pieces); }
+    if (!map.getPane('om-pieces')) { map.createPane('om-pieces').style.zIndex = '540'; }
+    pieces = L.geoJSON(res.overlap_geojson, {
+      pane: 'om-pieces',
+      style: function (f) {
+        var p = f.properties;
+        if (p.layer === 'footprint') { return {color: '#1f78b4', weight: 2, fill: false, dashArray: '4 3'}; }
+        var color = O.colorFor(p.layer, {zone: p.zone});
+        return {color: '#000', weight: 1.5, fillColor: color, fillOpacity: 0.75};
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        if (p.layer === 'footprint') { return; }
+        layer.bindTooltip(layerTitle(p.layer, p.layer_zh) + ' ' + zoneText(p.layer, p.zone) +
+                          ' · ' + O.areaText(p.area_m2));
+      }
+    }).addTo(map);
+    map.fitBounds(pieces.getBounds(), {maxZoom: 16, padding: [30, 30]});
+    document.body.dataset.verdict = res.verdict;
+  }
+
+  document.getElementById('siting-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var fc = drawn.toGeoJSON();
+    if (!fc.features.length) { O.status('siting-status', t('siting_need_footprint'), 'error'); return; }
+    var width = parseFloat(document.getElementById('siting-line-width').value);
+    var body = {
+      geometry: fc, crs: 'CRS84', activity: activitySel.value, profile: profileSel.value,
+      new_construction_land: document.getElementById('siting-new-land').checked,
+      temporary: document.getElementById('siting-temporary').checked
+    };
+    if (width > 0) { body.line_width_m = width; }
+    var button = document.getElementById('siting-run');
+    button.disabled = true;
+    O.status('siting-status', t('siting_running'));
+    O.postJSON('/api/v1/analysis/siting', body).then(function (res) {
+      O.status('siting-status', '');
+      show(res);
+    }).catch(function (err) {
+      var msg = err.status === 401 || err.status === 403 ? t('need_key') + ' (planner)' : err.message;
+      O.status('siting-status', t('error') + ': ' + msg, 'error');
+    }).then(function () { button.disabled = false; });
+  });
+
+  function report(kind) {
+    if (!result) { return; }
+    O.download(result.links['report_' + kind], 'siting-' + result.id + '.' + kind)
+      .catch(function (err) { O.status('siting-status', t('error') + ': ' + err.message, 'error'); });
+  }
+  document.getElementById('siting-pdf').addEventListener('click', function () { report('pdf'); });
+  document.getElementById('siting-html').addEventListener('click', function () { report('html'); });
+}());

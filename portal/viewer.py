@@ -1,0 +1,43 @@
+"""The one-map viewer (``/``): every catalogue layer, grouped, styled by class, with legends,
+identify popups, search, scale bar, CGCS2000 mouse coordinates and a base-map switch."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from portal.common import data_extent, page_config, render_page
+from portal.i18n import Lang, strings
+from portal.mapbase import (
+    Legend,
+    add_base_control,
+    add_layer_groups,
+    catalogue_ids,
+    legend_html,
+    new_map,
+    render,
+)
+
+MONITORING_PATH = "/api/v1/monitoring/patches"
+
+
+def has_route(request: Request, path: str) -> bool:
+    """Whether the app serves ``path`` (optional modules may not be installed)."""
+    return any(getattr(route, "path", None) == path for route in request.app.routes)
+
+
+async def viewer_page(request: Request, lang: Lang) -> HTMLResponse:
+    t = strings(lang)
+    m, bases = new_map(request.app.state.settings, lang, await data_extent(request))
+    ids = catalogue_ids()
+    extra = {}
+    monitoring = has_route(request, MONITORING_PATH)
+    if monitoring:
+        extra["monitoring_patches"] = ("monitoring", t["monitoring_patches"])
+    groups = add_layer_groups(m, ids, lang, extra=extra)
+    add_base_control(m)
+    Legend(legend_html(ids, lang)).add_to(m)
+    parts = render(m, groups=groups, bases=bases)
+    config = page_config("viewer", lang, parts,
+                         monitoring=f"{MONITORING_PATH}?format=geojson" if monitoring else None)
+    return render_page(request, "viewer.html", "viewer", lang, parts, config, ["viewer.js"])

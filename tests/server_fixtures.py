@@ -1,0 +1,76 @@
+"""Fixtures for tests that need the samples in the database and a real HTTP server (real
+clients such as GDAL and OWSLib cannot talk to an in-process TestClient)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from gis.layers.schema import layer_tables, metadata
+from gis.samples import load_samples
+from gis.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+def truncate_all(engine: Engine) -> None:
+    """Empty every table but the session's API keys."""
+    layer_tables()
+    names = ", ".join(t.name for t in metadata.sorted_tables if t.name != "api_keys")
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="module")
+def sample_db(settings: Settings, engine: Engine) -> Engine:
+    """The sample one-map loaded into the test database, once per module."""
+    truncate_all(engine)
+    load_samples(engine, settings.model_copy(update={"samples_dir": SAMPLES}))
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return engine
+
+
+@pytest.fixture(scope="module")
+def live_server(settings: Settings, sample_db: Engine) -> Iterator[str]:
+    """``uvicorn api.asgi:app`` in its own process on a free port; yields its base URL.
+
+    A separate process, not a thread: GDAL (through pyogrio) holds the GIL while it waits for
+    HTTP answers, so a server thread in the test process would never get to answer.
+    The settings fixture has put GIS_DATA_DIR/GIS_DB_PORT in the environment it inherits.
+    """
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=dict(os.environ), cwd=Path(__file__).resolve().parent.parent)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
