@@ -47,10 +47,10 @@ def test_unknown_route_is_problem_json(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-def test_placeholder_portal(client: TestClient) -> None:
+def test_portal_home_is_the_viewer(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
-    assert "一张图" in response.text and "/health" in response.text
+    assert "一张图" in response.text and 'id="om-config"' in response.text
 
 
 def test_openapi_docs(client: TestClient) -> None:

@@ -51,9 +51,11 @@ def portal_db(settings, engine):
     layer_tables()
     tables = ", ".join(t.name for t in metadata.sorted_tables if t.name != "api_keys")
     with engine.begin() as conn:
+        # Fail instead of waiting forever if a connection left open elsewhere holds a lock.
+        conn.execute(text("SET LOCAL lock_timeout = '30s'"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     sample_settings = settings.model_copy(update={"samples_dir": SAMPLES})
-    load_samples(engine, sample_settings)
+    assert load_samples(engine, sample_settings), f"no sample data in {SAMPLES}"
     load_sample_ledger(engine, sample_settings)
     from gis.analysis.forest_grass import detect
 

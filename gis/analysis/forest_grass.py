@@ -21,7 +21,6 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import shapely
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, text
 
@@ -87,31 +86,66 @@ def _detect_sql() -> str:
     return resources.files("gis.analysis").joinpath("sql", "forest_grass_detect.sql").read_text()
 
 
-def _classify(kind: str, area: float, perimeter: float, profile: Profile) -> str:
-    if kind not in _OVERLAP_KINDS:
-        return kind
+def _scan(conn: Connection, division: str, profile: Profile) -> None:
+    """Run detection into the transaction's temporary table ``recon_scan`` (sid, kind,
+    parcels, parcel_keys, geom, area_m2, township, village, match_id). Everything stays in
+    PostgreSQL: a county-wide run has hundreds of thousands of findings, and shipping each
+    geometry to Python and back cost more than detecting it."""
     params = profile.reconciliation
-    mean_width = 2 * area / perimeter if perimeter > 0 else 0.0
-    if area < params.min_mapping_m2 or mean_width < params.sliver_max_width_m:
-        return "sliver"
-    return kind
-
-
-def _scan(conn: Connection, division: str, profile: Profile) -> list[dict[str, Any]]:
-    classes = profile.reconciliation.land_use_classes
+    classes = params.land_use_classes
     cur = conn.connection.driver_connection.cursor()
-    cur.execute(_detect_sql(), {
-        "division": division, "forest": classes["forest"], "grass": classes["grassland"],
-        "cultivated": classes["cultivated"], "construction": classes["construction"],
-        "cert_tol": profile.reconciliation.certificate_tolerance, "m2_per_mu": M2_PER_MU,
-    })
-    found = []
-    for kind, parcels, keys, wkb, area, perimeter, township, village in cur.fetchall():
-        actual = _classify(kind, area, perimeter, profile)
-        found.append({"kind": actual, "parcels": parcels, "parcel_keys": f"{kind}|{keys}",
-                      "geom": shapely.from_wkb(bytes(wkb)), "area_m2": area,
-                      "township": township, "village": village})
-    return found
+    cur.execute(
+        "CREATE TEMP TABLE recon_scan ON COMMIT DROP AS "
+        "SELECT row_number() OVER (ORDER BY d.kind, d.parcel_keys) AS sid, "
+        "CASE WHEN d.kind = ANY(%(overlap_kinds)s::text[]) AND (d.area_m2 < %(min_m2)s "
+        "  OR d.perimeter_m <= 0 OR 2 * d.area_m2 / d.perimeter_m < %(sliver_w)s) "
+        "  THEN 'sliver' ELSE d.kind END AS kind, "
+        "d.parcels, d.kind || '|' || d.parcel_keys AS parcel_keys, d.geom, d.area_m2, "
+        "d.township, d.village, NULL::bigint AS match_id "
+        f"FROM ({_detect_sql()}) AS d",
+        {"division": division, "forest": classes["forest"], "grass": classes["grassland"],
+         "cultivated": classes["cultivated"], "construction": classes["construction"],
+         "cert_tol": params.certificate_tolerance, "m2_per_mu": M2_PER_MU,
+         "overlap_kinds": sorted(_OVERLAP_KINDS), "min_m2": params.min_mapping_m2,
+         "sliver_w": params.sliver_max_width_m})
+    cur.execute("DELETE FROM recon_scan WHERE ST_IsEmpty(geom)")
+    cur.execute("CREATE INDEX ON recon_scan (sid)")
+    cur.execute("ANALYZE recon_scan")
+
+
+_ACTIVE = "f.division = :d AND f.status NOT IN ('closed', 'applied')"
+
+
+def _match(conn: Connection, division: str, min_iou: float) -> None:
+    """Attach each scanned finding to the active finding on the same ground: first by its
+    parcels, else by intersection over union (greedy, best first, each finding used once)."""
+    conn.execute(text(
+        f"UPDATE recon_scan AS s SET match_id = f.id FROM recon_findings AS f WHERE {_ACTIVE} "
+        "AND f.kind = s.kind AND f.parcel_keys = s.parcel_keys"), {"d": division})
+    # Two scanned findings with the same parcels: the first keeps the match.
+    conn.execute(text(
+        "UPDATE recon_scan AS s SET match_id = NULL FROM (SELECT sid, row_number() OVER "
+        "(PARTITION BY match_id ORDER BY sid) AS rn FROM recon_scan WHERE match_id IS NOT NULL"
+        ") AS d WHERE d.sid = s.sid AND d.rn > 1"))
+    candidates = conn.execute(text(
+        "SELECT s.sid, f.id, ST_Area(ST_Intersection(s.geom, f.geom)) / "
+        "NULLIF(ST_Area(ST_Union(s.geom, f.geom)), 0) AS iou "
+        f"FROM recon_scan AS s JOIN recon_findings AS f ON {_ACTIVE} AND f.kind = s.kind "
+        "AND ST_Intersects(s.geom, f.geom) WHERE s.match_id IS NULL AND f.id NOT IN "
+        "(SELECT match_id FROM recon_scan WHERE match_id IS NOT NULL) ORDER BY s.sid"),
+        {"d": division}).all()
+    best: dict[int, list[tuple[float, int]]] = {}
+    for sid, fid, iou in candidates:
+        best.setdefault(sid, []).append((iou or 0.0, fid))
+    taken: set[int] = set()
+    matches = []
+    for sid in sorted(best):
+        options = sorted((o for o in best[sid] if o[1] not in taken), reverse=True)
+        if options and options[0][0] >= min_iou:
+            taken.add(options[0][1])
+            matches.append({"sid": sid, "fid": options[0][1]})
+    if matches:
+        conn.execute(text("UPDATE recon_scan SET match_id = :fid WHERE sid = :sid"), matches)
 
 
 def record_event(conn: Connection, finding_id: int, actor: str, action: str,
@@ -121,11 +155,6 @@ def record_event(conn: Connection, finding_id: int, actor: str, action: str,
         "VALUES (:f, :a, :act, CAST(:d AS jsonb), :r)"),
         {"f": finding_id, "a": actor, "act": action,
          "d": json.dumps(details, ensure_ascii=False) if details else None, "r": reason})
-
-
-def _iou(a: shapely.Geometry, b: shapely.Geometry) -> float:
-    union = a.union(b).area
-    return a.intersection(b).area / union if union > 0 else 0.0
 
 
 def detect(engine: Engine, division: str, profile: str | None = None, actor: str = "system",
@@ -142,71 +171,41 @@ def detect(engine: Engine, division: str, profile: str | None = None, actor: str
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('recon:' || :d))"),
                      {"d": division})
         progress.stage(f"detecting conflicts in {division}")
-        found = _scan(conn, division, rules)
+        _scan(conn, division, rules)
         run_id = conn.execute(text(
             "INSERT INTO recon_runs (division, profile, profile_version) "
             "VALUES (:d, :p, :v) RETURNING id"),
             {"d": division, "p": rules.id, "v": rules.version}).scalar_one()
-        active = conn.execute(text(
-            "SELECT id, kind, parcel_keys, ST_AsBinary(geom) FROM recon_findings "
-            "WHERE division = :d AND status NOT IN ('closed', 'applied')"),
-            {"d": division}).all()
-        by_keys = {(row[1], row[2]): row for row in active}
-        unmatched = {row[0]: (row[1], shapely.from_wkb(bytes(row[3]))) for row in active}
-        inserts, updates = [], []
-        progress.stage("updating the work list", len(found))
-        for item in found:
-            match = by_keys.get((item["kind"], item["parcel_keys"]))
-            if match is None or match[0] not in unmatched:
-                candidates = [(fid, _iou(geom, item["geom"])) for fid, (kind, geom)
-                              in unmatched.items() if kind == item["kind"]]
-                best = max(candidates, key=lambda c: c[1], default=(None, 0.0))
-                match_id = best[0] if best[1] >= rules.reconciliation.rematch_min_iou else None
-            else:
-                match_id = match[0]
-            params = {"kind": item["kind"], "parcels": json.dumps(item["parcels"],
-                                                                  ensure_ascii=False),
-                      "keys": item["parcel_keys"], "area": item["area_m2"],
-                      "wkb": shapely.to_wkb(item["geom"]), "town": item["township"],
-                      "village": item["village"], "run": run_id, "div": division}
-            if match_id is not None:
-                unmatched.pop(match_id)
-                updates.append({**params, "id": match_id})
-            else:
-                inserts.append(params)
-            progress.advance()
-        # Batched (executemany, pipelined by psycopg): one round trip per row would dominate
-        # a county-wide run.
-        if updates:
-            conn.execute(text(
-                "UPDATE recon_findings SET parcels = CAST(:parcels AS jsonb), "
-                "parcel_keys = :keys, area_m2 = :area, "
-                "geom = ST_Multi(ST_GeomFromWKB(:wkb, 4490)), township = :town, "
-                "village = :village, last_run = :run WHERE id = :id"), updates)
-        if inserts:
-            conn.execute(text(
-                "INSERT INTO recon_findings (kind, division, township, village, "
-                "parcel_keys, parcels, area_m2, geom, first_run, last_run) VALUES "
-                "(:kind, :div, :town, :village, :keys, CAST(:parcels AS jsonb), :area, "
-                "ST_Multi(ST_GeomFromWKB(:wkb, 4490)), :run, :run)"), inserts)
-            conn.execute(text(
-                "INSERT INTO recon_events (finding_id, actor, action, details) "
-                "SELECT id, :actor, 'detected', jsonb_build_object('run', :run) "
-                "FROM recon_findings WHERE first_run = :run ORDER BY id"),
-                {"actor": actor, "run": run_id})
-        new, kept = len(inserts), len(updates)
-        for finding_id in unmatched:
-            conn.execute(text(
-                "UPDATE recon_findings SET status = 'closed', version = version + 1, "
-                "updated_at = now(), last_run = :run WHERE id = :id"),
-                {"id": finding_id, "run": run_id})
-            record_event(conn, finding_id, actor, "closed", {"run": run_id},
-                   "no longer detected after the data changed")
-        counts: dict[str, int] = {}
-        for item in found:
-            counts[item["kind"]] = counts.get(item["kind"], 0) + 1
+        progress.stage("updating the work list")
+        _match(conn, division, rules.reconciliation.rematch_min_iou)
+        kept = conn.execute(text(
+            "UPDATE recon_findings AS f SET parcels = s.parcels, parcel_keys = s.parcel_keys, "
+            "area_m2 = s.area_m2, geom = s.geom, township = s.township, village = s.village, "
+            "last_run = :run FROM recon_scan AS s WHERE s.match_id = f.id"),
+            {"run": run_id}).rowcount
+        new = conn.execute(text(
+            "INSERT INTO recon_findings (kind, division, township, village, parcel_keys, "
+            "parcels, area_m2, geom, first_run, last_run) "
+            "SELECT kind, :d, township, village, parcel_keys, parcels, area_m2, geom, :run, :run "
+            "FROM recon_scan WHERE match_id IS NULL ORDER BY sid"),
+            {"d": division, "run": run_id}).rowcount
+        conn.execute(text(
+            "INSERT INTO recon_events (finding_id, actor, action, details) "
+            "SELECT id, :actor, 'detected', jsonb_build_object('run', :run) "
+            "FROM recon_findings WHERE first_run = :run ORDER BY id"),
+            {"actor": actor, "run": run_id})
+        closed = conn.execute(text(
+            "WITH closed AS (UPDATE recon_findings AS f SET status = 'closed', "
+            "version = version + 1, updated_at = now(), last_run = :run "
+            f"WHERE {_ACTIVE} AND f.last_run <> :run RETURNING f.id) "
+            "INSERT INTO recon_events (finding_id, actor, action, details, reason) "
+            "SELECT id, :actor, 'closed', jsonb_build_object('run', :run), "
+            "'no longer detected after the data changed' FROM closed ORDER BY id"),
+            {"d": division, "run": run_id, "actor": actor}).rowcount
+        counts = dict(conn.execute(text(
+            "SELECT kind, count(*) FROM recon_scan GROUP BY kind ORDER BY kind")).all())
         summary = DetectionSummary(run_id=run_id, division=division, profile=rules.id,
-                                   detected=counts, new=new, kept=kept, closed=len(unmatched))
+                                   detected=counts, new=new, kept=kept, closed=closed)
         conn.execute(text("UPDATE recon_runs SET summary = CAST(:s AS jsonb) WHERE id = :id"),
                      {"s": summary.model_dump_json(), "id": run_id})
     return summary

@@ -77,9 +77,31 @@ def jittered_grid(n: int, origin: tuple[float, float], mean_cell_deg: float,
     return shapely.polygons(np.stack([ring_x, ring_y], axis=2))
 
 
-def _survey(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def _survey(geoms: np.ndarray, rng: np.random.Generator,
+            forest_box: tuple[float, ...] | None = None,
+            grass_box: tuple[float, ...] | None = None) -> pd.DataFrame:
+    """Survey classes that mostly agree with the forestry and grassland layers, as real
+    三调 data does: forest land (03xx) under the forest block, grassland (04xx) under the
+    grassland block, either where the two blocks overlap (the ground they dispute), other
+    classes elsewhere; about 3% of patches disagree at random."""
     n = len(geoms)
-    classes = rng.integers(0, len(_LAND_USE), n)
+    x, y = shapely.get_coordinates(shapely.centroid(geoms)).T
+
+    def inside(box: tuple[float, ...] | None) -> np.ndarray:
+        if box is None:
+            return np.zeros(n, dtype=bool)
+        return (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+
+    in_forest, in_grass = inside(forest_box), inside(grass_box)
+    forest_codes, grass_codes = [3, 4], [5, 6]
+    other_codes = [k for k in range(len(_LAND_USE)) if k not in forest_codes + grass_codes]
+    classes = rng.choice(other_codes, n)
+    classes = np.where(in_forest, rng.choice(forest_codes, n), classes)
+    classes = np.where(in_grass & ~in_forest, rng.choice(grass_codes, n), classes)
+    both = in_forest & in_grass
+    classes = np.where(both & (rng.random(n) < 0.5), rng.choice(grass_codes, n), classes)
+    noise = rng.random(n) < 0.03
+    classes = np.where(noise, rng.integers(0, len(_LAND_USE), n), classes)
     return pd.DataFrame({
         "county_code": "640202",
         "patch_no": np.char.mod("%08d", np.arange(1, n + 1)),
@@ -87,6 +109,13 @@ def _survey(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         "land_use_name": [_LAND_USE[k][1] for k in classes],
         "owner_unit_name": rng.choice(_OWNERS, n),
     })
+
+
+def _certificate_no(prefix: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Certificate numbers for all but about 1% of parcels (无证)."""
+    numbers = np.char.add(prefix, np.char.mod("%08d", np.arange(1, n + 1))).astype(object)
+    numbers[rng.random(n) < 0.01] = None
+    return numbers
 
 
 def _forest(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -101,6 +130,7 @@ def _forest(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         "stand_age": rng.integers(3, 80, n),
         "forest_category": rng.choice(["public_welfare", "commercial"], n, p=[0.8, 0.2]),
         "owner": rng.choice(_OWNERS, n),
+        "certificate_no": _certificate_no("宁(2020)林权第", n, rng),
         "certificate_area_mu": _certificate_mu(geoms, rng),
     })
 
@@ -119,6 +149,7 @@ def _grass(geoms: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         "parcel_no": np.char.mod("CD%08d", np.arange(1, n + 1)),
         "grass_class": rng.choice(_GRASS, n),
         "owner": rng.choice(_OWNERS, n),
+        "certificate_no": _certificate_no("宁草证", n, rng),
         "certificate_area_mu": _certificate_mu(geoms, rng),
     })
 
@@ -208,12 +239,21 @@ def write_scale_dataset(
             NINGXIA[2] - NINGXIA[0], (NINGXIA[3] - NINGXIA[1]) / 0.78):
         raise ValueError(f"{parcels:,} parcels do not fit in Ningxia's extent")
     counts: dict[str, int] = {}
-    for layer, n, origin, attributes in plans:
+    # Geometries first: the survey's classes depend on where the forest and grassland are.
+    geometries = {layer: jittered_grid(n, origin, _CELL_DEG, rng)
+                  for layer, n, origin, _ in plans if n > 0}
+    boxes = {layer: tuple(shapely.total_bounds(g)) for layer, g in geometries.items()}
+    for layer, n, _origin, attributes in plans:
         if n <= 0:
             continue
         progress.stage(f"generating {layer}", n)
-        geoms = jittered_grid(n, origin, _CELL_DEG, rng)
-        frame = gpd.GeoDataFrame(attributes(geoms, rng), geometry=geoms, crs="EPSG:4490")
+        geoms = geometries[layer]
+        if layer == "survey_patches":
+            table = _survey(geoms, rng, boxes.get("forest_parcels"),
+                            boxes.get("grassland_parcels"))
+        else:
+            table = attributes(geoms, rng)
+        frame = gpd.GeoDataFrame(table, geometry=geoms, crs="EPSG:4490")
         progress.advance(n)
         progress.stage(f"writing {layer}", n)
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=path.exists())

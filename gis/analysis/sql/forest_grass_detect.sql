@@ -3,7 +3,10 @@
 -- %(construction)s (arrays of GB/T 21010 first-level codes), %(cert_tol)s, %(m2_per_mu)s.
 -- Every spatial join is ST_Intersects first (GiST), ST_Intersection only for the pairs.
 -- Joins name the base tables (not CTEs): a CTE used twice is materialized and loses the
--- GiST index, which turned the forest x grass join quadratic.
+-- GiST index, which turned the forest x grass join quadratic. "b.id + 0" keeps the planner
+-- from AND-ing the primary key (id > a.id: half the table per row) into the GiST probe.
+-- Empty pieces are dropped by the caller: filtering them here made PostgreSQL push the
+-- filter into every branch and compute each ST_Intersection twice.
 WITH scope AS (
     SELECT ST_Union(geom) AS g FROM admin_divisions WHERE code = %(division)s
 ),
@@ -34,14 +37,14 @@ pairs AS (
     SELECT 'ownership_overlap', 'forest_parcels', concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban), to_jsonb(a) - 'geom',
            'forest_parcels', concat_ws('/', b.county_code, b.lin_ban, b.xiao_ban), to_jsonb(b) - 'geom', ST_Intersection(a.geom, b.geom)
     FROM scope, forest_parcels AS a
-    JOIN forest_parcels AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+    JOIN forest_parcels AS b ON a.id < b.id + 0 AND ST_Intersects(a.geom, b.geom)
     WHERE ST_Intersects(a.geom, scope.g) AND coalesce(a.owner, '') <> coalesce(b.owner, '')
     UNION ALL
     SELECT 'ownership_overlap', 'grassland_parcels', a.parcel_no, to_jsonb(a) - 'geom',
            'grassland_parcels', b.parcel_no, to_jsonb(b) - 'geom',
            ST_Intersection(a.geom, b.geom)
     FROM scope, grassland_parcels AS a
-    JOIN grassland_parcels AS b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+    JOIN grassland_parcels AS b ON a.id < b.id + 0 AND ST_Intersects(a.geom, b.geom)
     WHERE ST_Intersects(a.geom, scope.g) AND coalesce(a.owner, '') <> coalesce(b.owner, '')
 ),
 singles AS (
@@ -83,7 +86,7 @@ found AS (
            layer || ':' || pkey, ST_Multi(geom)
     FROM singles
 )
-SELECT f.kind, f.parcels, f.parcel_keys, ST_AsBinary(f.geom) AS geom,
+SELECT f.kind, f.parcels, f.parcel_keys, f.geom,
        ST_Area(geography(f.geom), true) AS area_m2,
        ST_Perimeter(geography(f.geom), true) AS perimeter_m,
        town.name AS township, village.name AS village
@@ -96,5 +99,3 @@ LEFT JOIN LATERAL (
     SELECT name FROM admin_divisions
     WHERE level = 'village' AND ST_Intersects(geom, ST_PointOnSurface(f.geom)) LIMIT 1
 ) AS village ON TRUE
-WHERE NOT ST_IsEmpty(f.geom)
-ORDER BY f.kind, f.parcel_keys
