@@ -5,43 +5,41 @@
 -- Joins name the base tables (not CTEs): a CTE used twice is materialized and loses the
 -- GiST index, which turned the forest x grass join quadratic. "b.id + 0" keeps the planner
 -- from AND-ing the primary key (id > a.id: half the table per row) into the GiST probe.
--- Empty pieces are dropped by the caller: filtering them here made PostgreSQL push the
--- filter into every branch and compute each ST_Intersection twice.
 WITH scope AS (
     SELECT ST_Union(geom) AS g FROM admin_divisions WHERE code = %(division)s
 ),
 pairs AS (
     -- forest x grassland: the same ground in both layers
     SELECT 'forest_grass_overlap' AS kind, 'forest_parcels' AS layer_a, concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban) AS key_a,
-           to_jsonb(a) - 'geom' AS attrs_a, 'grassland_parcels' AS layer_b, b.parcel_no AS key_b,
-           to_jsonb(b) - 'geom' AS attrs_b, ST_Intersection(a.geom, b.geom) AS piece
+           {attrs:forest_parcels:a} AS attrs_a, 'grassland_parcels' AS layer_b, b.parcel_no AS key_b,
+           {attrs:grassland_parcels:b} AS attrs_b, ST_Intersection(a.geom, b.geom) AS piece
     FROM scope, forest_parcels AS a JOIN grassland_parcels AS b ON ST_Intersects(a.geom, b.geom)
     WHERE ST_Intersects(a.geom, scope.g)
     UNION ALL
     -- forestry says forest, the survey says grassland, cultivated or construction land
-    SELECT 'class_mismatch', 'forest_parcels', concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban), to_jsonb(a) - 'geom',
-           'survey_patches', concat_ws('/', b.county_code, b.patch_no), to_jsonb(b) - 'geom',
+    SELECT 'class_mismatch', 'forest_parcels', concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban), {attrs:forest_parcels:a},
+           'survey_patches', concat_ws('/', b.county_code, b.patch_no), {attrs:survey_patches:b},
            ST_Intersection(a.geom, b.geom)
     FROM scope, forest_parcels AS a JOIN survey_patches AS b ON ST_Intersects(a.geom, b.geom)
     WHERE ST_Intersects(a.geom, scope.g) AND left(b.land_use_code, 2) = ANY(%(grass)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
     UNION ALL
     -- grassland says grass, the survey says forest, cultivated or construction land
-    SELECT 'class_mismatch', 'grassland_parcels', a.parcel_no, to_jsonb(a) - 'geom',
-           'survey_patches', concat_ws('/', b.county_code, b.patch_no), to_jsonb(b) - 'geom',
+    SELECT 'class_mismatch', 'grassland_parcels', a.parcel_no, {attrs:grassland_parcels:a},
+           'survey_patches', concat_ws('/', b.county_code, b.patch_no), {attrs:survey_patches:b},
            ST_Intersection(a.geom, b.geom)
     FROM scope, grassland_parcels AS a
     JOIN survey_patches AS b ON ST_Intersects(a.geom, b.geom)
     WHERE ST_Intersects(a.geom, scope.g) AND left(b.land_use_code, 2) = ANY(%(forest)s::text[] || %(cultivated)s::text[] || %(construction)s::text[])
     UNION ALL
     -- two parcels of one layer with different owners on the same ground
-    SELECT 'ownership_overlap', 'forest_parcels', concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban), to_jsonb(a) - 'geom',
-           'forest_parcels', concat_ws('/', b.county_code, b.lin_ban, b.xiao_ban), to_jsonb(b) - 'geom', ST_Intersection(a.geom, b.geom)
+    SELECT 'ownership_overlap', 'forest_parcels', concat_ws('/', a.county_code, a.lin_ban, a.xiao_ban), {attrs:forest_parcels:a},
+           'forest_parcels', concat_ws('/', b.county_code, b.lin_ban, b.xiao_ban), {attrs:forest_parcels:b}, ST_Intersection(a.geom, b.geom)
     FROM scope, forest_parcels AS a
     JOIN forest_parcels AS b ON a.id < b.id + 0 AND ST_Intersects(a.geom, b.geom)
     WHERE ST_Intersects(a.geom, scope.g) AND coalesce(a.owner, '') <> coalesce(b.owner, '')
     UNION ALL
-    SELECT 'ownership_overlap', 'grassland_parcels', a.parcel_no, to_jsonb(a) - 'geom',
-           'grassland_parcels', b.parcel_no, to_jsonb(b) - 'geom',
+    SELECT 'ownership_overlap', 'grassland_parcels', a.parcel_no, {attrs:grassland_parcels:a},
+           'grassland_parcels', b.parcel_no, {attrs:grassland_parcels:b},
            ST_Intersection(a.geom, b.geom)
     FROM scope, grassland_parcels AS a
     JOIN grassland_parcels AS b ON a.id < b.id + 0 AND ST_Intersects(a.geom, b.geom)
@@ -49,7 +47,7 @@ pairs AS (
 ),
 singles AS (
     SELECT kind, 'forest_parcels' AS layer, concat_ws('/', p.county_code, p.lin_ban, p.xiao_ban)
-           AS pkey, to_jsonb(p) - 'geom' AS attrs, p.geom
+           AS pkey, {attrs:forest_parcels:p} AS attrs, p.geom
     FROM scope, forest_parcels AS p
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
@@ -60,7 +58,7 @@ singles AS (
     ) AS k(kind)
     WHERE kind IS NOT NULL AND ST_Intersects(p.geom, scope.g)
     UNION ALL
-    SELECT kind, 'grassland_parcels', p.parcel_no, to_jsonb(p) - 'geom', p.geom
+    SELECT kind, 'grassland_parcels', p.parcel_no, {attrs:grassland_parcels:p}, p.geom
     FROM scope, grassland_parcels AS p
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
@@ -90,7 +88,9 @@ SELECT f.kind, f.parcels, f.parcel_keys, f.geom,
        ST_Area(geography(f.geom), true) AS area_m2,
        ST_Perimeter(geography(f.geom), true) AS perimeter_m,
        town.name AS township, village.name AS village
-FROM found AS f
+-- OFFSET 0 fences the subquery: the empty-piece filter runs on its output (one
+-- ST_Intersection per pair), and areas and township lookups only for what is left.
+FROM (SELECT * FROM found OFFSET 0) AS f
 LEFT JOIN LATERAL (
     SELECT name FROM admin_divisions
     WHERE level = 'township' AND ST_Intersects(geom, ST_PointOnSurface(f.geom)) LIMIT 1
@@ -99,3 +99,4 @@ LEFT JOIN LATERAL (
     SELECT name FROM admin_divisions
     WHERE level = 'village' AND ST_Intersects(geom, ST_PointOnSurface(f.geom)) LIMIT 1
 ) AS village ON TRUE
+WHERE NOT ST_IsEmpty(f.geom)
