@@ -338,9 +338,13 @@ def test_decisions_concurrency_and_reruns(db) -> None:
 
 
 # ---------------------------------------------------------------------------- API and CLI
-def test_api(db, settings) -> None:
+def test_api(db, settings, role_keys) -> None:
     configured = settings.model_copy(update={"raster_dir": SAMPLES})
-    with TestClient(create_app(configured)) as client:
+    with TestClient(create_app(configured)) as anonymous:
+        refused = anonymous.post("/api/v1/monitoring/runs", json={
+            "raster_a": LC_2020.name, "raster_b": LC_2023.name})
+        assert refused.status_code == 401  # writes need a planner or forestry key
+    with TestClient(create_app(configured), headers=role_keys["forestry"]) as client:
         run = client.post("/api/v1/monitoring/runs", json={
             "raster_a": LC_2020.name, "raster_b": LC_2023.name, "profile": "dawukou",
             "actor": "遥感组"})
@@ -386,7 +390,8 @@ def test_api(db, settings) -> None:
         bad = client.post("/api/v1/monitoring/runs", json={
             "raster_a": LC_2023.name, "raster_b": LC_2020.name})
         assert bad.status_code == 422 and "earlier" in bad.json()["detail"]
-    with TestClient(create_app(settings)) as client:  # no raster directory configured
+    with TestClient(create_app(settings), headers=role_keys["planner"]) as client:
+        # no raster directory configured
         refused = client.post("/api/v1/monitoring/runs", json={
             "raster_a": LC_2020.name, "raster_b": LC_2023.name})
         assert refused.status_code == 500 and "GIS_RASTER_DIR" in refused.json()["detail"]

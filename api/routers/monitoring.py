@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.auth import AnyRole, Expensive
 from api.deps import EngineDep
 from gis.analysis import monitoring as mon
 from gis.analysis.terrain import TerrainStats, footprint_terrain
@@ -84,7 +85,8 @@ def _raster(request: Request, name: str) -> Path:
 
 
 @router.post("/monitoring/runs", status_code=201, tags=["monitoring"],
-             summary="Compare two land-cover rasters and update the work list")
+             summary="Compare two land-cover rasters and update the work list (planner or "
+             "forestry)", dependencies=[AnyRole, Expensive])
 async def start_run(body: RunRequest, request: Request, engine: EngineDep) -> mon.RunSummary:
     a, b = _raster(request, body.raster_a), _raster(request, body.raster_b)
     return await run_in_threadpool(mon.run, engine, a, b, body.profile, body.date_a,
@@ -138,14 +140,16 @@ async def patch(patch_id: int, engine: EngineDep) -> PatchDetail:
 
 
 @router.post("/monitoring/patches/{patch_id}/decision", tags=["monitoring"],
-             summary="Record the field inspection's decision")
+             summary="Record the field inspection's decision (planner or forestry)",
+             dependencies=[AnyRole])
 async def decision(patch_id: int, body: DecisionRequest, engine: EngineDep) -> mon.Patch:
     return await run_in_threadpool(mon.decide, engine, patch_id, body.decision, body.actor,
                                    body.reason, body.version)
 
 
 @router.post("/monitoring/patches/{patch_id}/status", tags=["monitoring"],
-             summary="Send to field inspection or reopen")
+             summary="Send to field inspection or reopen (planner or forestry)",
+             dependencies=[AnyRole])
 async def status_change(patch_id: int, body: StatusRequest, engine: EngineDep) -> mon.Patch:
     return await run_in_threadpool(mon.set_status, engine, patch_id, body.status, body.actor,
                                    body.version, body.reason)

@@ -134,16 +134,25 @@ def indicators(engine: Engine, division: str) -> list[Indicator]:
             "SELECT sum(area_m2) FROM admin_divisions WHERE code = :code"),
             {"code": division.ljust(6, "0")}).scalar()
 
-        def total(table: str, where: str = "TRUE") -> float:
+        def total(table: str) -> float:
+            # Features without a county code count for every division (region-wide data).
             return conn.execute(text(
                 f"SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
-                f"(SELECT ST_Union(geom) AS geom FROM {table} WHERE {where}) AS u"
-            )).scalar_one()
+                f"(SELECT ST_Union(geom) AS geom FROM {table} WHERE "
+                "coalesce(county_code, '') LIKE :p OR county_code IS NULL) AS u"
+            ), {"p": prefix + "%"}).scalar_one()
 
-        scope = f"coalesce(county_code, '') LIKE '{prefix}%' OR county_code IS NULL"
-        redline = total("eco_redline", scope)
-        farmland = total("basic_farmland", scope)
-        cultivated = total("cultivated_land")
+        redline = total("eco_redline")
+        farmland = total("basic_farmland")
+        # The cultivated-land layer has no county code: take the patches whose inner point
+        # lies in the division (all of them when the division has no outline, e.g. the region).
+        cultivated = conn.execute(text(
+            "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
+            "(SELECT ST_Union(c.geom) AS geom FROM cultivated_land AS c WHERE NOT EXISTS "
+            "(SELECT 1 FROM admin_divisions WHERE code = :code) OR EXISTS (SELECT 1 FROM "
+            "admin_divisions AS d WHERE d.code = :code "
+            "AND ST_Intersects(d.geom, ST_PointOnSurface(c.geom)))) AS u"),
+            {"code": division.ljust(6, "0")}).scalar_one()
         classes = profile.indicators.forest_coverage_land_classes
         forest = conn.execute(text(
             "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "

@@ -1,0 +1,202 @@
+"""The analysts' notebooks (``notebooks/*.ipynb``) run top to bottom against the test database.
+
+Each notebook is executed by nbclient in a temporary working directory (the files it writes
+land there), by a ``python3`` kernel of this very interpreter (the venv's, checked below),
+after ``sample_db`` loaded the sample one-map and the quota ledger (as ``gis samples load``
+does). The notebooks connect with ``make_engine(get_settings())``; the kernel inherits
+``os.environ``, where the session's ``settings`` fixture put ``GIS_DATA_DIR``/``GIS_DB_PORT``
+(or ``GIS_DATABASE_URL``), so they reach the test database without knowing it.
+
+The stored files must carry no outputs, and notebooks may use only the public library API:
+a notebook that needs a private helper means the library lacks a public function.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from sqlalchemy import Engine
+
+from gis.samples import load_sample_ledger
+from gis.settings import Settings
+from tests.server_fixtures import SAMPLES
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+KERNEL = "python3"
+#: Seconds one notebook may take (each takes 7-15 s here; the cap catches a runaway cell).
+TIMEOUT = 120
+#: Packages of this project; notebooks may import only from the library (``gis``).
+PROJECT_PACKAGES = {"gis", "api", "portal", "tests", "benchmarks"}
+
+
+def _code(nb: nbformat.NotebookNode) -> list[str]:
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _python(source: str) -> str:
+    """Cell source without IPython magics and shell escapes (not Python syntax)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
+@pytest.fixture(scope="module")
+def notebook_db(settings: Settings, sample_db: Engine) -> Engine:
+    assert load_sample_ledger(sample_db, settings.model_copy(update={"samples_dir": SAMPLES}))
+    return sample_db
+
+
+def test_the_four_notebooks_are_there() -> None:
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_siting.ipynb", "02_forest_grass.ipynb", "03_quota_control_lines.ipynb",
+        "04_monitoring.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == KERNEL
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {number} is stored with outputs"
+            assert cell.execution_count is None, f"{path.name} cell {number} has a count"
+        assert "attachments" not in cell, f"{path.name} cell {number} has attachments"
+
+
+def non_public_uses(nb: nbformat.NotebookNode) -> list[str]:
+    """What the notebook's code cells use of the project that is not the public library API:
+    private modules, names or attributes, names that do not exist, and other packages of
+    the project (the API, the portal, the tests)."""
+    problems = []
+    for source in _code(nb):
+        for node in ast.walk(ast.parse(_python(source))):
+            if isinstance(node, ast.ImportFrom):
+                module, names = node.module or "", [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                module, names = "", [a.name for a in node.names]
+            else:
+                if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                        and not node.attr.startswith("__")):
+                    problems.append(f"private attribute .{node.attr}")
+                continue
+            for name in names:
+                dotted = f"{module}.{name}" if module else name
+                root = dotted.split(".")[0]
+                if root not in PROJECT_PACKAGES:
+                    continue
+                if root != "gis":
+                    problems.append(f"{dotted}: notebooks use the library (gis), not {root}")
+                elif any(part.startswith("_") for part in dotted.split(".")):
+                    problems.append(f"{dotted}: private name")
+                elif module and not hasattr(importlib.import_module(module), name):
+                    problems.append(f"{dotted}: no such name")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_use_only_the_public_library_api(path: Path) -> None:
+    problems = non_public_uses(nbformat.read(path, as_version=4))
+    assert not problems, f"{path.name}: {problems}"
+
+
+def test_the_public_api_check_catches_each_kind_of_private_use() -> None:
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "%matplotlib inline\nfrom gis.samples._geo import x\nfrom gis.rules import _raw\n"
+        "import api.app\nfrom gis.layers.catalogue import nonexistent\nengine._pool\n"
+        "from gis.analysis.siting import check\nimport pandas as pd\nengine.__class__")])
+    problems = non_public_uses(bad)
+    assert problems == [
+        "gis.samples._geo.x: private name", "gis.rules._raw: private name",
+        "api.app: notebooks use the library (gis), not api",
+        "gis.layers.catalogue.nonexistent: no such name", "private attribute ._pool"]
+
+
+#: Appended to each executed copy: which interpreter and library the kernel ran.
+PROBE = "import sys as _sys, gis as _gis\nprint(_sys.executable, _gis.__file__)"
+
+
+async def _run_all(paths: list[Path], workdir: Path, lanes: int) -> dict[str, object]:
+    """Execute every notebook, ``lanes`` at a time (each is one kernel process, mostly CPU:
+    two lanes on the two cores halve the wall time); a notebook's result is its executed
+    copy and the seconds it took, or the exception it raised."""
+    import asyncio
+
+    gate = asyncio.Semaphore(lanes)
+
+    async def one(path: Path) -> object:
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+        folder = workdir / path.stem
+        folder.mkdir()
+        async with gate:
+            started = time.monotonic()
+            # No IPython history: two kernels at once would share (and lock) its database.
+            client = NotebookClient(nb, timeout=TIMEOUT, kernel_name=KERNEL,
+                                    extra_arguments=["--HistoryManager.enabled=False"],
+                                    resources={"metadata": {"path": str(folder)}})
+            try:
+                await client.async_execute()
+            except Exception as exc:  # reported by the notebook's own test
+                return exc
+            return nb, time.monotonic() - started
+
+    results = await asyncio.gather(*(one(p) for p in paths))
+    return {p.name: r for p, r in zip(paths, results, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def executed(notebook_db: Engine, tmp_path_factory: pytest.TempPathFactory
+             ) -> dict[str, object]:
+    import asyncio
+
+    # The kernel must be this venv's python: its kernelspec (installed with ipykernel) is put
+    # first on the search path, before a user's own ``python3`` kernel in ~/.local/share.
+    share = Path(sys.prefix) / "share" / "jupyter"
+    if not (share / "kernels" / KERNEL / "kernel.json").exists():
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix"],
+                       check=True, capture_output=True)
+    saved = {name: os.environ.get(name) for name in ("MPLBACKEND", "JUPYTER_PATH")}
+    os.environ.pop("MPLBACKEND", None)  # see test_notebook_runs_top_to_bottom
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(share),
+                                                               saved["JUPYTER_PATH"]]))
+    try:
+        return asyncio.run(_run_all(NOTEBOOKS, tmp_path_factory.mktemp("notebooks"), lanes=2))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path: Path, executed: dict[str, object]) -> None:
+    result = executed[path.name]
+    if isinstance(result, Exception):
+        raise result  # CellExecutionError: the failing cell, its source and traceback
+    nb, elapsed = result
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    # The kernel was this venv's interpreter, with this checkout's library.
+    executable, library = outputs[-1].text.split()
+    assert Path(executable).resolve() == Path(sys.executable).resolve()
+    assert Path(library).resolve().is_relative_to(ROOT)
+    streams = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    glyphs = [s for s in streams if re.search(r"Glyph \d+ .*missing from", s)]
+    assert not glyphs, f"{path.name}: Chinese labels drawn without a CJK font: {glyphs}"
+    # An MPLBACKEND=Agg inherited from the caller would replace the kernel's inline backend
+    # and the figures would silently not be shown; the fixture removes it, this checks.
+    images = sum("image/png" in o.get("data", {}) for o in outputs)
+    uses_pyplot = any("plt." in source for source in _code(nb))
+    assert images > 0 or not uses_pyplot, f"{path.name}: figures were drawn but not shown"
+    assert elapsed < 60, f"{path.name} took {elapsed:.0f} s; notebooks must stay quick"
