@@ -2,29 +2,32 @@
 
 Serves the same 1,000,000-parcel ``survey_patches`` table (the scale generator's survey,
 ``gis samples scale``) through One-Map's API (``uvicorn api.asgi:app``) and through tipg
-(PyPI, ``uvicorn tipg.main:app``), one after the other on this machine, with the same number
-of uvicorn workers (2) and the same load: ``--clients`` concurrent asyncio httpx clients for
-``--seconds`` per scenario, after a warm-up, each client replaying the same random request
-list against both servers:
+(PyPI, ``uvicorn tipg.main:app``) on this machine, with the same number of uvicorn workers
+(2 each) and the same load: ``--clients`` concurrent asyncio httpx clients replaying the same
+random request list against each server:
 
-(a) items: ``/collections/{id}/items?bbox=...&limit=100``, bboxes of ~0.02 x 0.016 degrees
-    (~ 2 x 1.8 km, a few hundred parcels) at random places in the data;
+(a) items: ``/collections/{id}/items?bbox=...&limit=100``, bboxes of 0.02 x 0.016 degrees
+    (~1.7 x 1.8 km, a few hundred parcels) at random places in the data;
 (b) tiles: random WebMercatorQuad tiles at zoom 12-15 inside the data extent
     (ours ``/ogc/.../tiles/WebMercatorQuad/{z}/{y}/{x}``, tipg ``.../{z}/{x}/{y}``).
 
-Rounds run A-B-B-A (tipg, ours, ours, tipg for two rounds), so a slow drift of the machine
-does not favour either; the table reports the mean of the rounds. Both clients send
-``Accept-Encoding: identity`` (tipg would otherwise spend CPU gzip-compressing its
-responses and ours would not). Ours is called with a planner API key (``survey_patches`` is
-a planner layer), so the key check is part of what is measured; tipg has no access control.
+Both servers run side by side but only one is under load at any moment: each scenario's
+measured time is cut into ``--slices`` slices that alternate between the two (A-B, B-A, ...),
+so other work on the machine and slow drifts hit both alike (a server waiting for requests
+costs nothing). Before measuring, both get a warm-up. Both clients send
+``Accept-Encoding: identity`` (tipg would otherwise spend CPU gzip-compressing its responses
+and ours would not). Ours is called with a planner API key (``survey_patches`` is a planner
+layer), so the key check is part of what is measured; tipg has no access control. tipg is
+configured for the same tiles (4096 grid, 64-unit buffer); a check first decodes 20 tiles
+from both and requires ours to hold every parcel tipg's does.
 
 tipg is installed into its own venv (``benchmarks/out/.venv-tipg``, created on first run with
 ``python -m venv`` + ``pip install tipg uvicorn``) so its pins never touch ours. The database
 is a temporary embedded cluster (removed at the end; ``--cluster-dir DIR`` keeps and reuses
 one), or ``GIS_DATABASE_URL`` if set.
 
-    .venv/bin/python benchmarks/bench_api.py [--parcels 1000000] [--seconds 20] [--clients 8]
-        [--scenarios tiles,items] [--rounds 2]
+    .venv/bin/python benchmarks/bench_api.py [--parcels 1000000] [--seconds 30] [--clients 8]
+        [--scenarios tiles,items] [--slices 10]
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ import platform
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -265,8 +267,9 @@ def request_urls(server: Server, scenario: str, tiles: list, bboxes: list) -> li
 
 
 async def _load(base: str, headers: dict[str, str], urls: list[str], clients: int,
-                seconds: float) -> Result:
-    """``clients`` concurrent loops for ``seconds``; client i replays urls from i*step."""
+                seconds: float, offset: int = 0) -> Result:
+    """``clients`` concurrent loops for ``seconds``; client i replays urls from
+    ``offset + i * step``."""
     latencies: list[float] = []
     counts = {"errors": 0, "bytes": 0}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -278,11 +281,16 @@ async def _load(base: str, headers: dict[str, str], urls: list[str], clients: in
         step = max(1, len(urls) // clients)
 
         async def loop(i: int) -> None:
-            k = i * step
+            k = offset + i * step
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
-                response = await client.get(urls[k % len(urls)])
-                k += 1
+                try:
+                    response = await client.get(urls[k % len(urls)])
+                except httpx.TransportError:
+                    counts["errors"] += 1
+                    continue
+                finally:
+                    k += 1
                 if response.status_code in (200, 204):
                     latencies.append(time.perf_counter() - t0)
                     counts["bytes"] += len(response.content)
@@ -294,10 +302,19 @@ async def _load(base: str, headers: dict[str, str], urls: list[str], clients: in
     return Result(len(latencies), counts["errors"], elapsed, latencies, counts["bytes"])
 
 
-def run_load(base: str, headers: dict[str, str], urls: list[str], clients: int,
-             seconds: float, warmup: float) -> Result:
-    asyncio.run(_load(base, headers, urls[::-1], clients, warmup))  # other tiles: no cache gain
-    return asyncio.run(_load(base, headers, urls, clients, seconds))
+def warm_up(base: str, headers: dict[str, str], urls: list[str], clients: int,
+            seconds: float) -> None:
+    """One request alone first (lazy set-up in each server), then concurrent load on the list
+    reversed, so the measured requests are not answered from caches the warm-up filled."""
+    for url in urls[-2:]:
+        httpx.get(base + url, headers=headers, timeout=60)
+    asyncio.run(_load(base, headers, urls[::-1], clients, seconds))
+
+
+def merge(parts: list[Result]) -> Result:
+    return Result(sum(r.requests for r in parts), sum(r.errors for r in parts),
+                  sum(r.seconds for r in parts), [x for r in parts for x in r.latencies],
+                  sum(r.bytes for r in parts))
 
 
 def check_equivalent(bases: dict[str, str], srv: dict[str, Server],
@@ -324,10 +341,12 @@ def check_equivalent(bases: dict[str, str], srv: dict[str, Server],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parcels", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help="measured seconds per server and scenario (over all slices)")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--slices", type=int, default=10,
+                        help="alternate the servers this many times per scenario")
     parser.add_argument("--scenarios", default="tiles,items")
     parser.add_argument("--cluster-dir", help="keep the embedded cluster here (reused)")
     parser.add_argument("--port", type=int, default=55990, help="cluster port with --cluster-dir")
@@ -341,34 +360,36 @@ def main() -> None:
         tiles = tile_requests(bounds, 4000, seed=12)
         bboxes = bbox_requests(bounds, 4000, seed=13)
         srv = servers(url, key)
-        results: dict[tuple[str, str], list[Result]] = {}
-        order = []
-        for r in range(args.rounds):
-            order += ["tipg", "ours"] if r % 2 == 0 else ["ours", "tipg"]
-        equivalence = ""
-        for name in order:
-            server = srv[name]
-            base = server.start()
-            try:
-                if not equivalence and "tiles" in scenarios:
-                    other = srv["tipg" if name == "ours" else "ours"]
-                    other_base = other.start()
-                    try:
-                        equivalence = check_equivalent({name: base, other.name: other_base},
-                                                        srv, tiles)
-                    finally:
-                        other.stop()
-                    print(equivalence, flush=True)
-                for scenario in scenarios:
-                    urls = request_urls(server, scenario, tiles, bboxes)
-                    res = run_load(base, server.headers, urls, args.clients, args.seconds,
-                                   args.warmup)
-                    results.setdefault((scenario, name), []).append(res)
+        bases = {name: server.start() for name, server in srv.items()}
+        results: dict[tuple[str, str], Result] = {}
+        slices: dict[tuple[str, str], list[float]] = {}
+        loads: list[float] = []
+        try:
+            if "tiles" in scenarios:
+                print(check_equivalent(bases, srv, tiles), flush=True)
+            for scenario in scenarios:
+                urls = {name: request_urls(server, scenario, tiles, bboxes)
+                        for name, server in srv.items()}
+                for name, server in srv.items():
+                    warm_up(bases[name], server.headers, urls[name], args.clients, args.warmup)
+                parts: dict[str, list[Result]] = {"tipg": [], "ours": []}
+                for i in range(args.slices):
+                    order = ["tipg", "ours"] if i % 2 == 0 else ["ours", "tipg"]
+                    for name in order:
+                        loads.append(os.getloadavg()[0])
+                        part = asyncio.run(_load(
+                            bases[name], srv[name].headers, urls[name], args.clients,
+                            args.seconds / args.slices, offset=i * 97))
+                        parts[name].append(part)
+                        slices.setdefault((scenario, name), []).append(part.rps)
+                for name, server_parts in parts.items():
+                    res = results[(scenario, name)] = merge(server_parts)
                     print(f"{name:5s} {scenario:6s}: {res.rps:7.1f} req/s, median "
                           f"{res.ms(50):6.1f} ms, p95 {res.ms(95):6.1f} ms, errors "
                           f"{res.errors}, {res.bytes / max(res.requests, 1) / 1000:.1f} kB/resp",
                           flush=True)
-            finally:
+        finally:
+            for server in srv.values():
                 server.stop()
     finally:
         if cluster is not None and tmp is not None:
@@ -379,26 +400,24 @@ def main() -> None:
     print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, tipg {tipg_version()}, {pg}")
     print(f"Data: {args.parcels:,} parcels; {WORKERS} uvicorn workers each; {args.clients} "
-          f"concurrent clients, {args.seconds:.0f} s per scenario per round, "
-          f"{args.rounds} rounds (mean)")
+          f"concurrent clients; {args.seconds:.0f} s measured per server and scenario in "
+          f"{args.slices} alternating slices; machine load average during the run "
+          f"{min(loads):.1f}-{max(loads):.1f} (everything on the machine, this run included)")
     print()
-    print("| scenario | server | req/s | median ms | p95 ms | kB/response |")
-    print("|---|---|---|---|---|---|")
+    print("| scenario | server | req/s | median ms | p95 ms | kB/response | errors |")
+    print("|---|---|---|---|---|---|---|")
     for scenario in scenarios:
         for name in ("tipg", "ours"):
-            rs = results.get((scenario, name), [])
-            if not rs:
+            res = results.get((scenario, name))
+            if res is None:
                 continue
-            rps = statistics.mean(r.rps for r in rs)
-            med = statistics.mean(r.ms(50) for r in rs)
-            p95 = statistics.mean(r.ms(95) for r in rs)
-            kb = statistics.mean(r.bytes / max(r.requests, 1) for r in rs) / 1000
             label = "One-Map" if name == "ours" else "tipg"
-            print(f"| {scenario} | {label} | {rps:,.1f} | {med:.1f} | {p95:.1f} | {kb:.1f} |")
+            print(f"| {scenario} | {label} | {res.rps:,.1f} | {res.ms(50):.1f} | "
+                  f"{res.ms(95):.1f} | {res.bytes / max(res.requests, 1) / 1000:.1f} | "
+                  f"{res.errors} |")
     print()
-    print(json.dumps({f"{s}/{n}": [round(r.rps, 1) for r in rs]
-                      for (s, n), rs in results.items()}))
-
+    print("req/s per slice:", json.dumps({f"{s}/{n}": [round(x, 1) for x in v]
+                                          for (s, n), v in slices.items()}))
 
 if __name__ == "__main__":
     main()

@@ -23,11 +23,16 @@ from gis.tiles import (
     Tile,
     TilePolicy,
     check_tile,
+    linear_error_units,
+    lonlat_bounds,
     lonlat_to_tile,
+    projected,
     render_tile,
     simplify_tolerance,
     tile_bounds,
+    tile_params,
     tile_policy,
+    tile_query,
 )
 
 TILES = "/ogc/collections/{layer}/tiles/WebMercatorQuad"
@@ -86,6 +91,50 @@ def test_tile_arithmetic_matches_postgis(sample_db) -> None:
                                 * math.cos(math.radians(38.47)), rel=0.01)
 
 
+def test_linear_latitude_mapping_error_is_bounded() -> None:
+    """Where tiles are cut in lon/lat, the Mercator y of every point differs from the linear
+    mapping by at most the bound, and the bound is tight (not a blanket 'small')."""
+    for lon, lat, z in [(106.27, 38.47, 12), (106.3, 39.3, 12), (106.3, 35.3, 15),
+                        (125.0, 53.0, 13), (106.3, 38.5, 9)]:
+        tile = lonlat_to_tile(lon, lat, z)
+        _, ymin, _, ymax = tile.bounds
+        _, south, _, north = lonlat_bounds(tile)
+        worst = 0.0
+        for i in range(1, 200):
+            phi = south + (north - south) * i / 200
+            y = _mercator(lon, phi)[1]
+            exact = (y - ymin) / (ymax - ymin) * MVT_EXTENT
+            linear = (phi - south) / (north - south) * MVT_EXTENT
+            worst = max(worst, abs(exact - linear))
+        assert worst <= linear_error_units(tile) * 1.01
+        assert worst >= linear_error_units(tile) * 0.9
+    assert not projected(lonlat_to_tile(106.3, 39.3, 12))  # Ningxia from zoom 12 on
+    assert projected(lonlat_to_tile(106.3, 39.3, 11))
+    assert projected(lonlat_to_tile(125.0, 53.0, 12))  # farther north: exact at z12
+
+
+def test_lonlat_cut_matches_the_mercator_cut(sample_db, parcel: dict) -> None:
+    layer = get_layer("survey_patches")
+    policy = tile_policy(layer)
+    raw = sample_db.raw_connection()
+    try:
+        for z in (12, 13, 15):
+            tile = lonlat_to_tile(parcel["lon"], parcel["lat"], z)
+            params = tile_params(tile, policy)
+            assert "west" in params
+            cuts = [_features(raw.driver_connection.execute(
+                tile_query(layer.id, False, exact), params).fetchone()[0], "survey_patches")
+                for exact in (True, False)]
+            inside = shapely.box(0, 0, MVT_EXTENT, MVT_EXTENT)
+            for fid, feature in cuts[0].items():
+                a = shapely.geometry.shape(feature["geometry"])
+                if inside.contains(a):  # outside the tile only the invisible buffer differs
+                    b = shapely.geometry.shape(cuts[1][fid]["geometry"])
+                    assert a.hausdorff_distance(b) <= 1.0, (z, fid)
+    finally:
+        raw.close()
+
+
 def test_tile_holds_the_parcel_under_it(client: TestClient, parcel: dict) -> None:
     tile = lonlat_to_tile(parcel["lon"], parcel["lat"], 15)
     response = client.get(_tile_url("survey_patches", tile))
@@ -97,7 +146,6 @@ def test_tile_holds_the_parcel_under_it(client: TestClient, parcel: dict) -> Non
     assert props["patch_no"] == parcel["patch_no"]
     assert props["land_use_code"] == parcel["land_use_code"]
     assert props["area_m2"] == pytest.approx(parcel["area_m2"], abs=0.01)
-    assert props["area_mu"] == pytest.approx(parcel["area_m2"] / (10000 / 15), abs=0.01)
     assert "updated_at" not in props and "geom" not in props
     # The geometry is where the parcel is: its inner point, in tile units, falls inside.
     xmin, ymin, xmax, ymax = tile.bounds
@@ -286,7 +334,7 @@ def test_tilesets_and_tileset_metadata(client: TestClient, parcel: dict) -> None
     meta = client.get(TILES.format(layer="survey_patches")).json()
     assert meta["crs"] == "http://www.opengis.net/def/crs/EPSG/0/3857"
     assert meta["layers"][0]["minTileMatrix"] == "12"
-    assert meta["layers"][0]["propertiesSchema"]["properties"]["area_mu"]["type"] == "number"
+    assert meta["layers"][0]["propertiesSchema"]["properties"]["area_m2"]["type"] == "number"
     # The same document serves as TileJSON for MapLibre (a vector source ``url``).
     assert meta["tiles"][0].endswith("/WebMercatorQuad/{z}/{y}/{x}")
     tile = lonlat_to_tile(parcel["lon"], parcel["lat"], 14)

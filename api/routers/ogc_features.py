@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth import PrincipalDep, readable_layer, readable_layers
 from api.deps import EngineDep
+from api.routers.ogc_tiles import CONFORMANCE as TILES_CONFORMANCE
 from gis.errors import InvalidParameter
 from gis.layers.catalogue import Layer
 from gis.ogc.crs import SERVED, STORAGE_CRS_URI, content_crs_header, served_crs
@@ -51,6 +52,7 @@ CONFORMANCE = [
     f"{_CONF}cql2/1.0/conf/basic-spatial-functions",
     f"{_CONF}cql2/1.0/conf/spatial-functions",
     f"{_CONF}ogcapi-records-1/1.0/conf/sorting",
+    *TILES_CONFORMANCE,
 ]
 ITEMS_PARAMETERS = {"bbox", "bbox-crs", "limit", "offset", "crs", "filter", "filter-lang",
                     "filter-crs", "properties", "sortby", "f", "datetime"}

@@ -15,7 +15,8 @@ HTTP decisions (documented in ``docs/architecture.md``):
 - An empty tile is ``204 No Content`` (allowed by ``/req/core/tc-error``; MapLibre treats it
   as an empty tile, and it saves clients decoding an empty protobuf).
 - Tiles outside the tileset (zoom below the layer's minimum, row/column out of range) are
-  404 problem details; non-integer coordinates are 422 like every malformed request here.
+  404 problem details; non-integer coordinates are refused like every malformed request
+  here (``api/errors.py``: 400 problem details).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ this metadata agree, so the catalogue and the migrations cannot drift apart sile
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import sqlalchemy as sa
@@ -309,10 +310,19 @@ def _layer_table(layer: Layer) -> sa.Table:
     )
 
 
+_BUILD_LOCK = threading.Lock()
+
+
 @cache
-def layer_tables() -> dict[str, sa.Table]:
-    """Table objects keyed by layer id (built once)."""
+def _build_layer_tables() -> dict[str, sa.Table]:
     return {layer.id: _layer_table(layer) for layer in load_catalogue()}
+
+
+def layer_tables() -> dict[str, sa.Table]:
+    """Table objects keyed by layer id (built once). Locked: two server threads building the
+    tables at once would both add them to the shared MetaData ("already defined")."""
+    with _BUILD_LOCK:
+        return _build_layer_tables()
 
 
 def table_for(layer: Layer) -> sa.Table:
