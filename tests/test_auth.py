@@ -105,6 +105,9 @@ WRITES = [
     ("post", "/api/v1/reconciliation/apply", {"forestry"}),
     ("get", "/api/v1/reconciliation/findings", {"forestry"}),
     ("get", "/api/v1/control-lines/conflicts", {"planner"}),
+    ("post", "/api/v1/monitoring/runs", {"planner", "forestry"}),
+    ("post", "/api/v1/monitoring/patches/1/decision", {"planner", "forestry"}),
+    ("get", "/api/v1/monitoring/patches", {"planner", "forestry"}),
 ]
 
 

@@ -93,19 +93,22 @@ async def start_run(body: RunRequest, request: Request, engine: EngineDep) -> mo
                                    body.date_b, body.actor)
 
 
-@router.get("/monitoring/runs", tags=["monitoring"], summary="Monitoring runs, newest first")
+@router.get("/monitoring/runs", tags=["monitoring"], summary="Monitoring runs, newest first",
+            dependencies=[AnyRole])
 async def runs(engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
                offset: Annotated[int, Query(ge=0)] = 0) -> RunPage:
     total, items = await run_in_threadpool(mon.list_runs, engine, limit, offset)
     return RunPage(total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/monitoring/runs/{run_id}", tags=["monitoring"], summary="One monitoring run")
+@router.get("/monitoring/runs/{run_id}", tags=["monitoring"], summary="One monitoring run",
+            dependencies=[AnyRole])
 async def run_detail(run_id: int, engine: EngineDep) -> mon.RunInfo:
     return await run_in_threadpool(mon.get_run, engine, run_id)
 
 
 @router.get("/monitoring/patches", tags=["monitoring"], response_model=None,
+            dependencies=[AnyRole],
             summary="The suspected patches: a page of JSON, or GeoJSON for a map layer")
 async def patches(
     engine: EngineDep,
@@ -133,6 +136,7 @@ async def patches(
 
 
 @router.get("/monitoring/patches/{patch_id}", tags=["monitoring"],
+            dependencies=[AnyRole],
             summary="One patch with its history and the rules it falls under")
 async def patch(patch_id: int, engine: EngineDep) -> PatchDetail:
     item, history, rules = await run_in_threadpool(mon.get_patch, engine, patch_id)
