@@ -25,7 +25,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, text
 
-from gis.errors import Conflict, InputError, NotFound
+from gis.analysis.worklist import require_actor, versioned_update
+from gis.errors import InputError, NotFound
 from gis.layers.catalogue import load_catalogue
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile, profile_for_division
@@ -280,27 +281,10 @@ def get_finding(engine: Engine, finding_id: int) -> tuple[Finding, list[Event]]:
 def _change(engine: Engine, finding_id: int, expected_version: int, actor: str,
             reason: str | None, action: str, assignments: str, values: dict[str, Any]
             ) -> Finding:
-    if not actor or not actor.strip():
-        raise InputError("who decides must be named (actor)")
+    require_actor(actor)
     with engine.begin() as conn:
-        row = conn.execute(text(
-            f"UPDATE recon_findings SET {assignments}, version = version + 1, "
-            "updated_at = now() WHERE id = :id AND version = :version "
-            f"AND status NOT IN ('closed', 'applied') RETURNING {_COLUMNS}"),
-            {"id": finding_id, "version": expected_version, **values}).first()
-        if row is None:
-            current = conn.execute(text(
-                "SELECT version, status FROM recon_findings WHERE id = :id"),
-                {"id": finding_id}).first()
-            if current is None:
-                raise NotFound(f"no finding {finding_id}")
-            if current.status in ("closed", "applied"):
-                raise Conflict(f"finding {finding_id} is {current.status}: it can no longer "
-                               "be changed")
-            raise Conflict(
-                f"finding {finding_id} was changed by someone else (now version "
-                f"{current.version}, you had {expected_version}); reload and decide again",
-                current_version=current.version)
+        row = versioned_update(conn, "recon_findings", finding_id, expected_version, assignments,
+                               values, ("closed", "applied"), _COLUMNS, "finding")
         record_event(conn, finding_id, actor, action, values, reason)
     return _finding(row)
 

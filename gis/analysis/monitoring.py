@@ -37,8 +37,9 @@ from gis.analysis.monitoring_detect import (
     ZoneFeature,
     detect_changes,
 )
+from gis.analysis.worklist import require_actor, versioned_update
 from gis.crs import STORAGE_CRS, transformer
-from gis.errors import Conflict, InputError, NotFound
+from gis.errors import InputError, NotFound
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile
 from gis.rules.models import Citation
@@ -451,26 +452,10 @@ def get_patch(engine: Engine, patch_id: int) -> tuple[Patch, list[Event], list[C
 def _change(engine: Engine, patch_id: int, expected_version: int, actor: str,
             reason: str | None, action: str, assignments: str, values: dict[str, Any]
             ) -> Patch:
-    if not actor or not actor.strip():
-        raise InputError("who decides must be named (actor)")
+    require_actor(actor)
     with engine.begin() as conn:
-        row = conn.execute(text(
-            f"UPDATE monitor_patches SET {assignments}, version = version + 1, "
-            "updated_at = now() WHERE id = :id AND version = :version "
-            f"AND status <> 'closed' RETURNING {_COLUMNS}"),
-            {"id": patch_id, "version": expected_version, **values}).first()
-        if row is None:
-            current = conn.execute(text(
-                "SELECT version, status FROM monitor_patches WHERE id = :id"),
-                {"id": patch_id}).first()
-            if current is None:
-                raise NotFound(f"no monitoring patch {patch_id}")
-            if current.status == "closed":
-                raise Conflict(f"patch {patch_id} is closed: it can no longer be changed")
-            raise Conflict(
-                f"patch {patch_id} was changed by someone else (now version "
-                f"{current.version}, you had {expected_version}); reload and decide again",
-                current_version=current.version)
+        row = versioned_update(conn, "monitor_patches", patch_id, expected_version, assignments,
+                               values, ("closed",), _COLUMNS, "monitoring patch")
         _record_event(conn, patch_id, actor, action, values, reason)
     return _patch(row)
 

@@ -163,9 +163,6 @@ class _SQLEvaluator(Evaluator):
                                       self.crs.srid)
         return env if self.crs.srid == 4490 else sa.func.ST_Transform(env, 4490)
 
-    def adopt_result(self, result):
-        return result
-
 
 def _bbox_to_polygon(node: Any) -> Any:
     """pygeofilter 0.4 reads a CQL2-JSON ``{"bbox": [...]}`` with its axes mixed up; turn it

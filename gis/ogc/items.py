@@ -26,8 +26,8 @@ from gis.layers.catalogue import Layer
 from gis.layers.schema import table_for
 from gis.ogc.cql import FilterError, compile_filter, parse_filter
 from gis.ogc.crs import CRS84, ServedCRS
+from gis.units import M2_PER_MU
 
-MU_PER_M2 = 0.0015  # 1 亩 = 666.67 m²
 MAX_LIMIT = 10_000
 #: Extra properties every feature carries besides the catalogue fields.
 DERIVED = ("area_m2", "area_mu", "area_ha")
@@ -151,7 +151,7 @@ def where_clause(q: ItemsQuery) -> list[sa.ColumnElement]:
     columns = queryable_columns(q.layer)
     conditions: list[sa.ColumnElement] = []
     if q.bbox is not None:
-        conditions.append(table.c.geom.op("&&")(_envelope(q.bbox, q.bbox_crs)))
+        # ST_Intersects carries its own index test (&&), so the GiST index is used.
         conditions.append(sa.func.ST_Intersects(table.c.geom, _envelope(q.bbox, q.bbox_crs)))
     for name, raw in q.equals.items():
         conditions.append(_equals(columns[name], raw))
@@ -167,7 +167,7 @@ def _feature_json(q: ItemsQuery) -> sa.ColumnElement:
     pairs: list[Any] = []
     for name in names:
         if name == "area_mu":
-            value: Any = sa.func.round(sa.cast(table.c.area_m2 * MU_PER_M2, sa.Numeric), 2)
+            value: Any = sa.func.round(sa.cast(table.c.area_m2 / M2_PER_MU, sa.Numeric), 2)
         elif name == "area_ha":
             value = sa.func.round(sa.cast(table.c.area_m2 / 10_000, sa.Numeric), 4)
         elif name == "area_m2":
