@@ -111,6 +111,28 @@ def test_filters_and_paging(onemap) -> None:
         list_findings(onemap, limit=0)
 
 
+def test_neighbours_sharing_an_edge_are_not_overlaps(clean_db, tmp_path) -> None:
+    """Detection keeps a pair only when the interiors meet (ST_Intersects and not
+    ST_Touches): parcels of a partition share edges and corners, which is no conflict, but a
+    parcel inside its neighbour that shares part of the boundary is."""
+    f6 = box(106.150, 39.000, 106.153, 39.003)
+    f7 = box(106.153, 39.000, 106.156, 39.003)  # shares F6's east edge, another owner
+    f8 = box(106.150, 39.000, 106.152, 39.002)  # inside F6, on its south-west corner
+    f9 = box(106.156, 39.003, 106.159, 39.006)  # meets F7 at one corner
+    g3 = box(106.156, 39.000, 106.159, 39.003)  # shares F7's east edge
+    _load(clean_db, tmp_path, "admin_divisions",
+          [{"code": "640202", "name": "大武口区", "level": "区"}], [DISTRICT])
+    _load(clean_db, tmp_path, "forest_parcels", [
+        _forest("006"), _forest("007", owner="个人 李四"), _forest("008", owner="个人 王五"),
+        _forest("009", owner="个人 赵六")], [f6, f7, f8, f9])
+    _load(clean_db, tmp_path, "grassland_parcels", [_grass(3)], [g3])
+    summary = detect(clean_db, "640202")
+    assert summary.detected == {"ownership_overlap": 1}
+    (finding,) = _by_kind(clean_db)["ownership_overlap"]
+    assert [p["key"] for p in finding.parcels] == ["640202/001/006", "640202/001/008"]
+    assert finding.area_m2 == pytest.approx(geodesic_area(f8).m2, rel=1e-3)
+
+
 def test_decision_flow_and_history(onemap) -> None:
     detect(onemap, "640202")
     finding = _by_kind(onemap)["forest_grass_overlap"][0]

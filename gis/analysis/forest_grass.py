@@ -109,6 +109,11 @@ def _scan(conn: Connection, division: str, profile: Profile) -> None:
     params = profile.reconciliation
     classes = params.land_use_classes
     cur = conn.connection.driver_connection.cursor()
+    # The outline goes in as a bound value rather than a CTE: a CTE scan is parallel-restricted
+    # and kept every join in one process.
+    cur.execute("SELECT ST_AsEWKB(ST_Union(geom)) FROM admin_divisions WHERE code = %s",
+                (division,))
+    scope = cur.fetchone()[0]
     cur.execute(
         "CREATE TEMP TABLE recon_scan ON COMMIT DROP AS "
         "SELECT row_number() OVER (ORDER BY d.kind, d.parcel_keys) AS sid, "
@@ -118,12 +123,11 @@ def _scan(conn: Connection, division: str, profile: Profile) -> None:
         "d.parcels, d.kind || '|' || d.parcel_keys AS parcel_keys, d.geom, d.area_m2, "
         "d.township, d.village, NULL::bigint AS match_id "
         f"FROM ({_detect_sql()}) AS d",
-        {"division": division, "forest": classes["forest"], "grass": classes["grassland"],
+        {"scope": scope, "forest": classes["forest"], "grass": classes["grassland"],
          "cultivated": classes["cultivated"], "construction": classes["construction"],
          "cert_tol": params.certificate_tolerance, "m2_per_mu": M2_PER_MU,
          "overlap_kinds": sorted(_OVERLAP_KINDS), "min_m2": params.min_mapping_m2,
          "sliver_w": params.sliver_max_width_m})
-    cur.execute("DELETE FROM recon_scan WHERE ST_IsEmpty(geom)")
     cur.execute("CREATE INDEX ON recon_scan (sid)")
     cur.execute("ANALYZE recon_scan")
 
