@@ -202,17 +202,17 @@ def detect(engine: Engine, division: str, profile: str | None = None, actor: str
             "area_m2 = s.area_m2, geom = s.geom, township = s.township, village = s.village, "
             "last_run = :run FROM recon_scan AS s WHERE s.match_id = f.id"),
             {"run": run_id}).rowcount
+        # The new findings' ids come straight from the insert: selecting them back by run
+        # read the whole findings table again.
         new = conn.execute(text(
-            "INSERT INTO recon_findings (kind, division, township, village, parcel_keys, "
-            "parcels, area_m2, geom, first_run, last_run) "
+            "WITH new AS (INSERT INTO recon_findings (kind, division, township, village, "
+            "parcel_keys, parcels, area_m2, geom, first_run, last_run) "
             "SELECT kind, :d, township, village, parcel_keys, parcels, area_m2, geom, :run, :run "
-            "FROM recon_scan WHERE match_id IS NULL ORDER BY sid"),
-            {"d": division, "run": run_id}).rowcount
-        conn.execute(text(
+            "FROM recon_scan WHERE match_id IS NULL ORDER BY sid RETURNING id) "
             "INSERT INTO recon_events (finding_id, actor, action, details) "
-            "SELECT id, :actor, 'detected', jsonb_build_object('run', :run) "
-            "FROM recon_findings WHERE first_run = :run ORDER BY id"),
-            {"actor": actor, "run": run_id})
+            "SELECT id, :actor, 'detected', jsonb_build_object('run', :run) FROM new "
+            "ORDER BY id"),
+            {"d": division, "run": run_id, "actor": actor}).rowcount
         closed = conn.execute(text(
             "WITH closed AS (UPDATE recon_findings AS f SET status = 'closed', "
             "version = version + 1, updated_at = now(), last_run = :run "
