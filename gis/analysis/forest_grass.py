@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, text
 
-from gis.analysis.worklist import require_actor, versioned_update
+from gis.analysis.worklist import require_actor, require_decision, versioned_update
 from gis.errors import InputError, NotFound
 from gis.layers.catalogue import load_catalogue
 from gis.progress import NullProgress, Progress
@@ -296,10 +296,7 @@ def _change(engine: Engine, finding_id: int, expected_version: int, actor: str,
 def decide(engine: Engine, finding_id: int, decision: str, actor: str, reason: str,
            expected_version: int) -> Finding:
     """Record a decision (status becomes ``decided``); the reason is required."""
-    if decision not in DECISIONS:
-        raise InputError(f"unknown decision {decision!r}; decisions: {', '.join(DECISIONS)}")
-    if not reason or not reason.strip():
-        raise InputError("a decision needs its reason")
+    require_decision(decision, reason, DECISIONS)
     return _change(engine, finding_id, expected_version, actor, reason, "decided",
                    "decision = :decision, status = 'decided'", {"decision": decision})
 

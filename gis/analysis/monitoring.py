@@ -37,7 +37,7 @@ from gis.analysis.monitoring_detect import (
     ZoneFeature,
     detect_changes,
 )
-from gis.analysis.worklist import require_actor, versioned_update
+from gis.analysis.worklist import require_actor, require_decision, versioned_update
 from gis.crs import STORAGE_CRS, transformer
 from gis.errors import InputError, NotFound
 from gis.progress import NullProgress, Progress
@@ -463,10 +463,7 @@ def _change(engine: Engine, patch_id: int, expected_version: int, actor: str,
 def decide(engine: Engine, patch_id: int, decision: str, actor: str, reason: str,
            expected_version: int) -> Patch:
     """Record the field inspection's decision (status becomes ``decided``); reason required."""
-    if decision not in DECISIONS:
-        raise InputError(f"unknown decision {decision!r}; decisions: {', '.join(DECISIONS)}")
-    if not reason or not reason.strip():
-        raise InputError("a decision needs its reason")
+    require_decision(decision, reason, DECISIONS)
     return _change(engine, patch_id, expected_version, actor, reason, "decided",
                    "decision = :decision, status = 'decided'", {"decision": decision})
 

@@ -15,6 +15,15 @@ def require_actor(actor: str | None) -> None:
         raise InputError("who decides must be named (actor)")
 
 
+def require_decision(decision: str, reason: str | None, decisions: tuple[str, ...]) -> None:
+    """A decision must be one the work list knows and must say why: the reason is what a
+    later reviewer reads in the history."""
+    if decision not in decisions:
+        raise InputError(f"unknown decision {decision!r}; decisions: {', '.join(decisions)}")
+    if not reason or not reason.strip():
+        raise InputError("a decision needs its reason")
+
+
 def versioned_update(conn: Connection, table: str, row_id: int, expected_version: int,
                      assignments: str, values: dict[str, Any], final_statuses: tuple[str, ...],
                      columns: str, noun: str) -> Row:
