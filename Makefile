@@ -1,7 +1,7 @@
 # One-Map: the two commands (see README).
 #   make run    install what is needed, start the embedded PostGIS, load the samples, serve
 #   make test   install what the tests need and run them
-.PHONY: run test setup setup-test lint bench
+.PHONY: run test setup setup-test lint bench lock
 
 VENV := .venv/bin
 
@@ -21,6 +21,11 @@ test: setup-test
 
 lint: setup-test
 	$(VENV)/ruff check .
+
+# Re-resolve requirements/*.lock.txt from pyproject.toml (a deliberate commit; see scripts/lock.sh).
+# `make lock ARGS=--upgrade` moves every package to its newest allowed release.
+lock: setup-test
+	bash scripts/lock.sh $(ARGS)
 
 bench: setup-test
 	$(VENV)/python benchmarks/bench_import.py

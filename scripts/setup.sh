@@ -38,17 +38,25 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv with $($python --version)"
   "$python" -m venv .venv
 fi
-extras=""
-[ "$mode" = test ] && extras="[dev]"
-want="$(cat pyproject.toml | sha256sum | cut -c1-16)-${mode}"
-if [ ! -f "$stamps/pip-$mode" ] || [ "$(cat "$stamps/pip-$mode")" != "$want" ]; then
-  say "installing Python packages${extras:+ with $extras}"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  if ! .venv/bin/python -m pip install -q -e ".${extras}" > "$stamps/pip.log" 2>&1; then
+# Exactly the lock: requirements/<mode>.lock.txt pins every package with its hashes (made by
+# `make lock`, see scripts/lock.sh); anything an earlier install left that the lock lacks is
+# removed, and scripts/venv_lock.py refuses a venv that still differs. A test venv also serves
+# `make run`: the run lock is the test lock's subset at the same versions.
+lock="requirements/${mode}.lock.txt"
+want="$(cat "$lock" pyproject.toml | sha256sum | cut -c1-16)"
+have="$(cat "$stamps/pip" 2>/dev/null || true)"
+test_lock_hash="$(cat requirements/test.lock.txt pyproject.toml | sha256sum | cut -c1-16)"
+if [ "$have" != "$mode-$want" ] && ! { [ "$mode" = run ] && [ "$have" = "test-$test_lock_hash" ]; }; then
+  say "installing the locked Python packages ($lock)"
+  if ! { .venv/bin/python -m pip install -q --require-hashes -r "$lock" &&
+         .venv/bin/python scripts/venv_lock.py prune "$lock" &&
+         .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . ; } \
+       > "$stamps/pip.log" 2>&1; then
     cat "$stamps/pip.log" >&2; exit 1
   fi
+  .venv/bin/python scripts/venv_lock.py check "$lock"
   .venv/bin/python -c "import gis, api, portal" # fail here, not later, if the install broke
-  echo "$want" > "$stamps/pip-$mode"
+  echo "$mode-$want" > "$stamps/pip"
 fi
 # -- Portal browser libraries (npm) -------------------------------------------------------------
 # Served by the app from portal/node_modules (no CDN at run time); reinstalled when the lockfile
