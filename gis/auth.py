@@ -21,7 +21,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from gis.errors import Conflict, InputError, NotFound
+from gis.errors import Conflict, InputError, NotFound, Unauthorized
+from gis.identity import Actor, clean_on_behalf_of
 from gis.layers.catalogue import Layer
 from gis.layers.schema import api_keys
 
@@ -48,10 +49,17 @@ class Principal:
     name: str
     role: str
     rate_limit_per_minute: int | None = None
+    key_id: str | None = None
 
     @property
     def anonymous(self) -> bool:
         return self.role == "public"
+
+    def actor(self, on_behalf_of: str | None = None) -> Actor:
+        """The authenticated actor for a write: the key's holder, never a request field."""
+        if self.anonymous:
+            raise Unauthorized("an anonymous caller cannot write; send an API key")
+        return Actor(self.name, self.key_id, clean_on_behalf_of(on_behalf_of))
 
 
 PUBLIC = Principal(name="public", role="public")
@@ -150,4 +158,4 @@ def authenticate(engine: Engine, key: str) -> Principal | None:
     if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
         return None
     return Principal(name=row.name, role=row.role,
-                     rate_limit_per_minute=row.rate_limit_per_minute)
+                     rate_limit_per_minute=row.rate_limit_per_minute, key_id=key_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from gis.errors import GISError
+from gis.errors import GISError, InputError
 
 app = typer.Typer(help="One-Map (一张图) command line.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -167,6 +167,29 @@ def db_migrate(revision: str = "head") -> None:
     engine.dispose()
 
 
+@db_app.command("invalid")
+def db_invalid(json_out: JsonOpt = False) -> None:
+    """Values found not finite or out of range when the checks were added, and what was done
+    with each (quota draws: `gis reserve ledger --invalid`)."""
+    from gis.db.quarantine import list_invalid_values
+
+    engine = _engine()
+    rows = list_invalid_values(engine)
+    engine.dispose()
+    if json_out:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        console.print("no invalid values were found")
+        return
+    table = Table(title="Invalid values 无效数值")
+    for column in ("table", "row", "column", "original", "action"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r.table_name, r.row_key, r.column_name, r.original, r.action)
+    console.print(table)
+
+
 # -- layers -----------------------------------------------------------------------------------
 
 
@@ -219,6 +242,8 @@ def load_cmd(
     from gis.layers.fieldmap import parse_field_map
     from gis.layers.load import LoadOptions, load_file
 
+    if not path.exists():
+        raise InputError(f"{path} does not exist")
     constants = {}
     for item in set_values or []:
         if "=" not in item:
@@ -300,21 +325,40 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
-def main() -> None:
-    """Entry point: library errors become a one-line message and exit code 2."""
-    try:
-        app(standalone_mode=False)
-    except GISError as exc:
-        err_console.print(f"[bold red]error[/] ({escape(exc.title)}): {escape(exc.message)}")
-        sys.exit(2)
-    except typer.Abort:
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
+def _fail(title: str, message: str) -> NoReturn:
+    err_console.print(f"[bold red]error[/] ({escape(title)}): {escape(message)}",
+                      soft_wrap=True)
+    sys.exit(2)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def _database_error(exc: BaseException) -> str | None:
+    """The one-line reason when ``exc`` is the database refusing or dropping the connection."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    lines = [line.strip() for line in str(exc.orig or exc).splitlines() if line.strip()]
+    return lines[0] if lines else exc.__class__.__name__
+
+
+def main() -> None:
+    """Entry point. Usage errors (unknown command, missing argument, bad option value) are
+    reported by click in standalone mode: the usage, one error line, exit 2. Library errors
+    (GISError) and an unreachable database become one line and exit 2. Only a genuine bug
+    keeps its traceback.
+
+    Usage errors are left to click's own standalone handling rather than caught here by
+    class: typer 0.29 raises its vendored click's exceptions, and catching ``click``'s turned
+    every usage error into a traceback without any test noticing.
+    """
+    try:
+        app()
+    except GISError as exc:
+        _fail(exc.title, exc.message)
+    except Exception as exc:
+        reason = _database_error(exc)
+        if reason is None:
+            raise
+        _fail("Database unavailable",
+              f"cannot reach the database ({reason}); start the embedded cluster with "
+              "`gis db up` or check GIS_DATABASE_URL")

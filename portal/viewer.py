@@ -18,26 +18,23 @@ from portal.mapbase import (
     render,
 )
 
-MONITORING_PATH = "/api/v1/monitoring/patches"
-
-
-def has_route(request: Request, path: str) -> bool:
-    """Whether the app serves ``path`` (optional modules may not be installed)."""
-    return any(getattr(route, "path", None) == path for route in request.app.routes)
+#: The route name of the monitoring patches (``api.routers.monitoring``). Resolved by name,
+#: not found by scanning ``app.routes``: Starlette 1.10 keeps included routers as objects
+#: without a ``path``, and the scan silently dropped the layer. Monitoring is part of the app,
+#: so a missing route is an error, not an optional layer.
+MONITORING_ROUTE = "monitoring_patches"
 
 
 async def viewer_page(request: Request, lang: Lang) -> HTMLResponse:
     t = strings(lang)
     m, bases = new_map(request.app.state.settings, lang, await data_extent(request))
     ids = catalogue_ids()
-    extra = {}
-    monitoring = has_route(request, MONITORING_PATH)
-    if monitoring:
-        extra["monitoring_patches"] = ("monitoring", t["monitoring_patches"])
+    monitoring = request.app.url_path_for(MONITORING_ROUTE)
+    extra = {"monitoring_patches": ("monitoring", t["monitoring_patches"])}
     groups = add_layer_groups(m, ids, lang, extra=extra)
     add_base_control(m)
     Legend(legend_html(ids, lang)).add_to(m)
     parts = render(m, groups=groups, bases=bases)
     config = page_config("viewer", lang, parts,
-                         monitoring=f"{MONITORING_PATH}?format=geojson" if monitoring else None)
+                         monitoring=f"{monitoring}?format=geojson")
     return render_page(request, "viewer.html", "viewer", lang, parts, config, ["viewer.js"])

@@ -11,6 +11,7 @@ from shapely.geometry import box
 
 from gis.analysis.forest_grass import decide, detect, get_finding, list_findings, set_status
 from gis.errors import Conflict, InputError, NotFound
+from gis.identity import Actor
 from gis.layers.load import LoadOptions, load_file
 from gis.units import geodesic_area
 
@@ -70,7 +71,7 @@ def _by_kind(engine):
 
 
 def test_detects_exactly_the_planted_situations(onemap) -> None:
-    summary = detect(onemap, "640202", actor="林草局 王工")
+    summary = detect(onemap, "640202", actor=Actor("林草局 王工", "k0000001"))
     kinds = _by_kind(onemap)
     assert summary.detected == {k: len(v) for k, v in kinds.items()}
     fg = {tuple(p["key"] for p in f.parcels): f for f in kinds["forest_grass_overlap"]}
@@ -136,17 +137,19 @@ def test_neighbours_sharing_an_edge_are_not_overlaps(clean_db, tmp_path) -> None
 def test_decision_flow_and_history(onemap) -> None:
     detect(onemap, "640202")
     finding = _by_kind(onemap)["forest_grass_overlap"][0]
-    checked = set_status(onemap, finding.id, "field_check", "王工", finding.version, "实地核查")
-    decided = decide(onemap, finding.id, "keep_forest", "李科长", "现场为乔木林", checked.version)
+    checked = set_status(onemap, finding.id, "field_check", Actor("王工"), finding.version,
+                         "实地核查")
+    decided = decide(onemap, finding.id, "keep_forest", Actor("李科长"), "现场为乔木林",
+                     checked.version)
     assert decided.status == "decided" and decided.decision == "keep_forest"
     with pytest.raises(Conflict, match="changed by someone else"):
-        decide(onemap, finding.id, "keep_grass", "赵工", "草地", finding.version)
+        decide(onemap, finding.id, "keep_grass", Actor("赵工"), "草地", finding.version)
     with pytest.raises(InputError, match="reason"):
-        decide(onemap, finding.id, "keep_grass", "赵工", " ", decided.version)
+        decide(onemap, finding.id, "keep_grass", Actor("赵工"), " ", decided.version)
     with pytest.raises(InputError, match="unknown decision"):
-        decide(onemap, finding.id, "delete_it", "赵工", "x", decided.version)
+        decide(onemap, finding.id, "delete_it", Actor("赵工"), "x", decided.version)
     with pytest.raises(NotFound):
-        decide(onemap, 999_999, "keep_grass", "赵工", "x", 1)
+        decide(onemap, 999_999, "keep_grass", Actor("赵工"), "x", 1)
     _, events = get_finding(onemap, finding.id)
     assert [e.action for e in events] == ["detected", "status", "decided"]
     assert events[2].actor == "李科长" and events[2].reason == "现场为乔木林"
@@ -158,7 +161,7 @@ def test_concurrent_decisions_cannot_both_win(onemap) -> None:
 
     def attempt(decision: str) -> str:
         try:
-            decide(onemap, finding.id, decision, decision, "并发", finding.version)
+            decide(onemap, finding.id, decision, Actor(decision), "并发", finding.version)
             return "won"
         except Conflict:
             return "conflict"
@@ -172,7 +175,7 @@ def test_redetection_keeps_decisions_closes_and_adds(onemap, tmp_path) -> None:
     detect(onemap, "640202")
     overlap = next(f for f in _by_kind(onemap)["forest_grass_overlap"]
                    if f.parcels[0]["key"] == "640202/001/001")
-    decide(onemap, overlap.id, "split_by_line", "李科长", "按现状界线分割", overlap.version)
+    decide(onemap, overlap.id, "split_by_line", Actor("李科长"), "按现状界线分割", overlap.version)
     # The grassland layer is corrected: CD-1 shrinks a little (same ground), CD-2 moves away,
     # and a new parcel CD-3 overlaps F5.
     _load(onemap, tmp_path, "grassland_parcels", [_grass(1), _grass(2), _grass(3)],
@@ -205,16 +208,16 @@ def test_apply_makes_a_new_version_and_keeps_the_originals(onemap) -> None:
     detect(onemap, "640202")
     kinds = _by_kind(onemap)
     fg = {f.parcels[0]["key"]: f for f in kinds["forest_grass_overlap"]}
-    decide(onemap, fg["640202/001/001"].id, "keep_forest", "李科长", "乔木林",
+    decide(onemap, fg["640202/001/001"].id, "keep_forest", Actor("李科长"), "乔木林",
            fg["640202/001/001"].version)
-    decide(onemap, fg["640202/001/002"].id, "split_by_line", "李科长", "按界线",
+    decide(onemap, fg["640202/001/002"].id, "split_by_line", Actor("李科长"), "按界线",
            fg["640202/001/002"].version)
     cert = kinds["certificate_mismatch"][0]
-    decide(onemap, cert.id, "correct_certificate", "李科长", "以图为准", cert.version)
+    decide(onemap, cert.id, "correct_certificate", Actor("李科长"), "以图为准", cert.version)
     originals = {layer: table_state(onemap, layer)
                  for layer in ("forest_parcels", "grassland_parcels")}
 
-    summary = apply_decisions(onemap, "640202", "李科长")
+    summary = apply_decisions(onemap, "640202", Actor("李科长"))
 
     assert summary.applied == 3
     assert {layer: table_state(onemap, layer) for layer in originals} == originals
@@ -241,5 +244,5 @@ def test_apply_makes_a_new_version_and_keeps_the_originals(onemap) -> None:
     _, applied = list_findings(onemap, status="applied")
     assert len(applied) == 3
     assert get_finding(onemap, applied[0].id)[1][-1].action == "applied"
-    again = apply_decisions(onemap, "640202", "李科长")
+    again = apply_decisions(onemap, "640202", Actor("李科长"))
     assert again.applied == 0 and again.version_id > summary.version_id

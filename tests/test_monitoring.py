@@ -32,6 +32,7 @@ from gis.analysis.monitoring_detect import (
 )
 from gis.cli import app
 from gis.errors import Conflict, InputError, MissingCRS, NotFound
+from gis.identity import Actor, os_user
 from gis.layers.load import LoadOptions, load_file
 from gis.rules import load_profile
 
@@ -259,7 +260,7 @@ def test_bad_inputs_are_refused_clearly(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------- the work list
 def test_run_stores_the_work_list(db) -> None:
-    summary = mon.run(db, LC_2020, LC_2023, "dawukou", actor="遥感组")
+    summary = mon.run(db, LC_2020, LC_2023, "dawukou", actor=Actor("遥感组"))
     assert summary.found == {"eco_redline/general": 2, "eco_redline/core": 1,
                              "basic_farmland": 1}
     assert (summary.new, summary.kept, summary.closed) == (4, 0, 0)
@@ -302,18 +303,18 @@ def test_decisions_concurrency_and_reruns(db) -> None:
     first = mon.run(db, LC_2020, LC_2023, "dawukou")
     _, patches = mon.list_patches(db, layer="eco_redline", zone="core")
     core = patches[0]
-    checked = mon.set_status(db, core.id, "field_check", "巡护员", core.version)
-    decided = mon.decide(db, core.id, "violation", "执法科", "现场核实为非法采挖",
+    checked = mon.set_status(db, core.id, "field_check", Actor("巡护员"), core.version)
+    decided = mon.decide(db, core.id, "violation", Actor("执法科"), "现场核实为非法采挖",
                          checked.version)
     assert (decided.status, decided.decision, decided.version) == ("decided", "violation", 3)
     with pytest.raises(Conflict, match="changed by someone else"):
-        mon.decide(db, core.id, "false_alarm", "赵工", "误判", checked.version)
+        mon.decide(db, core.id, "false_alarm", Actor("赵工"), "误判", checked.version)
     with pytest.raises(InputError, match="reason"):
-        mon.decide(db, core.id, "violation", "赵工", " ", decided.version)
+        mon.decide(db, core.id, "violation", Actor("赵工"), " ", decided.version)
     with pytest.raises(InputError, match="unknown decision"):
-        mon.decide(db, core.id, "demolish", "赵工", "拆除", decided.version)
+        mon.decide(db, core.id, "demolish", Actor("赵工"), "拆除", decided.version)
     with pytest.raises(NotFound):
-        mon.decide(db, 999_999, "violation", "赵工", "x", 1)
+        mon.decide(db, 999_999, "violation", Actor("赵工"), "x", 1)
     again = mon.run(db, LC_2020, LC_2023, "dawukou")  # same period: decisions kept
     assert (again.new, again.kept, again.closed) == (0, 4, 0)
     item, history, rules = mon.get_patch(db, core.id)
@@ -331,7 +332,7 @@ def test_decisions_concurrency_and_reruns(db) -> None:
     item, history, _ = mon.get_patch(db, core.id)
     assert item.status == "closed" and history[-1].action == "closed"
     with pytest.raises(Conflict, match="closed"):
-        mon.decide(db, core.id, "violation", "执法科", "x", item.version)
+        mon.decide(db, core.id, "violation", Actor("执法科"), "x", item.version)
     # Another period adds to the list rather than closing the first one's patches.
     later = mon.run(db, LC_2020, LC_2023, "dawukou", date_a="2021", date_b="2024")
     assert later.new == 4 and mon.list_patches(db, status="open")[0] == 4
@@ -351,7 +352,9 @@ def test_api(db, settings, role_keys) -> None:
         assert run.status_code == 201, run.text
         assert run.json()["found"]["eco_redline/general"] == 2
         runs = client.get("/api/v1/monitoring/runs").json()
-        assert runs["total"] == 1 and runs["items"][0]["actor"] == "遥感组"
+        # who ran it is the key's holder; the typed name (old field `actor`) is "on behalf of"
+        assert runs["total"] == 1 and runs["items"][0]["actor"] == "test-forestry"
+        assert runs["items"][0]["on_behalf_of"] == "遥感组"
         assert client.get(f"/api/v1/monitoring/runs/{run.json()['run_id']}").status_code == 200
         geo = client.get("/api/v1/monitoring/patches", params={"format": "geojson"})
         assert geo.status_code == 200
@@ -415,10 +418,11 @@ def test_cli(db, tmp_path: Path) -> None:
     assert listed["total"] == 1 and item["village"] == "祥和村"
     decided = runner.invoke(app, ["monitor", "decide", str(item["id"]), "violation",
                                   "--reason", "占用永久基本农田建房", "--version",
-                                  str(item["version"]), "--actor", "李科长"])
+                                  str(item["version"]), "--on-behalf-of", "李科长"])
     assert decided.exit_code == 0, decided.output
     shown = runner.invoke(app, ["monitor", "show", str(item["id"])])
     assert shown.exit_code == 0 and "farmland.permanent_basic" in shown.stdout
+    assert f"cli:{os_user()} (代 李科长)" in shown.stdout
     listing = runner.invoke(app, ["monitor", "list"])
     assert listing.exit_code == 0 and "Monitoring work list" in listing.stdout
     status = runner.invoke(app, ["monitor", "status", str(item["id"]), "open", "--version",

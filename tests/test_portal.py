@@ -72,6 +72,7 @@ class Server:
     url: str
     keys: dict[str, str]
     engine: object
+    key_names: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,10 @@ def server(settings, portal_db) -> Iterator[Server]:
     while not srv.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", keys, engine)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM api_keys WHERE revoked_at IS NULL")
+                             ).scalars().all()
+    yield Server(f"http://127.0.0.1:{port}", keys, engine, list(names))
     srv.should_exit = True
     thread.join(timeout=10)
 
@@ -196,6 +200,24 @@ def toggle(page: Page, layer_id: str) -> None:
                  "input").click()
 
 
+def test_viewer_layer_tree_for_admin(visit, server: Server) -> None:
+    """An admin sees every catalogue layer and the red-line monitoring layer in the layer
+    tree, none of them restricted. The monitoring layer once vanished silently when a
+    Starlette upgrade changed ``app.routes``; this fails if any layer goes missing."""
+    from gis.layers.catalogue import load_catalogue
+
+    page = visit("/", "admin").page
+    in_tree = set(page.eval_on_selector_all(
+        ".leaflet-control-layers .om-layer[data-layer]",
+        "els => els.map(e => e.dataset.layer)"))
+    expected = {layer.id for layer in load_catalogue()} | {"monitoring_patches"}
+    assert in_tree == expected
+    statuses = {layer: page.evaluate(f"OneMap.layerStatus('{layer}')") for layer in expected}
+    assert all(status == "ok" for status in statuses.values()), statuses
+    assert page.evaluate("OneMap.config.monitoring") == \
+        "/api/v1/monitoring/patches?format=geojson"
+
+
 def test_viewer(visit, server: Server) -> None:
     v = visit("/", "planner")
     page = v.page
@@ -221,9 +243,8 @@ def test_viewer(visit, server: Server) -> None:
     page.wait_for_function("() => { const p = OneMap.map().getPane('om-forest_farm_areas'); "
                            "return p && p.querySelectorAll('path').length === 3; }")
     assert page.locator('.om-legend-layer[data-layer="forest_farm_areas"]').is_visible()
-    if page.evaluate("'monitoring_patches' in OneMap.config.groups"):  # optional overlay
-        toggle(page, "monitoring_patches")
-        page.wait_for_function("OneMap.state.monitoring_patches.loaded === true")
+    toggle(page, "monitoring_patches")  # part of the app, never optional
+    page.wait_for_function("OneMap.state.monitoring_patches.loaded === true")
 
     # Popup with Chinese attributes and areas in 亩/ha, for a click in the core zone.
     lon, lat, _ = core_zone(server.engine)
@@ -338,7 +359,7 @@ def test_siting_draw_core_zone_prohibited(visit, server: Server, tmp_path: Path)
     assert v.external() == [], v.external()
 
 
-def test_reconciliation_decision(visit) -> None:
+def test_reconciliation_decision(visit, server: Server) -> None:
     v = visit("/reconciliation", "forestry")
     page = v.page
     page.wait_for_function("Number(document.body.dataset.findings) > 0")
@@ -349,11 +370,15 @@ def test_reconciliation_decision(visit) -> None:
     assert rows.count() == 4
     first = rows.first
     finding_id = first.get_attribute("data-id")
+    with server.engine.begin() as conn:  # as if detected before actors were authenticated
+        conn.execute(text("UPDATE recon_events SET actor_verified = false, actor = '局长 王某' "
+                          "WHERE finding_id = :id"), {"id": int(finding_id)})
     first.click()
     page.wait_for_function("OneMap.map().getZoom() >= 13")
     page.locator("#recon-detail").wait_for()
     page.select_option("#recon-decision", "keep_forest")
     page.fill("#recon-reason", "外业核实为乔木林地")
+    page.fill("#recon-actor", "林草局 局长")
     page.click("#recon-decide-button")
     page.locator("#recon-decide-status.om-ok").wait_for()
     row = page.locator(f'#recon-table tbody tr[data-id="{finding_id}"]')
@@ -363,6 +388,10 @@ def test_reconciliation_decision(visit) -> None:
     assert "保留林地" in row.inner_text()
     page.wait_for_function(  # the history (loaded after the list) has the decision and reason
         "document.getElementById('recon-history').innerText.includes('外业核实为乔木林地')")
+    history = page.locator("#recon-history").inner_text()
+    holder = next(name for name in server.key_names if name.startswith("portal-forestry"))
+    assert f"{holder} (代 林草局 局长)" in history, history  # the key's holder decided
+    assert "局长 王某 未核实" in history, history  # the old, typed actor is flagged
     shot(page, "reconciliation", docs=True)
 
     # The decided filter lists it; the export downloads a workbook.

@@ -111,11 +111,12 @@ def test_nothing_else_is_served(offline: TestClient, path: str) -> None:
     assert offline.get(path).status_code == 404
 
 
-def test_monitoring_overlay_when_present(offline: TestClient) -> None:
-    has = any(getattr(r, "path", None) == "/api/v1/monitoring/patches"
-              for r in offline.app.routes)
+def test_monitoring_overlay_is_always_in_the_viewer(offline: TestClient) -> None:
+    """Monitoring is part of the app: its layer is never optional. (This test once copied the
+    viewer's route scan, so both lost the layer together when Starlette changed app.routes.)"""
     html = offline.get("/").text
-    assert ('data-layer=\\"monitoring_patches\\"' in html) == has
+    assert 'data-layer=\\"monitoring_patches\\"' in html
+    assert "/api/v1/monitoring/patches?format=geojson" in html
 
 
 # ---- footprint uploads ----------------------------------------------------------------------

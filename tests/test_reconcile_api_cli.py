@@ -41,6 +41,9 @@ def test_api_flow(onemap, client: TestClient) -> None:  # noqa: F811
     assert stale.headers["content-type"].startswith("application/problem+json")
     detail = client.get(url).json()
     assert [e["action"] for e in detail["history"]] == ["detected", "decided"]
+    # the key's holder acted; the typed names are only "on behalf of"
+    assert [(e["actor"], e["on_behalf_of"], e["actor_verified"]) for e in detail["history"]] \
+        == [("test-forestry", "王工", True), ("test-forestry", "李科长", True)]
     summary = client.get("/api/v1/reconciliation/summary", params={"division": "640202"})
     assert any(r["status"] == "decided" for r in summary.json())
     applied = client.post("/api/v1/reconciliation/apply", json={"division": "640202",
@@ -66,7 +69,7 @@ def test_cli_flow(onemap, tmp_path) -> None:  # noqa: F811
     item = listed["items"][0]
     decided = runner.invoke(app, ["reconcile", "decide", str(item["id"]), "reassign_owner",
                                   "--reason", "村委会确认", "--version", str(item["version"]),
-                                  "--actor", "李科长"])
+                                  "--on-behalf-of", "李科长"])
     assert decided.exit_code == 0, decided.output
     table = runner.invoke(app, ["reconcile", "list", "--division", "640202"])
     assert table.exit_code == 0 and "Work list" in table.stdout
@@ -75,5 +78,5 @@ def test_cli_flow(onemap, tmp_path) -> None:  # noqa: F811
     out = tmp_path / "worklist.gpkg"
     assert runner.invoke(app, ["reconcile", "export", str(out)]).exit_code == 0
     assert len(gpd.read_file(out)) == json.loads(detected.stdout)["new"]
-    applied = runner.invoke(app, ["reconcile", "apply", "640202", "--actor", "李科长"])
+    applied = runner.invoke(app, ["reconcile", "apply", "640202", "--on-behalf-of", "李科长"])
     assert applied.exit_code == 0 and "1 decisions applied" in applied.stdout

@@ -59,8 +59,12 @@ def test_draws_reduce_what_remains_and_overdraw_is_refused(villages) -> None:
 
 @pytest.mark.parametrize(("kwargs", "error", "message"), [
     ({"village_code": "640202999999"}, NotFound, "no village plan"),
-    ({"area_m2": 0}, InputError, "positive"),
-    ({"area_m2": -10}, InputError, "positive"),
+    ({"area_m2": 0}, InputError, "greater than 0"),
+    ({"area_m2": -10}, InputError, "greater than 0"),
+    ({"area_m2": float("nan")}, InputError, "finite"),
+    ({"area_m2": float("inf")}, InputError, "finite"),
+    ({"area_m2": float("-inf")}, InputError, "finite"),
+    ({"area_m2": 1e300}, InputError, "at most"),
     ({"purpose": "housing"}, InputError, "purpose"),
     ({"project_code": " "}, InputError, "project code"),
     ({"village_code": "640202100205"}, InputError, "no flexible quota"),

@@ -11,8 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.auth import AnyRole, Expensive
+from api.auth import AnyRole, Expensive, PrincipalDep
 from api.deps import EngineDep
+from api.models import LineWidth, OnBehalfOf
 from gis.analysis import monitoring as mon
 from gis.analysis.terrain import TerrainStats, footprint_terrain
 from gis.errors import ConfigurationError, InputError
@@ -27,19 +28,19 @@ class RunRequest(BaseModel):
     date_a: str | None = Field(None, description="YYYY[-MM[-DD]]; default: the raster's tags")
     date_b: str | None = None
     profile: str = "ningxia"
-    actor: str = Field("api", min_length=1)
+    on_behalf_of: OnBehalfOf = None
 
 
 class DecisionRequest(BaseModel):
     decision: str = Field(description=" | ".join(mon.DECISIONS))
-    actor: str = Field(min_length=1)
+    on_behalf_of: OnBehalfOf = None
     reason: str = Field(min_length=1)
     version: int = Field(description="The version you decided on (from the patch)")
 
 
 class StatusRequest(BaseModel):
     status: str = Field(description="open | field_check")
-    actor: str = Field(min_length=1)
+    on_behalf_of: OnBehalfOf = None
     reason: str | None = None
     version: int
 
@@ -69,7 +70,7 @@ class TerrainRequest(BaseModel):
         description="GeoJSON geometry, Feature or FeatureCollection, or WKT")
     crs: str = "CRS84"
     profile: str = "ningxia"
-    line_width_m: float | None = Field(None, gt=0, description="Buffer width for a line")
+    line_width_m: LineWidth = None
 
 
 def _raster(request: Request, name: str) -> Path:
@@ -87,10 +88,11 @@ def _raster(request: Request, name: str) -> Path:
 @router.post("/monitoring/runs", status_code=201, tags=["monitoring"],
              summary="Compare two land-cover rasters and update the work list (planner or "
              "forestry)", dependencies=[AnyRole, Expensive])
-async def start_run(body: RunRequest, request: Request, engine: EngineDep) -> mon.RunSummary:
+async def start_run(body: RunRequest, request: Request, engine: EngineDep,
+                    who: PrincipalDep) -> mon.RunSummary:
     a, b = _raster(request, body.raster_a), _raster(request, body.raster_b)
     return await run_in_threadpool(mon.run, engine, a, b, body.profile, body.date_a,
-                                   body.date_b, body.actor)
+                                   body.date_b, who.actor(body.on_behalf_of))
 
 
 @router.get("/monitoring/runs", tags=["monitoring"], summary="Monitoring runs, newest first",
@@ -108,7 +110,7 @@ async def run_detail(run_id: int, engine: EngineDep) -> mon.RunInfo:
 
 
 @router.get("/monitoring/patches", tags=["monitoring"], response_model=None,
-            dependencies=[AnyRole],
+            dependencies=[AnyRole], name="monitoring_patches",
             summary="The suspected patches: a page of JSON, or GeoJSON for a map layer")
 async def patches(
     engine: EngineDep,
@@ -146,17 +148,19 @@ async def patch(patch_id: int, engine: EngineDep) -> PatchDetail:
 @router.post("/monitoring/patches/{patch_id}/decision", tags=["monitoring"],
              summary="Record the field inspection's decision (planner or forestry)",
              dependencies=[AnyRole])
-async def decision(patch_id: int, body: DecisionRequest, engine: EngineDep) -> mon.Patch:
-    return await run_in_threadpool(mon.decide, engine, patch_id, body.decision, body.actor,
-                                   body.reason, body.version)
+async def decision(patch_id: int, body: DecisionRequest, engine: EngineDep,
+                   who: PrincipalDep) -> mon.Patch:
+    return await run_in_threadpool(mon.decide, engine, patch_id, body.decision,
+                                   who.actor(body.on_behalf_of), body.reason, body.version)
 
 
 @router.post("/monitoring/patches/{patch_id}/status", tags=["monitoring"],
              summary="Send to field inspection or reopen (planner or forestry)",
              dependencies=[AnyRole])
-async def status_change(patch_id: int, body: StatusRequest, engine: EngineDep) -> mon.Patch:
-    return await run_in_threadpool(mon.set_status, engine, patch_id, body.status, body.actor,
-                                   body.version, body.reason)
+async def status_change(patch_id: int, body: StatusRequest, engine: EngineDep,
+                        who: PrincipalDep) -> mon.Patch:
+    return await run_in_threadpool(mon.set_status, engine, patch_id, body.status,
+                                   who.actor(body.on_behalf_of), body.version, body.reason)
 
 
 @router.post("/terrain/stats", tags=["terrain"],

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.auth import Expensive, Planner
+from api.auth import Expensive, Planner, PrincipalDep
 from api.deps import EngineDep
+from api.models import AreaM2, OnBehalfOf
 from gis.analysis import control_lines, reserve
 from gis.reports.tables import to_xlsx
 
@@ -29,9 +30,15 @@ def _xlsx(rows: list, sheet: str, filename: str) -> Response:
 class DrawRequest(BaseModel):
     project_code: str = Field(min_length=1)
     project_name: str | None = None
-    area_m2: float = Field(description="Area drawn, m² (> 0)")
+    area_m2: AreaM2
     purpose: str = Field(description="key_industry | major_project | ecological_restoration")
     draw_date: dt.date | None = None
+    on_behalf_of: OnBehalfOf = None
+
+
+class ReversalRequest(BaseModel):
+    reason: str = Field(min_length=1, description="Why the draw was wrong (kept in the ledger)")
+    on_behalf_of: OnBehalfOf = None
 
 
 @router.get("/reserve/villages", summary="Village flexible quotas and compliance")
@@ -60,16 +67,39 @@ async def townships_xlsx(engine: EngineDep, division: Division = "64") -> Respon
 
 
 @router.get("/reserve/villages/{village_code}/ledger", summary="A village's quota ledger")
-async def village_ledger(village_code: str, engine: EngineDep) -> list[reserve.Draw]:
-    return await run_in_threadpool(reserve.ledger, engine, village_code)
+async def village_ledger(
+    village_code: str, engine: EngineDep,
+    invalid: Annotated[bool, Query(description=(
+        "Only rows whose stored area was not a finite number (quarantined by migration "
+        "0009; they count for nothing until reversed)"))] = False,
+) -> list[reserve.Draw]:
+    return await run_in_threadpool(reserve.ledger, engine, village_code, invalid)
+
+
+@router.get("/reserve/invalid-entries",
+            summary="Ledger rows whose stored area was not a finite number, in a division")
+async def invalid_ledger_entries(engine: EngineDep, division: Division = "64"
+                                 ) -> list[reserve.Draw]:
+    return await run_in_threadpool(reserve.invalid_entries, engine, division)
 
 
 @router.post("/reserve/villages/{village_code}/draws", status_code=201,
              summary="Draw on a village's flexible quota (planner)", dependencies=[Planner])
-async def village_draw(village_code: str, body: DrawRequest, engine: EngineDep) -> reserve.Draw:
+async def village_draw(village_code: str, body: DrawRequest, engine: EngineDep,
+                       who: PrincipalDep) -> reserve.Draw:
     return await run_in_threadpool(
         reserve.draw, engine, village_code, body.project_code, body.area_m2, body.purpose,
-        body.draw_date, body.project_name)
+        body.draw_date, body.project_name, who.actor(body.on_behalf_of))
+
+
+@router.post("/reserve/villages/{village_code}/draws/{draw_id}/reversal", status_code=201,
+             summary="Reverse a wrong draw by a reversal entry (planner)",
+             dependencies=[Planner])
+async def reverse_draw(village_code: str, draw_id: int, body: ReversalRequest,
+                       engine: EngineDep, who: PrincipalDep) -> reserve.Draw:
+    return await run_in_threadpool(
+        reserve.reverse, engine, draw_id, body.reason, who.actor(body.on_behalf_of),
+        village_code)
 
 
 @router.get("/control-lines/conflicts",

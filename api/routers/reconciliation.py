@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Expensive, Forestry, PrincipalDep
 from api.deps import EngineDep
+from api.models import OnBehalfOf
 from gis.analysis import forest_grass as fg
 from gis.analysis.forest_grass_apply import ApplySummary, apply_decisions
 
@@ -23,22 +24,19 @@ DivisionPath = Annotated[str, Field(pattern=r"^\d{6,12}$")]
 
 class RunRequest(BaseModel):
     division: DivisionPath
-    actor: str | None = Field(None, min_length=1,
-                              description="Who decides; defaults to the API key's name")
+    on_behalf_of: OnBehalfOf = None
 
 
 class DecisionRequest(BaseModel):
     decision: str = Field(description=" | ".join(fg.DECISIONS))
-    actor: str | None = Field(None, min_length=1,
-                              description="Who decides; defaults to the API key's name")
+    on_behalf_of: OnBehalfOf = None
     reason: str = Field(min_length=1)
     version: int = Field(description="The version you decided on (from the finding)")
 
 
 class StatusRequest(BaseModel):
     status: str = Field(description="open | field_check")
-    actor: str | None = Field(None, min_length=1,
-                              description="Who decides; defaults to the API key's name")
+    on_behalf_of: OnBehalfOf = None
     reason: str | None = None
     version: int
 
@@ -59,7 +57,7 @@ class FindingDetail(BaseModel):
              dependencies=[Expensive])
 async def run(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> fg.DetectionSummary:
     return await run_in_threadpool(fg.detect, engine, body.division, None,
-                                   body.actor or who.name)
+                                   who.actor(body.on_behalf_of))
 
 
 @router.get("/findings", summary="The work list, filtered and paged")
@@ -88,23 +86,21 @@ async def finding(finding_id: int, engine: EngineDep) -> FindingDetail:
 async def decision(finding_id: int, body: DecisionRequest, engine: EngineDep,
                    who: PrincipalDep) -> fg.Finding:
     return await run_in_threadpool(fg.decide, engine, finding_id, body.decision,
-                                   body.actor or who.name,
-                                   body.reason, body.version)
+                                   who.actor(body.on_behalf_of), body.reason, body.version)
 
 
 @router.post("/findings/{finding_id}/status", summary="Send to field check or reopen")
 async def status(finding_id: int, body: StatusRequest, engine: EngineDep,
                  who: PrincipalDep) -> fg.Finding:
     return await run_in_threadpool(fg.set_status, engine, finding_id, body.status,
-                                   body.actor or who.name,
-                                   body.version, body.reason)
+                                   who.actor(body.on_behalf_of), body.version, body.reason)
 
 
 @router.post("/apply", status_code=201, summary="Apply decisions into a new layer version",
              dependencies=[Expensive])
 async def apply(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> ApplySummary:
     return await run_in_threadpool(apply_decisions, engine, body.division,
-                                   body.actor or who.name)
+                                   who.actor(body.on_behalf_of))
 
 
 @router.get("/summary", summary="Counts and areas by township, village, kind and status")

@@ -60,12 +60,13 @@ def siting_cmd(
         return
     from gis.analysis.siting import check
     from gis.analysis.siting_runs import check_and_store
+    from gis.identity import Actor
 
     text = path.read_text(encoding="utf-8")
     args = (engine, text, activity, new_construction_land, temporary, profile, crs or "CRS84",
             line_width)
     if store:
-        run = check_and_store(*args)
+        run = check_and_store(*args, actor=Actor.cli())
         result, run_id = run.result, run.id
     else:
         result, run_id = check(*args), None

@@ -25,8 +25,16 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, text
 
-from gis.analysis.worklist import require_actor, require_decision, versioned_update
+from gis.analysis.worklist import (
+    EVENT_COLUMNS,
+    Event,
+    actor_params,
+    require_decision,
+    versioned_update,
+)
+from gis.analysis.worklist import record_event as _append_event
 from gis.errors import InputError, NotFound
+from gis.identity import Actor, resolve
 from gis.layers.catalogue import load_catalogue
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile, profile_for_division
@@ -64,14 +72,6 @@ class Finding(BaseModel):
     created_at: datetime
     updated_at: datetime
     geometry: dict[str, Any] | None = None
-
-
-class Event(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    details: dict[str, Any] | None
-    reason: str | None
 
 
 class DetectionSummary(BaseModel):
@@ -167,18 +167,17 @@ def _match(conn: Connection, division: str, min_iou: float) -> None:
         conn.execute(text("UPDATE recon_scan SET match_id = :fid WHERE sid = :sid"), matches)
 
 
-def record_event(conn: Connection, finding_id: int, actor: str, action: str,
-           details: dict[str, Any] | None = None, reason: str | None = None) -> None:
-    conn.execute(text(
-        "INSERT INTO recon_events (finding_id, actor, action, details, reason) "
-        "VALUES (:f, :a, :act, CAST(:d AS jsonb), :r)"),
-        {"f": finding_id, "a": actor, "act": action,
-         "d": json.dumps(details, ensure_ascii=False) if details else None, "r": reason})
+def record_event(conn: Connection, finding_id: int, actor: Actor, action: str,
+                 details: dict[str, Any] | None = None, reason: str | None = None) -> None:
+    _append_event(conn, "recon_events", "finding_id", finding_id, actor, action, details,
+                  reason)
 
 
-def detect(engine: Engine, division: str, profile: str | None = None, actor: str = "system",
-           progress: Progress | None = None) -> DetectionSummary:
-    """Detect conflicts in ``division`` and bring the work list up to date (one transaction)."""
+def detect(engine: Engine, division: str, profile: str | None = None,
+           actor: Actor | None = None, progress: Progress | None = None) -> DetectionSummary:
+    """Detect conflicts in ``division`` and bring the work list up to date (one transaction).
+    ``actor`` (authenticated; default the local user) is recorded on every event."""
+    actor = resolve(actor)
     progress = progress or NullProgress()
     rules = load_profile(profile) if profile else profile_for_division(division)
     with engine.begin() as conn:
@@ -209,18 +208,19 @@ def detect(engine: Engine, division: str, profile: str | None = None, actor: str
             "parcel_keys, parcels, area_m2, geom, first_run, last_run) "
             "SELECT kind, :d, township, village, parcel_keys, parcels, area_m2, geom, :run, :run "
             "FROM recon_scan WHERE match_id IS NULL ORDER BY sid RETURNING id) "
-            "INSERT INTO recon_events (finding_id, actor, action, details) "
-            "SELECT id, :actor, 'detected', jsonb_build_object('run', :run) FROM new "
-            "ORDER BY id"),
-            {"d": division, "run": run_id, "actor": actor}).rowcount
+            "INSERT INTO recon_events (finding_id, actor, actor_key, on_behalf_of, action, "
+            "details) SELECT id, :actor, :actor_key, :on_behalf_of, 'detected', "
+            "jsonb_build_object('run', :run) FROM new ORDER BY id"),
+            {"d": division, "run": run_id, **actor_params(actor)}).rowcount
         closed = conn.execute(text(
             "WITH closed AS (UPDATE recon_findings AS f SET status = 'closed', "
             "version = version + 1, updated_at = now(), last_run = :run "
             f"WHERE {_ACTIVE} AND f.last_run <> :run RETURNING f.id) "
-            "INSERT INTO recon_events (finding_id, actor, action, details, reason) "
-            "SELECT id, :actor, 'closed', jsonb_build_object('run', :run), "
-            "'no longer detected after the data changed' FROM closed ORDER BY id"),
-            {"d": division, "run": run_id, "actor": actor}).rowcount
+            "INSERT INTO recon_events (finding_id, actor, actor_key, on_behalf_of, action, "
+            "details, reason) SELECT id, :actor, :actor_key, :on_behalf_of, 'closed', "
+            "jsonb_build_object('run', :run), 'no longer detected after the data changed' "
+            "FROM closed ORDER BY id"),
+            {"d": division, "run": run_id, **actor_params(actor)}).rowcount
         counts = dict(conn.execute(text(
             "SELECT kind, count(*) FROM recon_scan GROUP BY kind ORDER BY kind")).all())
         summary = DetectionSummary(run_id=run_id, division=division, profile=rules.id,
@@ -277,15 +277,15 @@ def get_finding(engine: Engine, finding_id: int) -> tuple[Finding, list[Event]]:
         if row is None:
             raise NotFound(f"no finding {finding_id}")
         events = conn.execute(text(
-            "SELECT at, actor, action, details, reason FROM recon_events "
+            f"SELECT {EVENT_COLUMNS} FROM recon_events "
             "WHERE finding_id = :id ORDER BY id"), {"id": finding_id}).mappings().all()
     return _finding(row, json.loads(row.geojson)), [Event(**e) for e in events]
 
 
-def _change(engine: Engine, finding_id: int, expected_version: int, actor: str,
+def _change(engine: Engine, finding_id: int, expected_version: int, actor: Actor | None,
             reason: str | None, action: str, assignments: str, values: dict[str, Any]
             ) -> Finding:
-    require_actor(actor)
+    actor = resolve(actor)
     with engine.begin() as conn:
         row = versioned_update(conn, "recon_findings", finding_id, expected_version, assignments,
                                values, ("closed", "applied"), _COLUMNS, "finding")
@@ -293,7 +293,7 @@ def _change(engine: Engine, finding_id: int, expected_version: int, actor: str,
     return _finding(row)
 
 
-def decide(engine: Engine, finding_id: int, decision: str, actor: str, reason: str,
+def decide(engine: Engine, finding_id: int, decision: str, actor: Actor | None, reason: str,
            expected_version: int) -> Finding:
     """Record a decision (status becomes ``decided``); the reason is required."""
     require_decision(decision, reason, DECISIONS)
@@ -301,7 +301,7 @@ def decide(engine: Engine, finding_id: int, decision: str, actor: str, reason: s
                    "decision = :decision, status = 'decided'", {"decision": decision})
 
 
-def set_status(engine: Engine, finding_id: int, status: str, actor: str,
+def set_status(engine: Engine, finding_id: int, status: str, actor: Actor | None,
                expected_version: int, reason: str | None = None) -> Finding:
     """Move a finding to ``open`` or ``field_check`` (e.g. sent for field inspection)."""
     if status not in _SETTABLE:

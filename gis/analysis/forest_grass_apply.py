@@ -29,7 +29,7 @@ from shapely.ops import split
 from sqlalchemy import Engine, text
 
 from gis.analysis.forest_grass import record_event
-from gis.errors import InputError
+from gis.identity import Actor, resolve
 from gis.layers.validation import polygonal_part
 from gis.units import Area, ellipsoidal_areas
 
@@ -77,10 +77,10 @@ def _split(piece: shapely.Geometry, a: shapely.Geometry, b: shapely.Geometry
     return shapely.union_all(side_a), shapely.union_all(side_b)
 
 
-def apply_decisions(engine: Engine, division: str, actor: str) -> ApplySummary:
-    """Apply every ``decided`` finding of ``division`` into a new version (one transaction)."""
-    if not actor or not actor.strip():
-        raise InputError("who applies must be named (actor)")
+def apply_decisions(engine: Engine, division: str, actor: Actor | None = None) -> ApplySummary:
+    """Apply every ``decided`` finding of ``division`` into a new version (one transaction).
+    ``actor`` (authenticated; default the local user) is recorded as the version's creator."""
+    actor = resolve(actor)
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('recon:' || :d))"),
                      {"d": division})
@@ -105,8 +105,9 @@ def apply_decisions(engine: Engine, division: str, actor: str) -> ApplySummary:
                 "UPDATE recon_findings SET status = 'applied', version = version + 1, "
                 "updated_at = now() WHERE id = :id"), {"id": finding_id})
         version_id = conn.execute(text(
-            "INSERT INTO recon_versions (division, created_by) VALUES (:d, :a) RETURNING id"),
-            {"d": division, "a": actor}).scalar_one()
+            "INSERT INTO recon_versions (division, created_by, actor_key, on_behalf_of) "
+            "VALUES (:d, :actor, :actor_key, :on_behalf_of) RETURNING id"),
+            {"d": division, **actor.columns()}).scalar_one()
         for finding_id, *_ in decided:
             record_event(conn, finding_id, actor, "applied", {"version": version_id})
         keys = list(parcels)

@@ -37,9 +37,17 @@ from gis.analysis.monitoring_detect import (
     ZoneFeature,
     detect_changes,
 )
-from gis.analysis.worklist import require_actor, require_decision, versioned_update
+from gis.analysis.worklist import (
+    EVENT_COLUMNS,
+    Event,
+    actor_params,
+    record_event,
+    require_decision,
+    versioned_update,
+)
 from gis.crs import STORAGE_CRS, transformer
 from gis.errors import InputError, NotFound
+from gis.identity import Actor, resolve
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile
 from gis.rules.models import Citation
@@ -135,14 +143,6 @@ class Patch(BaseModel):
     geometry: dict[str, Any] | None = None
 
 
-class Event(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    details: dict[str, Any] | None
-    reason: str | None
-
-
 class CitedRule(BaseModel):
     rule_id: str
     text_zh: str
@@ -159,6 +159,8 @@ class RunInfo(BaseModel):
     date_a: str
     date_b: str
     actor: str
+    on_behalf_of: str | None = None
+    actor_verified: bool = True
     started_at: datetime
     summary: dict[str, Any] | None
 
@@ -201,13 +203,9 @@ def _places(conn: Connection, pieces: Sequence[Piece]) -> list[dict[str, Any]]:
     return out
 
 
-def _record_event(conn: Connection, patch_id: int, actor: str, action: str,
+def _record_event(conn: Connection, patch_id: int, actor: Actor, action: str,
                   details: dict[str, Any] | None = None, reason: str | None = None) -> None:
-    conn.execute(text(
-        "INSERT INTO monitor_events (patch_id, actor, action, details, reason) "
-        "VALUES (:p, :a, :act, CAST(:d AS jsonb), :r)"),
-        {"p": patch_id, "a": actor, "act": action,
-         "d": json.dumps(details, ensure_ascii=False) if details else None, "r": reason})
+    record_event(conn, "monitor_events", "patch_id", patch_id, actor, action, details, reason)
 
 
 def _iou(a: shapely.Geometry, b: shapely.Geometry) -> float:
@@ -221,15 +219,15 @@ def _zone_label(layer: str, zone: str | None) -> str:
 
 def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str = "ningxia",
         date_a: str | date | None = None, date_b: str | date | None = None,
-        actor: str = "system", window: int | None = DEFAULT_WINDOW,
+        actor: Actor | None = None, window: int | None = DEFAULT_WINDOW,
         progress: Progress | None = None) -> RunSummary:
     """Compare two land-cover rasters and bring the monitoring work list up to date.
 
     Inputs are validated before anything is written; the database part is one transaction.
+    ``actor`` (authenticated; default the local user) is recorded on the run and its events.
     """
+    actor = resolve(actor)
     progress = progress or NullProgress()
-    if not actor or not actor.strip():
-        raise InputError("who runs the comparison must be named (actor)")
     rules = load_profile(profile)
     with LandCoverPair.open(raster_a, raster_b, rules.monitoring, date_a, date_b) as pair:
         extent = _extent_4490(pair.grid)
@@ -251,10 +249,11 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
         places = _places(conn, pieces)
         run_id = conn.execute(text(
             "INSERT INTO monitor_runs (profile, profile_version, raster_a, raster_b, date_a, "
-            "date_b, actor, grid, geom) VALUES (:p, :v, :ra, :rb, :da, :db, :actor, "
-            "CAST(:grid AS jsonb), ST_GeomFromWKB(:extent, 4490)) RETURNING id"),
+            "date_b, actor, actor_key, on_behalf_of, grid, geom) VALUES (:p, :v, :ra, :rb, "
+            ":da, :db, :actor, :actor_key, :on_behalf_of, CAST(:grid AS jsonb), "
+            "ST_GeomFromWKB(:extent, 4490)) RETURNING id"),
             {"p": rules.id, "v": rules.version, "ra": names[0], "rb": names[1],
-             "da": dates[0], "db": dates[1], "actor": actor, "grid": json.dumps(grid),
+             "da": dates[0], "db": dates[1], **actor_params(actor), "grid": json.dumps(grid),
              "extent": shapely.to_wkb(extent)}).scalar_one()
         active = conn.execute(text(
             "SELECT id, layer, feature_key, kind, ST_AsBinary(geom) FROM monitor_patches "
@@ -303,10 +302,11 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
                 "CAST(:transitions AS jsonb), :pixels, :area, ST_GeomFromWKB(:wkb, 4490), "
                 ":run, :run)"), inserts)
             conn.execute(text(
-                "INSERT INTO monitor_events (patch_id, actor, action, details) "
-                "SELECT id, :actor, 'detected', jsonb_build_object('run', :run) "
-                "FROM monitor_patches WHERE first_run = :run ORDER BY id"),
-                {"actor": actor, "run": run_id})
+                "INSERT INTO monitor_events (patch_id, actor, actor_key, on_behalf_of, "
+                "action, details) SELECT id, :actor, :actor_key, :on_behalf_of, 'detected', "
+                "jsonb_build_object('run', :run) FROM monitor_patches WHERE first_run = :run "
+                "ORDER BY id"),
+                {**actor_params(actor), "run": run_id})
         for patch_id in unmatched:
             conn.execute(text(
                 "UPDATE monitor_patches SET status = 'closed', version = version + 1, "
@@ -330,14 +330,17 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
     return summary
 
 
+_RUN_COLUMNS = ("id, profile, profile_version, raster_a, raster_b, date_a, date_b, actor, "
+                "on_behalf_of, actor_verified, started_at, summary")
+
+
 def list_runs(engine: Engine, limit: int = 50, offset: int = 0) -> tuple[int, list[RunInfo]]:
     if not 1 <= limit <= 1000 or offset < 0:
         raise InputError("limit must be 1..1000 and offset >= 0")
     with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM monitor_runs")).scalar_one()
         rows = conn.execute(text(
-            "SELECT id, profile, profile_version, raster_a, raster_b, date_a, date_b, actor, "
-            "started_at, summary FROM monitor_runs ORDER BY id DESC LIMIT :l OFFSET :o"),
+            f"SELECT {_RUN_COLUMNS} FROM monitor_runs ORDER BY id DESC LIMIT :l OFFSET :o"),
             {"l": limit, "o": offset}).mappings().all()
     return total, [RunInfo(**r) for r in rows]
 
@@ -345,8 +348,7 @@ def list_runs(engine: Engine, limit: int = 50, offset: int = 0) -> tuple[int, li
 def get_run(engine: Engine, run_id: int) -> RunInfo:
     with engine.connect() as conn:
         row = conn.execute(text(
-            "SELECT id, profile, profile_version, raster_a, raster_b, date_a, date_b, actor, "
-            "started_at, summary FROM monitor_runs WHERE id = :id"), {"id": run_id}
+            f"SELECT {_RUN_COLUMNS} FROM monitor_runs WHERE id = :id"), {"id": run_id}
         ).mappings().first()
     if row is None:
         raise NotFound(f"no monitoring run {run_id}")
@@ -441,7 +443,7 @@ def get_patch(engine: Engine, patch_id: int) -> tuple[Patch, list[Event], list[C
         if row is None:
             raise NotFound(f"no monitoring patch {patch_id}")
         events = conn.execute(text(
-            "SELECT at, actor, action, details, reason FROM monitor_events "
+            f"SELECT {EVENT_COLUMNS} FROM monitor_events "
             "WHERE patch_id = :id ORDER BY id"), {"id": patch_id}).mappings().all()
         profile = conn.execute(text("SELECT profile FROM monitor_runs WHERE id = :r"),
                                {"r": row.first_run}).scalar_one()
@@ -449,10 +451,10 @@ def get_patch(engine: Engine, patch_id: int) -> tuple[Patch, list[Event], list[C
     return patch, [Event(**e) for e in events], rules_for(profile, patch.layer, patch.zone)
 
 
-def _change(engine: Engine, patch_id: int, expected_version: int, actor: str,
+def _change(engine: Engine, patch_id: int, expected_version: int, actor: Actor | None,
             reason: str | None, action: str, assignments: str, values: dict[str, Any]
             ) -> Patch:
-    require_actor(actor)
+    actor = resolve(actor)
     with engine.begin() as conn:
         row = versioned_update(conn, "monitor_patches", patch_id, expected_version, assignments,
                                values, ("closed",), _COLUMNS, "monitoring patch")
@@ -460,7 +462,7 @@ def _change(engine: Engine, patch_id: int, expected_version: int, actor: str,
     return _patch(row)
 
 
-def decide(engine: Engine, patch_id: int, decision: str, actor: str, reason: str,
+def decide(engine: Engine, patch_id: int, decision: str, actor: Actor | None, reason: str,
            expected_version: int) -> Patch:
     """Record the field inspection's decision (status becomes ``decided``); reason required."""
     require_decision(decision, reason, DECISIONS)
@@ -468,7 +470,7 @@ def decide(engine: Engine, patch_id: int, decision: str, actor: str, reason: str
                    "decision = :decision, status = 'decided'", {"decision": decision})
 
 
-def set_status(engine: Engine, patch_id: int, status: str, actor: str,
+def set_status(engine: Engine, patch_id: int, status: str, actor: Actor | None,
                expected_version: int, reason: str | None = None) -> Patch:
     """Send a patch to field inspection (``field_check``) or reopen it."""
     if status not in _SETTABLE:

@@ -9,11 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from gis.identity import Actor
+
 monitor_app = typer.Typer(
     help="Red-line human-activity monitoring (生态保护红线人为活动监测) from land cover.",
     no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-ActorOpt = Annotated[str, typer.Option(help="Who does it (recorded in the history).")]
+#: Who acts is the operating-system user (``cli:<user>``, see gis.identity); a name given here
+#: is recorded next to it as "on behalf of", never in its place.
+ActorOpt = Annotated[str | None, typer.Option(
+    "--on-behalf-of", help="Recorded in the history as 'on behalf of' (the actor is "
+    "cli:<your OS user>).")]
 
 
 @monitor_app.command("run")
@@ -26,7 +32,7 @@ def run_cmd(
     profile: Annotated[str, typer.Option(help="Rule profile (class table, thresholds).")
                        ] = "ningxia",
     window: Annotated[int, typer.Option(help="Window edge in pixels read at a time.")] = 2048,
-    actor: ActorOpt = "cli",
+    on_behalf_of: ActorOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Compare two dates inside the red line and permanent basic farmland; update the list."""
@@ -37,8 +43,8 @@ def run_cmd(
     with _bar() as bar, warnings.catch_warnings():
         warnings.simplefilter("ignore", GridWarning)  # printed below from the summary
         progress = BarProgress(bar)
-        summary = run(_engine(), raster_a, raster_b, profile, date_a, date_b, actor, window,
-                      progress)
+        summary = run(_engine(), raster_a, raster_b, profile, date_a, date_b,
+                      Actor.cli(on_behalf_of), window, progress)
         progress.finish()
     if json_out:
         _print_json(summary.model_dump())
@@ -115,7 +121,7 @@ def show_cmd(patch: int, json_out: JsonOpt = False) -> None:
     for rule in rules:
         console.print(f"[bold]{rule.rule_id}[/] ({rule.citation.label()}): {rule.text_zh}")
     for event in history:
-        console.print(f"{event.at:%Y-%m-%d %H:%M} {event.actor} {event.action} "
+        console.print(f"{event.at:%Y-%m-%d %H:%M} {event.who()} {event.action} "
                       f"{event.details or ''} {event.reason or ''}")
 
 
@@ -125,12 +131,12 @@ def decide_cmd(patch: int,
                    help="violation | permitted | legacy | false_alarm")],
                reason: Annotated[str, typer.Option()],
                version: Annotated[int, typer.Option(help="The version you decided on.")],
-               actor: ActorOpt = "cli", json_out: JsonOpt = False) -> None:
+               on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
     """Record the field inspection's decision (refused if someone changed it since)."""
     from gis.analysis.monitoring import decide
     from gis.cli import _engine, _print_json, console
 
-    row = decide(_engine(), patch, decision, actor, reason, version)
+    row = decide(_engine(), patch, decision, Actor.cli(on_behalf_of), reason, version)
     if json_out:
         _print_json(row.model_dump(mode="json"))
     else:
@@ -139,11 +145,11 @@ def decide_cmd(patch: int,
 
 @monitor_app.command("status")
 def status_cmd(patch: int, status: str, version: Annotated[int, typer.Option()],
-               actor: ActorOpt = "cli", reason: Annotated[str | None, typer.Option()] = None
+               on_behalf_of: ActorOpt = None, reason: Annotated[str | None, typer.Option()] = None
                ) -> None:
     """Send a patch to field inspection (field_check), or reopen it."""
     from gis.analysis.monitoring import set_status
     from gis.cli import _engine, console
 
-    row = set_status(_engine(), patch, status, actor, version, reason)
+    row = set_status(_engine(), patch, status, Actor.cli(on_behalf_of), version, reason)
     console.print(f"patch {row.id}: {row.status} (version {row.version})")

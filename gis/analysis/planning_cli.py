@@ -74,15 +74,56 @@ def reserve_townships(division: DivisionOpt = "64", json_out: JsonOpt = False,
           "Township reserved indicator 乡级预留建设用地指标", "乡级预留指标", json_out, output)
 
 
-@reserve_app.command("ledger")
-def reserve_ledger(village: str, json_out: JsonOpt = False, output: OutOpt = None) -> None:
-    """The draws on one village's quota."""
-    from gis.analysis.reserve import ledger
-    from gis.cli import _engine
+_LEDGER_COLUMNS = ["id", "entry", "draw_date", "project_code", "project_name", "area_m2",
+                   "area_mu", "purpose", "reverses", "reversed_by", "reason", "invalid_value",
+                   "recorded_by", "on_behalf_of", "actor_verified"]
 
-    rows = ledger(_engine(), village)
-    _emit(rows, ["draw_date", "project_code", "project_name", "area_m2", "area_mu", "purpose"],
-          f"Ledger 台账 {village}", "台账", json_out, output)
+
+@reserve_app.command("ledger")
+def reserve_ledger(
+    village: Annotated[str | None, typer.Argument(
+        help="Village code; optional with --invalid (then every village of --division).")
+    ] = None,
+    invalid: Annotated[bool, typer.Option(
+        "--invalid", help="Only rows whose stored area was not a finite number (NaN, "
+        "Infinity): kept, excluded from the balance, to be reviewed and reversed.")] = False,
+    division: DivisionOpt = "64",
+    json_out: JsonOpt = False, output: OutOpt = None,
+) -> None:
+    """The entries on one village's quota: draws, reversals, invalid rows (flagged)."""
+    from gis.analysis.reserve import invalid_entries, ledger
+    from gis.cli import _engine
+    from gis.errors import InputError
+
+    if village is None and not invalid:
+        raise InputError("name the village (its code), or list invalid rows with --invalid")
+    rows = (invalid_entries(_engine(), division) if village is None
+            else ledger(_engine(), village, invalid_only=invalid))
+    title = ("Invalid ledger rows 无效台账记录 " if invalid else "Ledger 台账 ") + (
+        village or division)
+    _emit(rows, ["village_code", *_LEDGER_COLUMNS] if village is None else _LEDGER_COLUMNS,
+          title, "台账", json_out, output)
+
+
+@reserve_app.command("reverse")
+def reserve_reverse(
+    entry: Annotated[int, typer.Argument(help="The ledger entry (draw id) to reverse.")],
+    reason: Annotated[str, typer.Option(help="Why the draw was wrong (kept in the ledger).")],
+    on_behalf_of: Annotated[str | None, typer.Option(
+        help="Recorded as 'on behalf of' (the recorder is cli:<your OS user>).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Undo a wrong draw by a reversal entry; the draw itself is never edited or deleted."""
+    from gis.analysis.reserve import reverse
+    from gis.cli import _engine, _print_json, console
+    from gis.identity import Actor
+
+    row = reverse(_engine(), entry, reason, Actor.cli(on_behalf_of))
+    if json_out:
+        _print_json(row.model_dump(mode="json"))
+    else:
+        console.print(f"recorded reversal {row.id} of draw {entry}: {row.area_m2:,.2f} m² back "
+                      f"to {row.village_code}")
 
 
 @reserve_app.command("draw")
@@ -95,22 +136,29 @@ def reserve_draw(
     area_mu: Annotated[float | None, typer.Option(help="Area in 亩.")] = None,
     name: Annotated[str | None, typer.Option(help="Project name.")] = None,
     date: Annotated[str | None, typer.Option(help="Draw date, YYYY-MM-DD.")] = None,
+    on_behalf_of: Annotated[str | None, typer.Option(
+        help="Recorded as 'on behalf of' (the recorder is cli:<your OS user>).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Draw on a village's quota; refused if more than what remains."""
     from gis.analysis.reserve import draw
     from gis.cli import _engine, _print_json, console
     from gis.errors import InputError
+    from gis.identity import Actor
+    from gis.numbers import require_finite
     from gis.units import Area
 
     if (area_m2 is None) == (area_mu is None):
         raise InputError("give the area once: --area-m2 or --area-mu")
-    area = area_m2 if area_m2 is not None else Area.from_mu(area_mu).m2
+    if area_m2 is not None:
+        area = require_finite(area_m2, "--area-m2", exclusive_minimum=0)
+    else:
+        area = Area.from_mu(require_finite(area_mu, "--area-mu", exclusive_minimum=0)).m2
     try:
         when = dt.date.fromisoformat(date) if date else None
     except ValueError as exc:
         raise InputError(f"--date {date!r} is not YYYY-MM-DD") from exc
-    row = draw(_engine(), village, project, area, purpose, when, name)
+    row = draw(_engine(), village, project, area, purpose, when, name, Actor.cli(on_behalf_of))
     if json_out:
         _print_json(row.model_dump(mode="json"))
     else:

@@ -8,21 +8,28 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from gis.identity import Actor
+
 reconcile_app = typer.Typer(help="Forest and grassland one-map reconciliation (林草一张图).",
                             no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-ActorOpt = Annotated[str, typer.Option(help="Who does it (recorded in the history).")]
+#: Who acts is the operating-system user (``cli:<user>``, see gis.identity); a name given here
+#: is recorded next to it as "on behalf of", never in its place.
+ActorOpt = Annotated[str | None, typer.Option(
+    "--on-behalf-of", help="Recorded in the history as 'on behalf of' (the actor is "
+    "cli:<your OS user>).")]
 
 
 @reconcile_app.command("detect")
 def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g. 640202.")],
-               actor: ActorOpt = "cli", json_out: JsonOpt = False) -> None:
+               on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
     """Detect conflicts in a division and update the work list (decisions are kept)."""
     from gis.analysis.forest_grass import detect
     from gis.cli import BarProgress, _bar, _engine, _print_json, console
 
     with _bar() as bar:
-        summary = detect(_engine(), division, actor=actor, progress=BarProgress(bar))
+        summary = detect(_engine(), division, actor=Actor.cli(on_behalf_of),
+                         progress=BarProgress(bar))
     if json_out:
         _print_json(summary.model_dump())
         return
@@ -64,12 +71,12 @@ def list_cmd(
 @reconcile_app.command("decide")
 def decide_cmd(finding: int, decision: str, reason: Annotated[str, typer.Option()],
                version: Annotated[int, typer.Option(help="The version you decided on.")],
-               actor: ActorOpt = "cli", json_out: JsonOpt = False) -> None:
+               on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
     """Record a decision on a finding (refused if someone changed it since)."""
     from gis.analysis.forest_grass import decide
     from gis.cli import _engine, _print_json, console
 
-    row = decide(_engine(), finding, decision, actor, reason, version)
+    row = decide(_engine(), finding, decision, Actor.cli(on_behalf_of), reason, version)
     if json_out:
         _print_json(row.model_dump(mode="json"))
     else:
@@ -78,23 +85,23 @@ def decide_cmd(finding: int, decision: str, reason: Annotated[str, typer.Option(
 
 @reconcile_app.command("status")
 def status_cmd(finding: int, status: str, version: Annotated[int, typer.Option()],
-               actor: ActorOpt = "cli", reason: Annotated[str | None, typer.Option()] = None
+               on_behalf_of: ActorOpt = None, reason: Annotated[str | None, typer.Option()] = None
                ) -> None:
     """Send a finding to field check, or reopen it."""
     from gis.analysis.forest_grass import set_status
     from gis.cli import _engine, console
 
-    row = set_status(_engine(), finding, status, actor, version, reason)
+    row = set_status(_engine(), finding, status, Actor.cli(on_behalf_of), version, reason)
     console.print(f"finding {row.id}: {row.status} (version {row.version})")
 
 
 @reconcile_app.command("apply")
-def apply_cmd(division: str, actor: ActorOpt = "cli", json_out: JsonOpt = False) -> None:
+def apply_cmd(division: str, on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
     """Apply the decided findings into a new version of the forest and grassland layers."""
     from gis.analysis.forest_grass_apply import apply_decisions
     from gis.cli import _engine, _print_json, console
 
-    summary = apply_decisions(_engine(), division, actor)
+    summary = apply_decisions(_engine(), division, Actor.cli(on_behalf_of))
     if json_out:
         _print_json(summary.model_dump())
         return

@@ -11,12 +11,16 @@ exceed the quota.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
-from gis.errors import InputError, NotFound
+from gis.errors import Conflict, InputError, NotFound
+from gis.identity import Actor, resolve
+from gis.numbers import require_finite
 from gis.rules import division_prefix, profile_for_division
 from gis.rules.models import Citation, QuotaRule
 from gis.units import Area
@@ -43,33 +47,59 @@ class VillageQuota(BaseModel):
     drawn_m2: float
     remaining_m2: float
     overdrawn: bool
+    #: Ledger rows whose stored area was not a finite number (found by migration 0009): they
+    #: count for nothing in the balance until a planner reviews and reverses them.
+    invalid_entries: int = 0
     rule_text_zh: str
     citation: Citation
 
 
+Entry = Literal["draw", "reversal"]
+
+
 class Draw(BaseModel):
+    """A ledger row: a draw (positive area), or a reversal of one (its negated area)."""
+
     id: int
     village_code: str
     project_code: str
     project_name: str | None
-    area_m2: float
-    area_mu: float
+    entry: Entry = "draw"
+    #: m²; None only for a row found invalid (see ``invalid_value``).
+    area_m2: float | None
+    area_mu: float | None
     draw_date: dt.date
     purpose: str
+    #: The draw this entry reverses, and why.
+    reverses: int | None = None
+    reason: str | None = None
+    #: Set by the draw's reversal, if any.
+    reversed_by: int | None = None
+    #: The non-finite value the row held before it was quarantined (NaN, Infinity).
+    invalid_value: str | None = None
     recorded_by: str | None
+    on_behalf_of: str | None = None
+    #: False for rows recorded before actors were authenticated (the recorder is unknown).
+    actor_verified: bool = True
     recorded_at: dt.datetime
     imported: bool
 
 
 _VILLAGES = """
 SELECT v.village_code, v.village_name, v.township_name, v.planned_construction_m2,
-       v.flexible_quota_m2, coalesce(d.drawn, 0)
+       v.flexible_quota_m2, coalesce(d.drawn, 0), coalesce(d.invalid, 0)
 FROM village_plans AS v
-LEFT JOIN (SELECT village_code, sum(area_m2) AS drawn FROM quota_draws GROUP BY village_code)
-     AS d USING (village_code)
+LEFT JOIN (SELECT village_code, sum(area_m2) AS drawn,
+                  count(*) FILTER (WHERE invalid_value IS NOT NULL) AS invalid
+           FROM quota_draws GROUP BY village_code) AS d USING (village_code)
 WHERE v.village_code LIKE :prefix
 ORDER BY v.village_code
 """
+
+
+def _known(value: float | None) -> float:
+    """A stored quantity, with anything not a finite number read as 0 (no quota)."""
+    return value if value is not None and math.isfinite(value) else 0.0
 
 
 def village_report(engine: Engine, division: str = "64") -> list[VillageQuota]:
@@ -77,12 +107,12 @@ def village_report(engine: Engine, division: str = "64") -> list[VillageQuota]:
     with engine.connect() as conn:
         rows = conn.execute(text(_VILLAGES), {"prefix": division_prefix(division) + "%"}).all()
     out = []
-    for code, name, township, base, quota, drawn in rows:
+    for code, name, township, base, quota, drawn, invalid in rows:
         profile = profile_for_division(code)
         rule = (profile.quota or {}).get("village_flexible")
         if rule is None:
             continue  # no village quota rule in this jurisdiction's profile
-        base, quota = base or 0.0, quota or 0.0
+        base, quota = _known(base), _known(quota)
         share = quota / base if base > 0 else 0.0
         out.append(VillageQuota(
             village_code=code, village_name=name, township_name=township,
@@ -91,8 +121,8 @@ def village_report(engine: Engine, division: str = "64") -> list[VillageQuota]:
             threshold=rule.threshold, comparator=rule.comparator, tolerance=rule.tolerance,
             compliant=base > 0 and rule.complies(share),
             assessment_zh=_assessment(base, share, rule), drawn_m2=drawn,
-            remaining_m2=quota - drawn, overdrawn=drawn > quota, rule_text_zh=rule.text_zh,
-            citation=rule.citation,
+            remaining_m2=quota - drawn, overdrawn=drawn > quota, invalid_entries=invalid,
+            rule_text_zh=rule.text_zh, citation=rule.citation,
         ))
     return out
 
@@ -133,7 +163,7 @@ def township_report(engine: Engine, division: str = "64") -> list[TownshipReserv
         rule = (profile.quota or {}).get("township_reserve")
         if rule is None:
             continue
-        base, reserved = base or 0.0, reserved or 0.0
+        base, reserved = _known(base), _known(reserved)
         share = reserved / base if base > 0 else 0.0
         out.append(TownshipReserve(
             township_code=code, township_name=name, profile=profile.id,
@@ -157,14 +187,38 @@ def _assessment(base: float, share: float, rule: QuotaRule) -> str:
             f"容差±{rule.tolerance:.1%}）")
 
 
-def ledger(engine: Engine, village_code: str) -> list[Draw]:
+_LEDGER_COLUMNS = (
+    "d.id, d.village_code, d.project_code, d.project_name, d.entry, d.area_m2, d.draw_date, "
+    "d.purpose, d.reverses, d.reason, r.id AS reversed_by, d.invalid_value, d.recorded_by, "
+    "d.on_behalf_of, d.actor_verified, d.recorded_at, d.imported")
+_LEDGER_FROM = ("quota_draws AS d LEFT JOIN quota_draws AS r ON r.reverses = d.id")
+
+
+def _draw(row) -> Draw:
+    area = row["area_m2"]
+    return Draw(**row, area_mu=None if area is None else round(Area(area).mu, 4))
+
+
+def ledger(engine: Engine, village_code: str, invalid_only: bool = False) -> list[Draw]:
+    """A village's ledger in date order: draws, reversals and (flagged) invalid rows. With
+    ``invalid_only`` just the rows whose stored area was not a finite number."""
     _plan(engine, village_code)
+    where = " AND d.invalid_value IS NOT NULL" if invalid_only else ""
     with engine.connect() as conn:
         rows = conn.execute(text(
-            "SELECT id, village_code, project_code, project_name, area_m2, draw_date, purpose, "
-            "recorded_by, recorded_at, imported FROM quota_draws WHERE village_code = :code "
-            "ORDER BY draw_date, id"), {"code": village_code}).mappings().all()
-    return [Draw(**row, area_mu=round(Area(row["area_m2"]).mu, 4)) for row in rows]
+            f"SELECT {_LEDGER_COLUMNS} FROM {_LEDGER_FROM} WHERE d.village_code = :code{where} "
+            "ORDER BY d.draw_date, d.id"), {"code": village_code}).mappings().all()
+    return [_draw(row) for row in rows]
+
+
+def invalid_entries(engine: Engine, division: str = "64") -> list[Draw]:
+    """Every ledger row under ``division`` whose stored area was not a finite number."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            f"SELECT {_LEDGER_COLUMNS} FROM {_LEDGER_FROM} WHERE d.village_code LIKE :prefix "
+            "AND d.invalid_value IS NOT NULL ORDER BY d.village_code, d.id"),
+            {"prefix": division_prefix(division) + "%"}).mappings().all()
+    return [_draw(row) for row in rows]
 
 
 def _plan(engine: Engine, village_code: str) -> tuple[str, float | None]:
@@ -177,13 +231,25 @@ def _plan(engine: Engine, village_code: str) -> tuple[str, float | None]:
     return row[0], row[1]
 
 
+def _insert(conn, values: dict) -> Draw:
+    row_id = conn.execute(text(
+        "INSERT INTO quota_draws (village_code, project_code, project_name, entry, area_m2, "
+        "draw_date, purpose, reverses, reason, recorded_by, actor_key, on_behalf_of) "
+        "VALUES (:v, :p, :n, :e, :a, :d, :u, :rev, :why, :by, :key, :for) RETURNING id"),
+        values).scalar_one()
+    row = conn.execute(text(f"SELECT {_LEDGER_COLUMNS} FROM {_LEDGER_FROM} WHERE d.id = :id"),
+                       {"id": row_id}).mappings().one()
+    return _draw(row)
+
+
 def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
          purpose: Purpose, draw_date: dt.date | None = None, project_name: str | None = None,
-         recorded_by: str | None = None) -> Draw:
+         actor: Actor | None = None) -> Draw:
     """Record a draw; refuse it if it exceeds what remains. Serialized per village by a row
-    lock on the plan, so two concurrent draws see each other."""
-    if not area_m2 or area_m2 <= 0:
-        raise InputError(f"a draw must be a positive area, not {area_m2!r} m²")
+    lock on the plan, so two concurrent draws see each other. ``actor`` is who records it
+    (authenticated; see gis.identity)."""
+    actor = resolve(actor)
+    area_m2 = require_finite(area_m2, "the area drawn (m²)", exclusive_minimum=0)
     if purpose not in PURPOSES:
         raise InputError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     if not project_code.strip():
@@ -194,8 +260,8 @@ def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
             "WHERE village_code = :code FOR UPDATE"), {"code": village_code}).first()
         if plan is None:
             raise NotFound(f"no village plan with code {village_code!r}")
-        name, quota = plan
-        if not quota or quota <= 0:
+        name, quota = plan[0], _known(plan[1])
+        if quota <= 0:
             raise InputError(f"the plan of {name} ({village_code}) has no flexible quota to "
                              "draw on")
         drawn = conn.execute(text(
@@ -208,43 +274,92 @@ def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
                 f"({Area(max(remaining, 0)).mu:,.2f} 亩) of flexible quota left; a draw of "
                 f"{area_m2:,.2f} m² ({Area(area_m2).mu:,.2f} 亩) is refused",
                 remaining_m2=remaining, requested_m2=area_m2)
-        row = conn.execute(text(
-            "INSERT INTO quota_draws (village_code, project_code, project_name, area_m2, "
-            "draw_date, purpose, recorded_by) VALUES (:v, :p, :n, :a, :d, :u, :r) "
-            "RETURNING id, village_code, project_code, project_name, area_m2, draw_date, "
-            "purpose, recorded_by, recorded_at, imported"),
-            {"v": village_code, "p": project_code, "n": project_name, "a": area_m2,
-             "d": draw_date or dt.date.today(), "u": purpose, "r": recorded_by},
-        ).mappings().one()
-    return Draw(**row, area_mu=round(Area(row["area_m2"]).mu, 4))
+        return _insert(conn, {
+            "v": village_code, "p": project_code, "n": project_name, "e": "draw",
+            "a": area_m2, "d": draw_date or dt.date.today(), "u": purpose, "rev": None,
+            "why": None, "by": actor.name, "key": actor.key_id, "for": actor.on_behalf_of})
 
 
-__all__ = ["Draw", "VillageQuota", "draw", "ledger", "village_report"]
+def reverse(engine: Engine, draw_id: int, reason: str, actor: Actor | None = None,
+            village_code: str | None = None) -> Draw:
+    """Undo a wrong draw by a reversal entry (its negated area, with who and why); the draw
+    itself is never edited or deleted. A row found invalid (a NaN area) is reversed with 0.
+    ``village_code``, when given, must be the draw's village (the API's path)."""
+    actor = resolve(actor)
+    if not reason or not reason.strip():
+        raise InputError("a reversal needs its reason")
+    with engine.begin() as conn:
+        target = conn.execute(text(
+            "SELECT d.village_code, d.project_code, d.project_name, d.entry, d.area_m2, "
+            "d.purpose, r.id AS reversed_by FROM quota_draws AS d "
+            "LEFT JOIN quota_draws AS r ON r.reverses = d.id WHERE d.id = :id"),
+            {"id": draw_id}).mappings().first()
+        if target is None or (village_code is not None
+                              and target["village_code"] != village_code):
+            raise NotFound(f"no ledger entry {draw_id}"
+                           + (f" in village {village_code}" if village_code else ""))
+        conn.execute(text("SELECT 1 FROM village_plans WHERE village_code = :v FOR UPDATE"),
+                     {"v": target["village_code"]})
+        if target["entry"] != "draw":
+            raise InputError(f"ledger entry {draw_id} is itself a reversal; record a new draw "
+                             "instead")
+        if target["reversed_by"] is not None:
+            raise Conflict(f"draw {draw_id} was already reversed by entry "
+                           f"{target['reversed_by']}")
+        try:
+            return _insert(conn, {
+                "v": target["village_code"], "p": target["project_code"],
+                "n": target["project_name"], "e": "reversal",
+                "a": -(target["area_m2"] or 0.0), "d": dt.date.today(),
+                "u": target["purpose"], "rev": draw_id, "why": reason.strip(),
+                "by": actor.name, "key": actor.key_id, "for": actor.on_behalf_of})
+        except IntegrityError as exc:  # a concurrent reversal of the same draw
+            raise Conflict(f"draw {draw_id} was reversed concurrently") from exc
 
 
-def import_ledger(engine: Engine, path: str, layer: str = "quota_ledger") -> int:
+__all__ = ["Draw", "VillageQuota", "draw", "invalid_entries", "ledger", "reverse",
+           "village_report"]
+
+
+def import_ledger(engine: Engine, path: str, layer: str = "quota_ledger",
+                  actor: Actor | None = None) -> int:
     """Import historical draws (a table with village_code, project_code, project_name,
     area_m2, draw_date, purpose) as ``imported`` rows, without the quota check: the past is
-    recorded as it was, over-drawn or not, and the report flags it. Rows already imported
-    (same village, project, date and area) are skipped; returns how many were added."""
+    recorded as it was, over-drawn or not, and the report flags it. Every area must be a
+    finite positive number (the whole import is refused otherwise, naming the rows). Rows
+    already imported (same village, project, date and area) are skipped; returns how many
+    were added. ``actor`` is who imports (recorded as the recorder)."""
     import pyogrio
 
+    actor = resolve(actor)
     frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     missing = {"village_code", "project_code", "area_m2", "draw_date", "purpose"} - set(frame)
     if missing:
         raise InputError(f"the ledger table lacks columns {sorted(missing)}")
     if bad := set(frame["purpose"]) - set(PURPOSES):
         raise InputError(f"unknown purposes in the ledger: {sorted(bad)}")
+    areas = [_as_number(v) for v in frame["area_m2"]]
+    if wrong := [i + 1 for i, a in enumerate(areas) if not (math.isfinite(a) and a > 0)]:
+        raise InputError(f"ledger rows {wrong[:20]} have an area that is not a finite positive "
+                         "number of m²; nothing was imported", rows=wrong[:20])
     added = 0
     with engine.begin() as conn:
-        for row in frame.itertuples(index=False):
+        for row, area in zip(frame.itertuples(index=False), areas, strict=True):
             added += conn.execute(text(
                 "INSERT INTO quota_draws (village_code, project_code, project_name, area_m2, "
-                "draw_date, purpose, recorded_by, imported) "
-                "SELECT :v, :p, :n, :a, CAST(:d AS date), :u, 'import', true "
+                "draw_date, purpose, recorded_by, actor_key, on_behalf_of, imported) "
+                "SELECT :v, :p, :n, :a, CAST(:d AS date), :u, :by, :key, :for, true "
                 "WHERE NOT EXISTS (SELECT 1 FROM quota_draws WHERE village_code = :v AND "
                 "project_code = :p AND draw_date = CAST(:d AS date) AND area_m2 = :a)"),
                 {"v": row.village_code, "p": row.project_code,
-                 "n": getattr(row, "project_name", None), "a": float(row.area_m2),
-                 "d": str(row.draw_date)[:10], "u": row.purpose}).rowcount
+                 "n": getattr(row, "project_name", None), "a": area,
+                 "d": str(row.draw_date)[:10], "u": row.purpose, "by": actor.name,
+                 "key": actor.key_id, "for": actor.on_behalf_of}).rowcount
     return added
+
+
+def _as_number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan

@@ -3,16 +3,56 @@ is admitted only on the version the caller saw, so two concurrent decisions cann
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Row, text
 
 from gis.errors import Conflict, InputError, NotFound
+from gis.identity import Actor
+
+#: The columns of an event history (``recon_events``, ``monitor_events``) read back.
+EVENT_COLUMNS = "at, actor, on_behalf_of, actor_verified, action, details, reason"
 
 
-def require_actor(actor: str | None) -> None:
-    if not actor or not actor.strip():
-        raise InputError("who decides must be named (actor)")
+class Event(BaseModel):
+    """One entry of a work-list history. ``actor`` is who was authenticated (an API key's
+    holder, ``cli:<user>``); ``on_behalf_of`` a name they typed; ``actor_verified`` is false
+    for entries written before actors were authenticated, whose actor is only a claim."""
+
+    at: datetime
+    actor: str
+    on_behalf_of: str | None = None
+    actor_verified: bool = True
+    action: str
+    details: dict[str, Any] | None
+    reason: str | None
+
+    def who(self) -> str:
+        """The actor as a reader should see it: with whom they acted for, and a warning when
+        the name was never authenticated."""
+        text = self.actor + (f" (代 {self.on_behalf_of})" if self.on_behalf_of else "")
+        return text if self.actor_verified else f"{text} [未核实 unverified]"
+
+
+def actor_params(actor: Actor) -> dict[str, str | None]:
+    """Bind values ``:actor``, ``:actor_key``, ``:on_behalf_of`` for an insert."""
+    return actor.columns()
+
+
+def record_event(conn: Connection, table: str, owner_column: str, owner_id: int, actor: Actor,
+                 action: str, details: dict[str, Any] | None = None,
+                 reason: str | None = None) -> None:
+    """Append an event to a history table. ``table`` and ``owner_column`` come from the
+    calling module, never from a request."""
+    conn.execute(text(
+        f"INSERT INTO {table} ({owner_column}, actor, actor_key, on_behalf_of, action, details, "
+        "reason) VALUES (:owner, :actor, :actor_key, :on_behalf_of, :act, CAST(:d AS jsonb), "
+        ":r)"),
+        {"owner": owner_id, **actor_params(actor), "act": action,
+         "d": json.dumps(details, ensure_ascii=False) if details else None, "r": reason})
 
 
 def require_decision(decision: str, reason: str | None, decisions: tuple[str, ...]) -> None:

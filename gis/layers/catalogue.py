@@ -33,6 +33,9 @@ class LayerField(BaseModel):
     source: list[str] = Field(default_factory=list)
     shp: str = Field(max_length=10)
     values: dict[str, list[str]] | None = None
+    #: Lowest value a ``float`` field may hold (areas and quotas: 0); ``null`` for a signed
+    #: quantity. Non-finite values are always refused, by the loader and by a CHECK.
+    minimum: float | None = 0
 
     def canonical_value(self, raw: str) -> str | None:
         """Map a source spelling (e.g. 核心保护区) onto its canonical value (``core``)."""

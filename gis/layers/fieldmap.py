@@ -118,12 +118,31 @@ def _int4_checked(field: LayerField, values: pd.Series, row_ids: np.ndarray) -> 
     return values
 
 
+def _float_checked(field: LayerField, values: pd.Series, row_ids: np.ndarray) -> pd.Series:
+    """Finite and not below the field's minimum: an Infinity or a -1 "unknown" sentinel in a
+    quota would otherwise switch a rule off (the database refuses them too)."""
+    values = values.astype("Float64")
+    arr = values.to_numpy(dtype=float, na_value=np.nan)
+    present = values.notna().to_numpy(bool) & ~np.isnan(arr)
+    bad = present & ~np.isfinite(arr)
+    if field.minimum is not None:
+        bad |= present & np.isfinite(arr) & (arr < field.minimum)
+    if bad.any():
+        limit = "" if field.minimum is None else f" and at least {field.minimum:g}"
+        raise FieldMappingError(
+            f"field {field.name} ({field.zh}) must be a finite number{limit}, but rows "
+            f"{_rows(bad, row_ids)} hold {sorted({str(v) for v in arr[bad]})[:5]}",
+            field=field.name, rows=_rows(bad, row_ids),
+        )
+    return values.mask(values.notna() & pd.Series(np.isnan(arr), index=values.index), pd.NA)
+
+
 def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Series:
     """Coerce a source column to the field's type; raise with the bad rows on failure."""
     numeric_source = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
         series)
     if field.type == "float" and numeric_source:
-        return series.astype("Float64")
+        return _float_checked(field, series, row_ids)
     if field.type == "int" and pd.api.types.is_integer_dtype(series):
         return _int4_checked(field, series.astype("Int64"), row_ids)
     text = _as_text(series)
@@ -156,7 +175,7 @@ def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Seri
             )
         if field.type == "int":
             return _int4_checked(field, numbers.astype("Int64"), row_ids)
-        return numbers.astype("Float64")
+        return _float_checked(field, numbers, row_ids)
     if field.type == "bool":
         lowered = text.map(lambda v: None if v is None else v.casefold())
         bad = present & ~lowered.isin(_TRUE | _FALSE).to_numpy()

@@ -28,6 +28,43 @@ _SA_TYPES = {
 
 metadata = sa.MetaData()
 
+
+def finite_check(table: str, column: str, minimum: float | None = 0) -> sa.CheckConstraint:
+    """``column`` is a finite number (>= ``minimum``). NaN sorts above every number in
+    PostgreSQL, so ``< 'Infinity'`` refuses NaN and +Infinity alike. Named
+    ``ck_<table>_<column>_finite``; see migration 0009."""
+    low = (f"{column} > '-Infinity'::float8" if minimum is None
+           else f"{column} >= {minimum:g}")
+    return sa.CheckConstraint(f"{low} AND {column} < 'Infinity'::float8",
+                              name=f"ck_{table}_{column}_finite")
+
+
+def actor_columns() -> list[sa.Column]:
+    """Who acted (see gis.identity): the authenticated actor's key id, the free-text name
+    acted for, and whether the actor was authenticated (false for rows written before
+    migration 0009, when a request field could name anyone)."""
+    return [
+        sa.Column("actor_key", sa.Text),
+        sa.Column("on_behalf_of", sa.Text),
+        sa.Column("actor_verified", sa.Boolean, server_default=sa.true(), nullable=False),
+    ]
+
+
+invalid_values = sa.Table(
+    "invalid_values",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("table_name", sa.Text, nullable=False),
+    sa.Column("row_key", sa.Text, nullable=False),
+    sa.Column("column_name", sa.Text, nullable=False),
+    sa.Column("original", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("found_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    comment="Values found non-finite or out of range by migration 0009, with what was "
+            "done; listed by `gis db invalid`.",
+)
+
 layer_loads = sa.Table(
     "layer_loads",
     metadata,
@@ -80,6 +117,8 @@ siting_runs = sa.Table(
     sa.Column("temporary", sa.Boolean, nullable=False),
     sa.Column("verdict", sa.Text, nullable=False),
     sa.Column("requested_by", sa.Text),
+    sa.Column("actor_key", sa.Text),
+    sa.Column("on_behalf_of", sa.Text),
     sa.Column("inputs", JSONB, nullable=False),
     sa.Column("result", JSONB, nullable=False),
     sa.Column("footprint", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
@@ -97,18 +136,36 @@ quota_draws = sa.Table(
     sa.Column("village_code", sa.Text, nullable=False),
     sa.Column("project_code", sa.Text, nullable=False),
     sa.Column("project_name", sa.Text),
-    sa.Column("area_m2", sa.Float, nullable=False),
+    #: Positive for a draw, the negated draw for a reversal; NULL only for an invalid row.
+    sa.Column("area_m2", sa.Float),
     sa.Column("draw_date", sa.Date, nullable=False),
     sa.Column("purpose", sa.Text, nullable=False),
     sa.Column("recorded_by", sa.Text),
     sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
               nullable=False),
     sa.Column("imported", sa.Boolean, server_default=sa.false(), nullable=False),
-    sa.CheckConstraint("area_m2 > 0", name="quota_draws_positive"),
+    sa.Column("entry", sa.Text, server_default="draw", nullable=False),
+    sa.Column("reverses", sa.BigInteger, sa.ForeignKey("quota_draws.id",
+                                                       name="quota_draws_reverses_fkey")),
+    sa.Column("reason", sa.Text),
+    #: The non-finite value a row held before migration 0009 (then area_m2 is NULL).
+    sa.Column("invalid_value", sa.Text),
+    *actor_columns(),
+    sa.CheckConstraint("entry IN ('draw', 'reversal')", name="quota_draws_entry"),
+    sa.CheckConstraint(
+        "(invalid_value IS NULL AND entry = 'draw' AND reverses IS NULL "
+        " AND area_m2 > 0 AND area_m2 < 'Infinity'::float8)"
+        " OR (invalid_value IS NULL AND entry = 'reversal' AND reverses IS NOT NULL "
+        " AND reason IS NOT NULL AND area_m2 <= 0 AND area_m2 > '-Infinity'::float8)"
+        " OR (invalid_value IS NOT NULL AND entry = 'draw' AND area_m2 IS NULL)",
+        name="ck_quota_draws_area_m2_finite"),
     sa.CheckConstraint("purpose IN ('key_industry', 'major_project', 'ecological_restoration')",
                        name="quota_draws_purpose"),
     sa.Index("quota_draws_village", "village_code"),
-    comment="Ledger of draws on village flexible quotas (机动指标); rows are never updated.",
+    sa.Index("quota_draws_reversed_once", "reverses", unique=True,
+             postgresql_where=sa.text("reverses IS NOT NULL")),
+    comment="Ledger of draws on village flexible quotas (机动指标); rows are never updated: "
+            "a wrong draw is undone by a reversal entry.",
 )
 
 
@@ -148,6 +205,7 @@ recon_findings = sa.Table(
               nullable=False),
     sa.CheckConstraint("status IN ('open', 'field_check', 'decided', 'applied', 'closed')",
                        name="recon_findings_status"),
+    finite_check("recon_findings", "area_m2"),
     sa.Index("recon_findings_geom_gist", "geom", postgresql_using="gist"),
     sa.Index("recon_findings_division", "division", "status", "kind"),
     comment="The reconciliation work list (台账): one row per finding, decisions attached.",
@@ -164,6 +222,7 @@ recon_events = sa.Table(
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("details", JSONB),
     sa.Column("reason", sa.Text),
+    *actor_columns(),
     sa.Index("recon_events_finding", "finding_id", "id"),
     comment="Append-only history of every change to a finding.",
 )
@@ -178,6 +237,7 @@ recon_versions = sa.Table(
               nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("summary", JSONB),
+    *actor_columns(),
     comment="Each apply of decisions makes a new version; the originals are never edited.",
 )
 
@@ -193,6 +253,7 @@ recon_parcels = sa.Table(
     sa.Column("area_m2", sa.Float, nullable=False),
     sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
               nullable=False),
+    finite_check("recon_parcels", "area_m2"),
     sa.Index("recon_parcels_geom_gist", "geom", postgresql_using="gist"),
 )
 
@@ -208,6 +269,7 @@ monitor_runs = sa.Table(
     sa.Column("date_a", sa.Text, nullable=False),
     sa.Column("date_b", sa.Text, nullable=False),
     sa.Column("actor", sa.Text, nullable=False),
+    *actor_columns(),
     sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
               nullable=False),
     sa.Column("grid", JSONB, nullable=False),
@@ -253,6 +315,8 @@ monitor_patches = sa.Table(
                        name="monitor_patches_status"),
     sa.CheckConstraint("layer IN ('eco_redline', 'basic_farmland')",
                        name="monitor_patches_layer"),
+    finite_check("monitor_patches", "area_m2"),
+    finite_check("monitor_patches", "village_distance_m"),
     sa.Index("monitor_patches_geom_gist", "geom", postgresql_using="gist"),
     sa.Index("monitor_patches_period", "date_a", "date_b", "status"),
     comment="Suspected new construction or bare land in the red line or permanent basic "
@@ -270,6 +334,7 @@ monitor_events = sa.Table(
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("details", JSONB),
     sa.Column("reason", sa.Text),
+    *actor_columns(),
     sa.Index("monitor_events_patch", "patch_id", "id"),
     comment="Append-only history of every change to a monitoring patch.",
 )
@@ -300,10 +365,14 @@ def _layer_table(layer: Layer) -> sa.Table:
             nullable=False,
         ),
     ]
+    checks = [finite_check(layer.table, f.name, f.minimum) for f in layer.fields
+              if f.type == "float"]
     return sa.Table(
         layer.table,
         metadata,
         *columns,
+        finite_check(layer.table, "area_m2"),
+        *checks,
         sa.UniqueConstraint(*layer.natural_key, name=f"{layer.table}_natural_key"),
         sa.Index(f"{layer.table}_geom_gist", "geom", postgresql_using="gist"),
         comment=f"{layer.zh} / {layer.en}",

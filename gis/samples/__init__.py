@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyogrio
 from sqlalchemy import Engine
 
+from gis.identity import Actor
 from gis.layers.catalogue import load_catalogue
 from gis.layers.load import LoadOptions, LoadSummary, load_file
 from gis.progress import NullProgress, Progress
@@ -34,11 +35,11 @@ def load_samples(engine: Engine, settings: Settings,
     return summaries
 
 
-def load_sample_ledger(engine: Engine, settings: Settings) -> int:
+def load_sample_ledger(engine: Engine, settings: Settings, actor: Actor | None = None) -> int:
     """Import the sample quota ledger (the over-drawn village's draws); idempotent."""
     from gis.analysis.reserve import import_ledger
 
     path = settings.samples_dir / SAMPLES_GPKG
     if not path.exists() or "quota_ledger" not in {str(n) for n, _ in pyogrio.list_layers(path)}:
         return 0
-    return import_ledger(engine, str(path))
+    return import_ledger(engine, str(path), actor=actor)

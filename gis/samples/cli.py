@@ -17,12 +17,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON out
 def samples_load(json_out: JsonOpt = False) -> None:
     """Load data/samples (if present) into every layer it has; idempotent."""
     from gis.cli import BarProgress, _bar, _engine, _print_json, _settings, console
+    from gis.identity import Actor
     from gis.samples import load_sample_ledger, load_samples
 
     engine = _engine()
     with _bar() as bar:
         summaries = load_samples(engine, _settings(), BarProgress(bar))
-    draws = load_sample_ledger(engine, _settings())
+    draws = load_sample_ledger(engine, _settings(), Actor.cli())
     engine.dispose()
     if json_out:
         _print_json([s.as_dict() for s in summaries])

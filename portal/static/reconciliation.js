@@ -125,7 +125,12 @@
     return events.map(function (e) {
       var when = new Date(e.at).toLocaleString(O.config.lang === 'en' ? 'en-GB' : 'zh-CN');
       var detail = e.details && e.details.decision ? ' ' + t('decision_' + e.details.decision) : '';
-      return '<li>' + O.esc(when) + ' · ' + O.esc(e.actor) + ' · ' + O.esc(e.action) +
+      /* The actor is the key's holder; a typed name is only "on behalf of"; entries written
+       * before actors were authenticated are marked unverified. */
+      var who = O.esc(e.actor) +
+        (e.on_behalf_of ? ' (' + O.esc(t('recon_on_behalf', {name: e.on_behalf_of})) + ')' : '') +
+        (e.actor_verified === false ? ' <span class="om-unverified">' + O.esc(t('recon_unverified')) + '</span>' : '');
+      return '<li>' + O.esc(when) + ' · ' + who + ' · ' + O.esc(e.action) +
         O.esc(detail) + (e.reason ? ' — ' + O.esc(e.reason) : '') + '</li>';
     }).join('');
   }
@@ -176,8 +181,8 @@
     if (!selected) { return; }
     var body = {decision: el('recon-decision').value, reason: el('recon-reason').value.trim(),
                 version: selected.version};
-    var actor = el('recon-actor').value.trim();
-    if (actor) { body.actor = actor; }
+    var onBehalf = el('recon-actor').value.trim();
+    if (onBehalf) { body.on_behalf_of = onBehalf; }
     el('recon-decide-button').disabled = true;
     O.postJSON(API + '/findings/' + selected.id + '/decision', body).then(function (finding) {
       el('recon-reason').value = '';
