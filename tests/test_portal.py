@@ -427,8 +427,28 @@ def test_quota_dashboard(visit, server: Server) -> None:
     page.locator("#quota-table tbody tr", has_text="临湖村").click()
     page.locator("#quota-ledger tbody tr").first.wait_for()
     assert page.locator("#quota-ledger tbody tr").count() >= 2
+    # the recorder of the imported draws is the importing process, verified
+    recorder = page.locator("#quota-ledger tbody tr").first.locator("td").nth(5).inner_text()
+    assert recorder.startswith("python:") and "未核实" not in recorder
     page.locator("#quota-indicators tbody tr").first.wait_for()
     shot(page, "quota", docs=True)
+
+    # A row quarantined by migration 0009 is shown as invalid and unverified, not as a draw.
+    with server.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO quota_draws (village_code, project_code, area_m2, invalid_value, "
+            "draw_date, purpose, actor_verified) SELECT village_code, 'LEGACY-NAN', NULL, "
+            "'NaN', '2024-05-01', 'key_industry', false FROM village_plans "
+            "WHERE village_name = '星海村'"))
+    try:
+        page.locator("#quota-table tbody tr", has_text="星海村").click()
+        legacy = page.locator("#quota-ledger tbody tr", has_text="LEGACY-NAN")
+        legacy.wait_for()
+        assert "无效记录（原值 NaN），不计入余额" in legacy.inner_text()
+        assert "未核实" in legacy.inner_text()
+    finally:
+        with server.engine.begin() as conn:
+            conn.execute(text("DELETE FROM quota_draws WHERE project_code = 'LEGACY-NAN'"))
     assert v.errors == [], v.errors
     assert v.external() == [], v.external()
 

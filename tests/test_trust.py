@@ -23,7 +23,7 @@ from gis.auth import issue_key, revoke_key
 from gis.identity import os_user
 
 GIS = Path(sys.executable).with_name("gis")
-#: The sample village with a flexible quota of 6,000 m² and no draws (星光村, Dawukou).
+#: A sample village (星光村, Dawukou) with a flexible quota and no draws in the samples.
 VILLAGE = "640202100201"
 SITING = {"geometry": {"type": "Polygon", "coordinates": [[
     [106.3350, 39.0002], [106.3357, 39.0002], [106.3357, 39.0006], [106.3350, 39.0006],

@@ -114,10 +114,21 @@
           t('quota_remaining') + ' ' + O.num(v.remaining_m2, 0) +
           (draws.length ? '' : ' · ' + t('quota_ledger_empty'));
         el('quota-ledger').querySelector('tbody').innerHTML = draws.map(function (d) {
-          return '<tr><td>' + O.esc(d.project_code) + (d.project_name ? ' ' + O.esc(d.project_name) : '') +
+          /* Reversals, reversed draws and invalid rows say so: the ledger is never edited. */
+          var note = d.entry === 'reversal' ? t('quota_reversal', {id: d.reverses, reason: d.reason || ''})
+            : d.invalid_value ? t('quota_invalid', {value: d.invalid_value})
+            : d.reversed_by ? t('quota_reversed', {id: d.reversed_by}) : '';
+          var who = (d.recorded_by || '') +
+            (d.on_behalf_of ? ' (' + t('recon_on_behalf', {name: d.on_behalf_of}) + ')' : '');
+          return '<tr data-entry="' + O.esc(d.id) + '"><td>' + O.esc(d.project_code) +
+            (d.project_name ? ' ' + O.esc(d.project_name) : '') +
+            (note ? '<div class="om-hint">' + O.esc(note) + '</div>' : '') +
             '</td><td>' + O.esc(d.draw_date) + '</td><td>' + O.esc(t('purpose_' + d.purpose)) +
-            '</td><td class="num">' + O.num(d.area_m2, 0) + '</td><td class="num">' +
-            O.num(d.area_mu, 2) + '</td></tr>';
+            '</td><td class="num">' + (d.area_m2 == null ? '-' : O.num(d.area_m2, 0)) +
+            '</td><td class="num">' + (d.area_mu == null ? '-' : O.num(d.area_mu, 2)) +
+            '</td><td>' + O.esc(who) + (d.actor_verified === false
+              ? ' <span class="om-unverified">' + O.esc(t('recon_unverified')) + '</span>' : '') +
+            '</td></tr>';
         }).join('');
       }).catch(function (err) { O.status('quota-status', t('error') + ': ' + err.message, 'error'); });
   }
