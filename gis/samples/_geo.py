@@ -266,3 +266,11 @@ def segment_distance(x: np.ndarray, y: np.ndarray, line: shapely.LineString) -> 
         t = np.clip(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
         best = np.minimum(best, np.hypot(x - (x0 + t * dx), y - (y0 + t * dy)))
     return best
+
+
+def checked(geom: BaseGeometry, what: str) -> BaseGeometry:
+    """``geom`` itself, or an error naming ``what`` when it is empty or invalid: a generated
+    feature the loader would repair or refuse must stop the build instead."""
+    if geom.is_empty or not geom.is_valid:
+        raise RuntimeError(f"generated {what} is invalid: {shapely.is_valid_reason(geom)}")
+    return geom

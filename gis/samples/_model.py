@@ -41,6 +41,12 @@ SLIVER_M2 = 670.0
 NOISE_M2 = 1.0
 #: The GeoPackage table of draws on village flexible quotas.
 QUOTA_LEDGER = "quota_ledger"
+#: The catalogue layers the samples hold, in the order they are written to the GeoPackage.
+LAYER_IDS = (
+    "admin_divisions", "eco_redline", "basic_farmland", "cultivated_land", "urban_boundary",
+    "village_plans", "village_plan_zones", "forest_parcels", "grassland_parcels",
+    "survey_patches", "forest_farm_areas", "projects", "township_plans",
+)
 
 FARM_NAME = "大武口区贺兰山林场"
 RESERVE_NAME = "宁夏贺兰山国家级自然保护区"

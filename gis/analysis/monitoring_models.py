@@ -1,0 +1,99 @@
+"""What red-line monitoring returns and stores: runs, patches, cited rules, and the codes.
+
+Part of :mod:`gis.analysis.monitoring`; the API's response models are these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from gis.rules.models import Citation
+
+Layer = Literal["eco_redline", "basic_farmland"]
+Status = Literal["open", "field_check", "decided", "closed"]
+#: violation: illegal activity, hand over for enforcement (003:253); permitted: an approved
+#: activity (limited activity, national major project, approved farmland occupation);
+#: legacy: pre-existing, to an exit plan (003:235); false_alarm: no change on the ground.
+Decision = Literal["violation", "permitted", "legacy", "false_alarm"]
+LAYERS: tuple[str, ...] = Layer.__args__  # type: ignore[attr-defined]
+STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+DECISIONS: tuple[str, ...] = Decision.__args__  # type: ignore[attr-defined]
+
+
+class RunSummary(BaseModel):
+    run_id: int
+    profile: str
+    profile_version: str
+    raster_a: str
+    raster_b: str
+    date_a: str
+    date_b: str
+    grid: dict[str, Any]
+    resampled: str | None
+    found: dict[str, int]
+    area_m2: dict[str, float]
+    new: int
+    kept: int
+    closed: int
+    warnings: list[dict[str, str]]
+
+
+class Patch(BaseModel):
+    id: int
+    layer: str
+    kind: str
+    status: str
+    decision: str | None
+    feature_id: int | None
+    feature_key: str
+    feature_name: str | None
+    zone: str | None
+    division: str | None
+    township: str | None
+    village: str | None
+    village_code: str | None
+    village_distance_m: float | None
+    date_a: str
+    date_b: str
+    transitions: dict[str, int]
+    pixels: int
+    area_m2: float
+    area_mu: float
+    area_ha: float
+    version: int
+    first_run: int
+    last_run: int
+    created_at: datetime
+    updated_at: datetime
+    geometry: dict[str, Any] | None = None
+
+
+class CitedRule(BaseModel):
+    rule_id: str
+    text_zh: str
+    summary_en: str
+    citation: Citation
+
+
+class RunInfo(BaseModel):
+    id: int
+    profile: str
+    profile_version: str
+    raster_a: str
+    raster_b: str
+    date_a: str
+    date_b: str
+    actor: str
+    on_behalf_of: str | None = None
+    actor_verified: bool = True
+    started_at: datetime
+    summary: dict[str, Any] | None
+
+
+def zone_label(layer: str, zone: str | None) -> str:
+    """``layer/zone`` (``eco_redline/core``), or the layer alone: how runs count patches and
+    how the profile's ``monitoring.zone_rules`` are keyed."""
+    return f"{layer}/{zone}" if zone else layer

@@ -1,0 +1,97 @@
+"""The siting check's overlay: a footprint against each control layer, in PostGIS.
+
+One indexed query per layer (``sql/siting_overlaps.sql``, identifiers from the catalogue)
+returns the features hit, their pieces and spheroidal areas; overlaps below the profile's
+sliver tolerance are reported as ignored rather than kept. Part of :mod:`gis.analysis.siting`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import shapely
+from psycopg import sql
+from sqlalchemy import Engine
+
+from gis.analysis.footprint import Footprint
+from gis.analysis.siting_models import AdvisoryModel, FeatureHit, Overlap
+from gis.layers.catalogue import get_layer
+from gis.units import Area
+
+
+@dataclass(frozen=True)
+class _LayerCheck:
+    """How to read one control layer's zone, key, name and quality grade."""
+
+    layer_id: str
+    key: str
+    name: str
+    zone: str | None = None
+    grade: str | None = None
+
+
+CHECKED_LAYERS = (
+    _LayerCheck("eco_redline", key="redline_code", name="name", zone="zone"),
+    _LayerCheck("basic_farmland", key="parcel_code", name="village"),
+    _LayerCheck("cultivated_land", key="patch_no", name="village", zone="subclass",
+                grade="quality_grade"),
+    _LayerCheck("urban_boundary", key="boundary_code", name="name", zone="zone"),
+    _LayerCheck("village_plans", key="village_code", name="village_name"),
+)
+
+
+@cache
+def _overlap_sql() -> str:
+    return resources.files("gis.analysis").joinpath("sql", "siting_overlaps.sql").read_text()
+
+
+def _column(name: str | None) -> sql.Composable:
+    return sql.SQL("t.{}").format(sql.Identifier(name)) if name else sql.NULL
+
+
+def _query(check: _LayerCheck) -> sql.Composed:
+    layer = get_layer(check.layer_id)
+    return sql.SQL(_overlap_sql()).format(
+        table=sql.Identifier(layer.table), key=_column(check.key), name=_column(check.name),
+        zone=_column(check.zone), grade=_column(check.grade),
+    )
+
+
+def overlay(engine: Engine, footprint: Footprint, tolerance_m2: float
+            ) -> tuple[list[Overlap], list[AdvisoryModel]]:
+    """Overlaps of ``footprint`` with every checked layer, grouped by zone, and a warning
+    for each group below ``tolerance_m2`` (ignored as a digitizing error)."""
+    ewkb = shapely.to_wkb(shapely.set_srid(footprint.geometry, 4490), include_srid=True)
+    overlaps: list[Overlap] = []
+    warnings: list[AdvisoryModel] = []
+    with engine.connect() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        for check in CHECKED_LAYERS:
+            cur.execute(_query(check), {"footprint": ewkb})
+            groups: dict[str | None, list[tuple]] = {}
+            for row in cur.fetchall():
+                groups.setdefault(row[3], []).append(row)
+            layer = get_layer(check.layer_id)
+            for zone, rows in groups.items():
+                area = sum(r[6] for r in rows)
+                if area < tolerance_m2:
+                    warnings.append(AdvisoryModel(
+                        code="sliver_ignored",
+                        message_zh=f"与{layer.zh}({zone or '-'})的重叠仅{area:.2f}平方米，"
+                                   f"低于容差{tolerance_m2}平方米，视为数字化误差忽略",
+                        message_en=f"overlap with {layer.en} ({zone or '-'}) of {area:.2f} m² "
+                                   f"is below the {tolerance_m2} m² tolerance and is ignored",
+                    ))
+                    continue
+                pieces = shapely.union_all([shapely.from_wkb(bytes(r[5])) for r in rows])
+                a = Area(area)
+                overlaps.append(Overlap(
+                    layer=check.layer_id, layer_zh=layer.zh, zone=zone, **a.as_dict(),
+                    share=round(area / footprint.area.m2, 6),
+                    features=[FeatureHit(id=r[0], key=r[1], name=r[2], area_m2=round(r[6], 2),
+                                         grade=r[4]) for r in rows if r[6] > 0],
+                    geometry=shapely.geometry.mapping(pieces),
+                ))
+    return overlaps, warnings
