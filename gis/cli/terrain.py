@@ -1,4 +1,5 @@
-"""``gis terrain stats FILE``: slope and elevation under a footprint."""
+"""``gis terrain stats FILE``: slope and elevation under a footprint, from a DEM (no
+database needed)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+
+from gis.cli.options import JsonOpt
+from gis.cli.output import console, print_json
+from gis.cli.resources import settings
+from gis.errors import ConfigurationError, InputError
 
 terrain_app = typer.Typer(help="Terrain from a DEM: slope (Horn), aspect, elevation.",
                           no_args_is_help=True)
@@ -21,14 +27,12 @@ def stats_cmd(
     profile: Annotated[str, typer.Option(help="Rule profile (slope threshold).")] = "ningxia",
     line_width: Annotated[float | None, typer.Option(help="Width (m) if the footprint is a "
                                                      "line.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Mean and max slope, the share above the profile's steep-slope threshold, elevation."""
     from gis.analysis.terrain import footprint_terrain
-    from gis.cli import _print_json, _settings, console
-    from gis.errors import ConfigurationError, InputError
 
-    dem = dem or _settings().dem_path
+    dem = dem or settings().dem_path
     if dem is None:
         raise ConfigurationError("no DEM: pass --dem or set GIS_DEM_PATH")
     if not footprint.is_file():
@@ -36,7 +40,7 @@ def stats_cmd(
     stats = footprint_terrain(dem, footprint.read_text(encoding="utf-8"), crs, profile,
                               line_width)
     if json_out:
-        _print_json(stats.model_dump(mode="json"))
+        print_json(stats.model_dump(mode="json"))
         return
     table = Table(title=f"Terrain 地形 ({Path(stats.dem).name}, {stats.dem_crs})",
                   show_header=False)

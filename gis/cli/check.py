@@ -1,15 +1,23 @@
-"""``gis check ...``: analyses from the command line."""
+"""``gis check siting``: may this project go here, and by which approval path?
+
+One footprint (GeoJSON or WKT) gives the full result, stored in the audit trail; a file of
+many (GeoPackage, Shapefile, FileGDB) gives a table of verdicts."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from gis.analysis.siting import SitingResult
+from gis.cli.options import JsonOpt, output_option
+from gis.cli.output import console, print_json, progress_bar
+from gis.cli.resources import open_engine
+from gis.errors import InputError
+
+if TYPE_CHECKING:
+    from gis.analysis.siting import SitingResult
 
 check_app = typer.Typer(help="Run analyses (siting ...).", no_args_is_help=True)
 
@@ -28,31 +36,25 @@ def siting_cmd(
     crs: Annotated[str | None, typer.Option(help="CRS of the footprint (default CRS84 for "
                                              "GeoJSON/WKT, the file's own for batches).")] = None,
     line_width: Annotated[float | None, typer.Option(help="Width (m) to buffer a line by.")] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Batch result table (.xlsx or .csv).")] = None,
+    output: Annotated[Path | None, output_option("Batch result table (.xlsx or .csv).")] = None,
     id_field: Annotated[str | None, typer.Option(help="Batch: field naming each footprint.")]
     = None,
     store: Annotated[bool, typer.Option(help="Store the run in the audit trail.")] = True,
-    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Check where a project may go: verdict, overlaps (m², 亩, ha), rules and approval path."""
-    from gis.cli import BarProgress, _bar, _engine, _print_json, console
-    from gis.errors import InputError
-
     if not path.exists():
         raise InputError(f"{path} does not exist")
-    engine = _engine()
     if path.suffix.lower() in _BATCH_SUFFIXES:
         from gis.analysis.siting_batch import check_file, write_table
 
-        with _bar() as bar:
+        with open_engine() as engine, progress_bar() as progress:
             table = check_file(engine, path, activity, new_construction_land, temporary,
-                               profile, id_field=id_field, crs=crs, progress=BarProgress(bar))
-        engine.dispose()
+                               profile, id_field=id_field, crs=crs, progress=progress)
         if output:
             write_table(table, output)
         if json_out:
-            _print_json(table.to_dict(orient="records"))
+            print_json(table.to_dict(orient="records"))
         else:
             summary = table["verdict"].value_counts().to_dict()
             console.print(f"{len(table)} footprints: {summary}"
@@ -63,22 +65,22 @@ def siting_cmd(
     from gis.identity import Actor
 
     text = path.read_text(encoding="utf-8")
-    args = (engine, text, activity, new_construction_land, temporary, profile, crs or "CRS84",
-            line_width)
-    if store:
-        run = check_and_store(*args, actor=Actor.cli())
-        result, run_id = run.result, run.id
-    else:
-        result, run_id = check(*args), None
-    engine.dispose()
+    with open_engine() as engine:
+        args = (engine, text, activity, new_construction_land, temporary, profile,
+                crs or "CRS84", line_width)
+        if store:
+            run = check_and_store(*args, actor=Actor.cli())
+            result, run_id = run.result, run.id
+        else:
+            result, run_id = check(*args), None
     if json_out:
-        _print_json({"id": run_id, **result.model_dump(mode="json",
-                                                        exclude={"footprint_geojson"})})
+        print_json({"id": run_id, **result.model_dump(mode="json",
+                                                       exclude={"footprint_geojson"})})
         return
-    _print_result(console, result, run_id)
+    _print_result(result, run_id)
 
 
-def _print_result(console: Console, result: SitingResult, run_id: str | None) -> None:
+def _print_result(result: SitingResult, run_id: str | None) -> None:
     console.print(f"[bold]Verdict 结论: {result.verdict}[/]" + (f"  (run {run_id})"
                                                                  if run_id else ""))
     area = result.footprint_area

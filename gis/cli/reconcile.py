@@ -1,4 +1,5 @@
-"""``gis reconcile detect|list|decide|status|apply|summary|export``: the forestry work list."""
+"""``gis reconcile detect|list|decide|status|apply|summary|export``: the forestry work list
+(林草一张图 reconciliation)."""
 
 from __future__ import annotations
 
@@ -8,30 +9,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from gis.cli.options import JsonOpt, OnBehalfOfOpt, division_option
+from gis.cli.output import console, print_json, progress_bar
+from gis.cli.resources import open_engine
 from gis.identity import Actor
 
 reconcile_app = typer.Typer(help="Forest and grassland one-map reconciliation (林草一张图).",
                             no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-#: Who acts is the operating-system user (``cli:<user>``, see gis.identity); a name given here
-#: is recorded next to it as "on behalf of", never in its place.
-ActorOpt = Annotated[str | None, typer.Option(
-    "--on-behalf-of", help="Recorded in the history as 'on behalf of' (the actor is "
-    "cli:<your OS user>).")]
+#: The work list's division (matched exactly, as detection stores it).
+DivisionFilterOpt = Annotated[str | None, division_option("Division code.")]
 
 
 @reconcile_app.command("detect")
 def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g. 640202.")],
-               on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
+               on_behalf_of: OnBehalfOfOpt = None, json_out: JsonOpt = False) -> None:
     """Detect conflicts in a division and update the work list (decisions are kept)."""
     from gis.analysis.forest_grass import detect
-    from gis.cli import BarProgress, _bar, _engine, _print_json, console
 
-    with _bar() as bar:
-        summary = detect(_engine(), division, actor=Actor.cli(on_behalf_of),
-                         progress=BarProgress(bar))
+    with open_engine() as engine, progress_bar() as progress:
+        summary = detect(engine, division, actor=Actor.cli(on_behalf_of), progress=progress)
     if json_out:
-        _print_json(summary.model_dump())
+        print_json(summary.model_dump())
         return
     console.print(f"run {summary.run_id} ({summary.profile}): {summary.detected}; "
                   f"{summary.new} new, {summary.kept} kept, {summary.closed} closed")
@@ -39,7 +37,7 @@ def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g.
 
 @reconcile_app.command("list")
 def list_cmd(
-    division: Annotated[str | None, typer.Option(help="Division code.")] = None,
+    division: DivisionFilterOpt = None,
     kind: Annotated[str | None, typer.Option(help="Finding kind.")] = None,
     status: Annotated[str | None, typer.Option(help="Status.")] = None,
     township: Annotated[str | None, typer.Option(help="Township name.")] = None,
@@ -50,12 +48,12 @@ def list_cmd(
 ) -> None:
     """The work list, filtered and paged."""
     from gis.analysis.forest_grass import list_findings
-    from gis.cli import _engine, _print_json, console
 
-    total, rows = list_findings(_engine(), division, kind, status, township, village, limit,
-                                offset)
+    with open_engine() as engine:
+        total, rows = list_findings(engine, division, kind, status, township, village, limit,
+                                    offset)
     if json_out:
-        _print_json({"total": total, "items": [r.model_dump(mode="json") for r in rows]})
+        print_json({"total": total, "items": [r.model_dump(mode="json") for r in rows]})
         return
     table = Table(title=f"Work list 台账 ({offset + 1}-{offset + len(rows)} of {total})")
     for column in ("id", "kind", "status", "decision", "township", "village", "亩", "parcels",
@@ -71,39 +69,40 @@ def list_cmd(
 @reconcile_app.command("decide")
 def decide_cmd(finding: int, decision: str, reason: Annotated[str, typer.Option()],
                version: Annotated[int, typer.Option(help="The version you decided on.")],
-               on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
+               on_behalf_of: OnBehalfOfOpt = None, json_out: JsonOpt = False) -> None:
     """Record a decision on a finding (refused if someone changed it since)."""
     from gis.analysis.forest_grass import decide
-    from gis.cli import _engine, _print_json, console
 
-    row = decide(_engine(), finding, decision, Actor.cli(on_behalf_of), reason, version)
+    with open_engine() as engine:
+        row = decide(engine, finding, decision, Actor.cli(on_behalf_of), reason, version)
     if json_out:
-        _print_json(row.model_dump(mode="json"))
+        print_json(row.model_dump(mode="json"))
     else:
         console.print(f"finding {row.id}: {row.decision} (version {row.version})")
 
 
 @reconcile_app.command("status")
 def status_cmd(finding: int, status: str, version: Annotated[int, typer.Option()],
-               on_behalf_of: ActorOpt = None, reason: Annotated[str | None, typer.Option()] = None
-               ) -> None:
+               on_behalf_of: OnBehalfOfOpt = None,
+               reason: Annotated[str | None, typer.Option()] = None) -> None:
     """Send a finding to field check, or reopen it."""
     from gis.analysis.forest_grass import set_status
-    from gis.cli import _engine, console
 
-    row = set_status(_engine(), finding, status, Actor.cli(on_behalf_of), version, reason)
+    with open_engine() as engine:
+        row = set_status(engine, finding, status, Actor.cli(on_behalf_of), version, reason)
     console.print(f"finding {row.id}: {row.status} (version {row.version})")
 
 
 @reconcile_app.command("apply")
-def apply_cmd(division: str, on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
+def apply_cmd(division: str, on_behalf_of: OnBehalfOfOpt = None,
+              json_out: JsonOpt = False) -> None:
     """Apply the decided findings into a new version of the forest and grassland layers."""
     from gis.analysis.forest_grass_apply import apply_decisions
-    from gis.cli import _engine, _print_json, console
 
-    summary = apply_decisions(_engine(), division, Actor.cli(on_behalf_of))
+    with open_engine() as engine:
+        summary = apply_decisions(engine, division, Actor.cli(on_behalf_of))
     if json_out:
-        _print_json(summary.model_dump())
+        print_json(summary.model_dump())
         return
     console.print(f"version {summary.version_id}: {summary.applied} decisions applied")
     for row in summary.by_township:
@@ -112,15 +111,14 @@ def apply_cmd(division: str, on_behalf_of: ActorOpt = None, json_out: JsonOpt = 
 
 
 @reconcile_app.command("summary")
-def summary_cmd(division: Annotated[str | None, typer.Option()] = None,
-                json_out: JsonOpt = False) -> None:
+def summary_cmd(division: DivisionFilterOpt = None, json_out: JsonOpt = False) -> None:
     """Counts and areas by township, village, kind and status."""
     from gis.analysis.forest_grass import summarize
-    from gis.cli import _engine, _print_json, console
 
-    rows = summarize(_engine(), division)
+    with open_engine() as engine:
+        rows = summarize(engine, division)
     if json_out:
-        _print_json([r.model_dump() for r in rows])
+        print_json([r.model_dump() for r in rows])
         return
     table = Table(title="Summary 汇总")
     for column in ("township", "village", "kind", "status", "count", "亩", "ha"):
@@ -132,9 +130,10 @@ def summary_cmd(division: Annotated[str | None, typer.Option()] = None,
 
 
 @reconcile_app.command("export")
-def export_cmd(output: Path, division: Annotated[str | None, typer.Option()] = None) -> None:
+def export_cmd(output: Path, division: DivisionFilterOpt = None) -> None:
     """Export the work list to .xlsx (Chinese headers, 亩 and ha) or .gpkg."""
     from gis.analysis.forest_grass import export_findings
-    from gis.cli import _engine, console
 
-    console.print(f"wrote {export_findings(_engine(), str(output), division)}")
+    with open_engine() as engine:
+        path = export_findings(engine, str(output), division)
+    console.print(f"wrote {path}")

@@ -7,9 +7,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from gis.cli.options import JsonOpt
+from gis.cli.output import console, print_json
+from gis.cli.resources import open_engine
+
 users_app = typer.Typer(help="API keys and roles (public, planner, forestry, admin).",
                         no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 @users_app.command("add")
@@ -23,14 +26,14 @@ def add_cmd(
 ) -> None:
     """Issue a key. It is printed once; only its hash is stored."""
     from gis.auth import issue_key
-    from gis.cli import _engine, _print_json, console
 
-    key = issue_key(_engine(), name, role, rate_limit)
+    with open_engine() as engine:
+        key = issue_key(engine, name, role, rate_limit)
     if json_out:
-        _print_json({"name": name, "role": role, "key": key})
+        print_json({"name": name, "role": role, "key": key})
         return
     console.print(f"key for [bold]{name}[/] ({role}); store it now, it cannot be shown again:")
-    print(key)
+    print(key)  # plain: no markup or wrapping may alter the secret
 
 
 @users_app.command("list")
@@ -39,14 +42,14 @@ def list_cmd(json_out: JsonOpt = False,
              ) -> None:
     """Issued keys (names, roles, key ids; never the secrets)."""
     from gis.auth import list_keys
-    from gis.cli import _engine, _print_json, console
 
-    keys = [k for k in list_keys(_engine()) if all_keys or k.revoked_at is None]
+    with open_engine() as engine:
+        keys = [k for k in list_keys(engine) if all_keys or k.revoked_at is None]
     if json_out:
-        _print_json([{"name": k.name, "role": k.role, "key_id": k.key_id,
-                      "created_at": k.created_at.isoformat(),
-                      "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
-                      "rate_limit_per_minute": k.rate_limit_per_minute} for k in keys])
+        print_json([{"name": k.name, "role": k.role, "key_id": k.key_id,
+                     "created_at": k.created_at.isoformat(),
+                     "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                     "rate_limit_per_minute": k.rate_limit_per_minute} for k in keys])
         return
     table = Table(title="API keys")
     for column in ("name", "role", "key id", "created", "revoked", "limit/min"):
@@ -62,7 +65,7 @@ def list_cmd(json_out: JsonOpt = False,
 def revoke_cmd(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke the active key of NAME (running servers stop accepting it within seconds)."""
     from gis.auth import revoke_key
-    from gis.cli import _engine, console
 
-    revoke_key(_engine(), name)
+    with open_engine() as engine:
+        revoke_key(engine, name)
     console.print(f"revoked the key of {name}")

@@ -1,4 +1,5 @@
-"""``gis samples ...``: load, build and scale the sample one-map."""
+"""``gis samples load|build|scale``: the sample one-map in ``data/samples`` (loading and
+regenerating it) and large synthetic data sets for benchmarks."""
 
 from __future__ import annotations
 
@@ -7,26 +8,26 @@ from typing import Annotated
 
 import typer
 
+from gis.cli.options import JsonOpt, output_option
+from gis.cli.output import console, print_json, progress_bar
+from gis.cli.resources import open_engine, settings
+
 samples_app = typer.Typer(help="Sample data (data/samples) and synthetic scale data.",
                           no_args_is_help=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
 @samples_app.command("load")
 def samples_load(json_out: JsonOpt = False) -> None:
     """Load data/samples (if present) into every layer it has; idempotent."""
-    from gis.cli import BarProgress, _bar, _engine, _print_json, _settings, console
     from gis.identity import Actor
     from gis.samples import load_sample_ledger, load_samples
 
-    engine = _engine()
-    with _bar() as bar:
-        summaries = load_samples(engine, _settings(), BarProgress(bar))
-    draws = load_sample_ledger(engine, _settings(), Actor.cli())
-    engine.dispose()
+    with open_engine() as engine:
+        with progress_bar() as progress:
+            summaries = load_samples(engine, settings(), progress)
+        draws = load_sample_ledger(engine, settings(), Actor.cli())
     if json_out:
-        _print_json([s.as_dict() for s in summaries])
+        print_json([s.as_dict() for s in summaries])
         return
     if not summaries:
         console.print("no sample data found in data/samples: nothing loaded")
@@ -49,14 +50,13 @@ def samples_build(
 
     Writes the GeoPackage, the rasters, planted.yaml and README.md.
     """
-    from gis.cli import _print_json, _settings, console
     from gis.samples.generate import BOUNDARIES, build_samples
 
-    settings = _settings()
-    target = out or settings.samples_dir
-    written = build_samples(target, seed=seed, boundaries=settings.samples_dir / BOUNDARIES)
+    config = settings()
+    target = out or config.samples_dir
+    written = build_samples(target, seed=seed, boundaries=config.samples_dir / BOUNDARIES)
     if json_out:
-        _print_json([{"path": str(p), "bytes": p.stat().st_size} for p in written])
+        print_json([{"path": str(p), "bytes": p.stat().st_size} for p in written])
         return
     for path in written:
         console.print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB)")
@@ -67,7 +67,7 @@ def samples_build(
 @samples_app.command("scale")
 def samples_scale(
     parcels: Annotated[int, typer.Option(help="Survey patches to generate.", min=1)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="GeoPackage to write.")] = Path(
+    output: Annotated[Path, output_option("GeoPackage to write.")] = Path(
         "benchmarks/out/scale.gpkg"),
     forest: Annotated[int | None, typer.Option(help="Forest parcels (default parcels/5).")] = None,
     grass: Annotated[int | None, typer.Option(help="Grassland parcels (default parcels/5).")]
@@ -80,18 +80,16 @@ def samples_scale(
     """Write a large synthetic one-map (same schema) for benchmarks; never committed."""
     import time
 
-    from gis.cli import BarProgress, _bar, _print_json, console
     from gis.samples.scale import write_scale_dataset
 
     start = time.perf_counter()
-    with _bar() as bar:
-        progress = BarProgress(bar)
+    with progress_bar() as progress:
         summary = write_scale_dataset(output, parcels, forest, grass, seed, progress,
                                       control_lines=control_lines)
         progress.finish()
     seconds = round(time.perf_counter() - start, 1)
     if json_out:
-        _print_json({"path": str(summary.path), "layers": summary.layers, "seconds": seconds})
+        print_json({"path": str(summary.path), "layers": summary.layers, "seconds": seconds})
     else:
         counts = ", ".join(f"{layer} {n:,}" for layer, n in summary.layers.items())
         console.print(f"wrote {summary.path} ({counts}) in {seconds} s")

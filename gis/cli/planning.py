@@ -6,30 +6,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
+
+from gis.cli.options import DivisionOpt, JsonOpt, OnBehalfOfOpt, XlsxOutputOpt
+from gis.cli.output import console, print_json
+from gis.cli.resources import open_engine
+from gis.errors import InputError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 reserve_app = typer.Typer(help="Village flexible construction-land quota (机动指标).",
                           no_args_is_help=True)
 control_lines_app = typer.Typer(help="The three control lines together.", no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write an .xlsx file.")]
-DivisionOpt = Annotated[str, typer.Option(help="Division code, e.g. 640202 (Dawukou).")]
-
 
 def _emit(rows: Sequence[BaseModel], columns: list[str], title: str, sheet: str,
           json_out: bool, output: Path | None) -> None:
-    from gis.cli import _print_json, console
+    """One result set as JSON or a table, and as an .xlsx sheet when asked."""
     from gis.reports.tables import to_xlsx
 
     if output is not None:
         to_xlsx(rows, sheet, output)
     if json_out:
-        _print_json([r.model_dump(mode="json", exclude={"geometry"}) for r in rows])
+        print_json([r.model_dump(mode="json", exclude={"geometry"}) for r in rows])
         return
     table = Table(title=title)
     for column in columns:
@@ -50,12 +53,12 @@ def _fmt(value: object) -> str:
 
 @reserve_app.command("report")
 def reserve_report(division: DivisionOpt = "64", json_out: JsonOpt = False,
-                   output: OutOpt = None) -> None:
+                   output: XlsxOutputOpt = None) -> None:
     """Every village plan's flexible quota, its share and compliance, and what is left."""
     from gis.analysis.reserve import village_report
-    from gis.cli import _engine
 
-    rows = village_report(_engine(), division)
+    with open_engine() as engine:
+        rows = village_report(engine, division)
     _emit(rows, ["village_code", "village_name", "profile", "share", "comparator", "compliant",
                  "quota_mu", "remaining_m2", "overdrawn"], "Village flexible quota 机动指标",
           "机动指标", json_out, output)
@@ -63,12 +66,12 @@ def reserve_report(division: DivisionOpt = "64", json_out: JsonOpt = False,
 
 @reserve_app.command("townships")
 def reserve_townships(division: DivisionOpt = "64", json_out: JsonOpt = False,
-                      output: OutOpt = None) -> None:
+                      output: XlsxOutputOpt = None) -> None:
     """Every township plan's reserved construction-land indicator against its profile."""
     from gis.analysis.reserve import township_report
-    from gis.cli import _engine
 
-    rows = township_report(_engine(), division)
+    with open_engine() as engine:
+        rows = township_report(engine, division)
     _emit(rows, ["township_code", "township_name", "profile", "share", "comparator",
                  "compliant", "reserved_mu", "assessment_zh"],
           "Township reserved indicator 乡级预留建设用地指标", "乡级预留指标", json_out, output)
@@ -88,17 +91,16 @@ def reserve_ledger(
         "--invalid", help="Only rows whose stored area was not a finite number (NaN, "
         "Infinity): kept, excluded from the balance, to be reviewed and reversed.")] = False,
     division: DivisionOpt = "64",
-    json_out: JsonOpt = False, output: OutOpt = None,
+    json_out: JsonOpt = False, output: XlsxOutputOpt = None,
 ) -> None:
     """The entries on one village's quota: draws, reversals, invalid rows (flagged)."""
     from gis.analysis.reserve import invalid_entries, ledger
-    from gis.cli import _engine
-    from gis.errors import InputError
 
     if village is None and not invalid:
         raise InputError("name the village (its code), or list invalid rows with --invalid")
-    rows = (invalid_entries(_engine(), division) if village is None
-            else ledger(_engine(), village, invalid_only=invalid))
+    with open_engine() as engine:
+        rows = (invalid_entries(engine, division) if village is None
+                else ledger(engine, village, invalid_only=invalid))
     title = ("Invalid ledger rows 无效台账记录 " if invalid else "Ledger 台账 ") + (
         village or division)
     _emit(rows, ["village_code", *_LEDGER_COLUMNS] if village is None else _LEDGER_COLUMNS,
@@ -109,18 +111,17 @@ def reserve_ledger(
 def reserve_reverse(
     entry: Annotated[int, typer.Argument(help="The ledger entry (draw id) to reverse.")],
     reason: Annotated[str, typer.Option(help="Why the draw was wrong (kept in the ledger).")],
-    on_behalf_of: Annotated[str | None, typer.Option(
-        help="Recorded as 'on behalf of' (the recorder is cli:<your OS user>).")] = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Undo a wrong draw by a reversal entry; the draw itself is never edited or deleted."""
     from gis.analysis.reserve import reverse
-    from gis.cli import _engine, _print_json, console
     from gis.identity import Actor
 
-    row = reverse(_engine(), entry, reason, Actor.cli(on_behalf_of))
+    with open_engine() as engine:
+        row = reverse(engine, entry, reason, Actor.cli(on_behalf_of))
     if json_out:
-        _print_json(row.model_dump(mode="json"))
+        print_json(row.model_dump(mode="json"))
     else:
         console.print(f"recorded reversal {row.id} of draw {entry}: {row.area_m2:,.2f} m² back "
                       f"to {row.village_code}")
@@ -136,14 +137,11 @@ def reserve_draw(
     area_mu: Annotated[float | None, typer.Option(help="Area in 亩.")] = None,
     name: Annotated[str | None, typer.Option(help="Project name.")] = None,
     date: Annotated[str | None, typer.Option(help="Draw date, YYYY-MM-DD.")] = None,
-    on_behalf_of: Annotated[str | None, typer.Option(
-        help="Recorded as 'on behalf of' (the recorder is cli:<your OS user>).")] = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Draw on a village's quota; refused if more than what remains."""
     from gis.analysis.reserve import draw
-    from gis.cli import _engine, _print_json, console
-    from gis.errors import InputError
     from gis.identity import Actor
     from gis.numbers import require_finite
     from gis.units import Area
@@ -158,9 +156,11 @@ def reserve_draw(
         when = dt.date.fromisoformat(date) if date else None
     except ValueError as exc:
         raise InputError(f"--date {date!r} is not YYYY-MM-DD") from exc
-    row = draw(_engine(), village, project, area, purpose, when, name, Actor.cli(on_behalf_of))
+    with open_engine() as engine:
+        row = draw(engine, village, project, area, purpose, when, name,
+                   Actor.cli(on_behalf_of))
     if json_out:
-        _print_json(row.model_dump(mode="json"))
+        print_json(row.model_dump(mode="json"))
     else:
         console.print(f"recorded draw {row.id}: {row.area_m2:,.2f} m² ({row.area_mu:,.2f} 亩) "
                       f"from {village} for {row.project_code}")
@@ -168,23 +168,23 @@ def reserve_draw(
 
 @control_lines_app.command("check")
 def control_lines_check(division: DivisionOpt = "64", json_out: JsonOpt = False,
-                        output: OutOpt = None) -> None:
+                        output: XlsxOutputOpt = None) -> None:
     """Overlaps between the red line, permanent basic farmland and the UDB."""
     from gis.analysis.control_lines import line_conflicts
-    from gis.cli import _engine
 
-    rows = line_conflicts(_engine(), division)
+    with open_engine() as engine:
+        rows = line_conflicts(engine, division)
     _emit(rows, ["id", "kind", "key_a", "key_b", "area_m2", "area_mu"],
           "Control-line conflicts 三线冲突", "三线冲突", json_out, output)
 
 
 def indicators_cmd(division: Annotated[str, typer.Argument(help="Division code.")],
-                   json_out: JsonOpt = False, output: OutOpt = None) -> None:
+                   json_out: JsonOpt = False, output: XlsxOutputOpt = None) -> None:
     """Indicators (red line, farmland, cultivated land, UDB ratio, forest coverage) against
     the profile's targets for this division."""
     from gis.analysis.control_lines import indicators
-    from gis.cli import _engine
 
-    rows = indicators(_engine(), division)
+    with open_engine() as engine:
+        rows = indicators(engine, division)
     _emit(rows, ["id", "label_zh", "value", "unit", "target", "comparator", "meets_target"],
           f"Indicators 指标 {division}", "指标", json_out, output)

@@ -1,4 +1,5 @@
-"""``gis monitor run|list|show|decide|status``: the red-line monitoring work list."""
+"""``gis monitor run|list|show|decide|status``: red-line human-activity monitoring from two
+classified land-cover dates, and the field-inspection work list it keeps."""
 
 from __future__ import annotations
 
@@ -9,17 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from gis.cli.options import JsonOpt, OnBehalfOfOpt, division_option
+from gis.cli.output import console, err_console, print_json, progress_bar
+from gis.cli.resources import open_engine
 from gis.identity import Actor
 
 monitor_app = typer.Typer(
     help="Red-line human-activity monitoring (生态保护红线人为活动监测) from land cover.",
     no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-#: Who acts is the operating-system user (``cli:<user>``, see gis.identity); a name given here
-#: is recorded next to it as "on behalf of", never in its place.
-ActorOpt = Annotated[str | None, typer.Option(
-    "--on-behalf-of", help="Recorded in the history as 'on behalf of' (the actor is "
-    "cli:<your OS user>).")]
 
 
 @monitor_app.command("run")
@@ -32,22 +30,20 @@ def run_cmd(
     profile: Annotated[str, typer.Option(help="Rule profile (class table, thresholds).")
                        ] = "ningxia",
     window: Annotated[int, typer.Option(help="Window edge in pixels read at a time.")] = 2048,
-    on_behalf_of: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Compare two dates inside the red line and permanent basic farmland; update the list."""
     from gis.analysis.monitoring import run
     from gis.analysis.monitoring_detect import GridWarning
-    from gis.cli import BarProgress, _bar, _engine, _print_json, console, err_console
 
-    with _bar() as bar, warnings.catch_warnings():
+    with open_engine() as engine, progress_bar() as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore", GridWarning)  # printed below from the summary
-        progress = BarProgress(bar)
-        summary = run(_engine(), raster_a, raster_b, profile, date_a, date_b,
+        summary = run(engine, raster_a, raster_b, profile, date_a, date_b,
                       Actor.cli(on_behalf_of), window, progress)
         progress.finish()
     if json_out:
-        _print_json(summary.model_dump())
+        print_json(summary.model_dump())
         return
     for note in summary.warnings:
         err_console.print(f"[yellow]warning[/] {note['message']}")
@@ -70,7 +66,7 @@ def list_cmd(
     kind: Annotated[str | None, typer.Option(help="new_construction | new_bare")] = None,
     status: Annotated[str | None, typer.Option(help="open | field_check | decided | closed")
                       ] = None,
-    division: Annotated[str | None, typer.Option(help="Division code prefix.")] = None,
+    division: Annotated[str | None, division_option("Division code prefix.")] = None,
     township: Annotated[str | None, typer.Option(help="Township name.")] = None,
     village: Annotated[str | None, typer.Option(help="Nearest village name.")] = None,
     limit: Annotated[int, typer.Option(help="Page size.")] = 50,
@@ -79,12 +75,12 @@ def list_cmd(
 ) -> None:
     """The suspected patches, filtered and paged."""
     from gis.analysis.monitoring import list_patches
-    from gis.cli import _engine, _print_json, console
 
-    total, rows = list_patches(_engine(), run, layer, zone, kind, status, division, township,
-                               village, limit, offset)
+    with open_engine() as engine:
+        total, rows = list_patches(engine, run, layer, zone, kind, status, division, township,
+                                   village, limit, offset)
     if json_out:
-        _print_json({"total": total, "items": [r.model_dump(mode="json") for r in rows]})
+        print_json({"total": total, "items": [r.model_dump(mode="json") for r in rows]})
         return
     table = Table(title=f"Monitoring work list 监测图斑 ({offset + 1}-{offset + len(rows)} "
                         f"of {total})")
@@ -104,13 +100,13 @@ def list_cmd(
 def show_cmd(patch: int, json_out: JsonOpt = False) -> None:
     """One patch with its history and the rules it falls under."""
     from gis.analysis.monitoring import get_patch
-    from gis.cli import _engine, _print_json, console
 
-    item, history, rules = get_patch(_engine(), patch)
+    with open_engine() as engine:
+        item, history, rules = get_patch(engine, patch)
     if json_out:
-        _print_json({"patch": item.model_dump(mode="json"),
-                     "history": [e.model_dump(mode="json") for e in history],
-                     "rules": [r.model_dump(mode="json") for r in rules]})
+        print_json({"patch": item.model_dump(mode="json"),
+                    "history": [e.model_dump(mode="json") for e in history],
+                    "rules": [r.model_dump(mode="json") for r in rules]})
         return
     table = Table(title=f"Patch 图斑 {item.id}", show_header=False)
     for key in ("layer", "zone", "feature_key", "feature_name", "kind", "transitions",
@@ -131,25 +127,25 @@ def decide_cmd(patch: int,
                    help="violation | permitted | legacy | false_alarm")],
                reason: Annotated[str, typer.Option()],
                version: Annotated[int, typer.Option(help="The version you decided on.")],
-               on_behalf_of: ActorOpt = None, json_out: JsonOpt = False) -> None:
+               on_behalf_of: OnBehalfOfOpt = None, json_out: JsonOpt = False) -> None:
     """Record the field inspection's decision (refused if someone changed it since)."""
     from gis.analysis.monitoring import decide
-    from gis.cli import _engine, _print_json, console
 
-    row = decide(_engine(), patch, decision, Actor.cli(on_behalf_of), reason, version)
+    with open_engine() as engine:
+        row = decide(engine, patch, decision, Actor.cli(on_behalf_of), reason, version)
     if json_out:
-        _print_json(row.model_dump(mode="json"))
+        print_json(row.model_dump(mode="json"))
     else:
         console.print(f"patch {row.id}: {row.decision} (version {row.version})")
 
 
 @monitor_app.command("status")
 def status_cmd(patch: int, status: str, version: Annotated[int, typer.Option()],
-               on_behalf_of: ActorOpt = None, reason: Annotated[str | None, typer.Option()] = None
-               ) -> None:
+               on_behalf_of: OnBehalfOfOpt = None,
+               reason: Annotated[str | None, typer.Option()] = None) -> None:
     """Send a patch to field inspection (field_check), or reopen it."""
     from gis.analysis.monitoring import set_status
-    from gis.cli import _engine, console
 
-    row = set_status(_engine(), patch, status, Actor.cli(on_behalf_of), version, reason)
+    with open_engine() as engine:
+        row = set_status(engine, patch, status, Actor.cli(on_behalf_of), version, reason)
     console.print(f"patch {row.id}: {row.status} (version {row.version})")
