@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
+from gis.layers.divisions import districts as district_list
+from gis.layers.divisions import divisions_extent
 from gis.settings import Settings
 from portal import assets
 from portal.i18n import Lang, strings
@@ -25,39 +25,16 @@ NAV = (("viewer", "/"), ("siting", "/siting"), ("reconciliation", "/reconciliati
        ("quota", "/quota"))
 
 
-def _extent(engine: Engine) -> tuple[float, float, float, float] | None:
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                "(SELECT ST_Extent(geom) AS e FROM admin_divisions) s")).first()
-    except SQLAlchemyError:
-        return None
-    if row is None or row[0] is None:
-        return None
-    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
-
-
-def _districts(engine: Engine) -> list[dict[str, str]]:
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT code, name FROM admin_divisions WHERE level = 'district' "
-                "ORDER BY code")).all()
-    except SQLAlchemyError:
-        return []
-    return [{"code": r.code, "name": r.name} for r in rows]
-
-
 async def data_extent(request: Request) -> tuple[float, float, float, float]:
     """Where maps open: the divisions loaded, or Ningxia when there are none."""
-    found = await run_in_threadpool(_extent, request.app.state.engine)
+    found = await run_in_threadpool(divisions_extent, request.app.state.engine)
     return found or NINGXIA_BOUNDS
 
 
 async def districts(request: Request) -> list[dict[str, str]]:
     """County-level divisions in the database, for the division pickers."""
-    return await run_in_threadpool(_districts, request.app.state.engine)
+    found = await run_in_threadpool(district_list, request.app.state.engine)
+    return [d.model_dump() for d in found]
 
 
 def page_config(page: str, lang: Lang, parts: MapParts, **extra: Any) -> dict[str, Any]:

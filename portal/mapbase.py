@@ -84,7 +84,7 @@ def legend_html(layer_ids: list[str], lang: Lang) -> str:
         style = styles[layer_id]
         rows = "".join(
             f'<div class="om-legend-row"><span class="om-swatch'
-            f'{" om-outline" if e["outline"] == "True" else ""}" '
+            f'{" om-outline" if e["outline"] else ""}" '
             f'style="--c:{html.escape(e["color"])}"></span>{html.escape(e["label"])}</div>'
             for e in style["legend"])
         blocks.append(f'<div class="om-legend-layer" data-layer="{html.escape(layer_id)}">'

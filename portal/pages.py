@@ -1,4 +1,5 @@
-"""The portal router: the four pages, the browser assets and the search the viewer uses.
+"""The portal router: the four pages and the browser assets (the viewer's search is the
+API's, ``api/routers/search.py``).
 
 Pages are plain GETs that need no key: what a user may *see* is decided when the browser
 asks the API for data with the key it keeps (``localStorage["onemap.apiKey"]``), so the same
@@ -10,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from portal import assets, search
+from portal import assets
 from portal.i18n import lang_of
 from portal.quota_page import quota_page
 from portal.reconciliation_page import reconciliation_page
@@ -19,7 +20,6 @@ from portal.viewer import viewer_page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(assets.router)
-router.include_router(search.router)
 
 
 @router.get("/", response_class=HTMLResponse)

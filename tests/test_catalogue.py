@@ -113,3 +113,45 @@ def test_layers_cli_table(clean_db) -> None:
     result = CliRunner().invoke(app, ["layers"])
     assert result.exit_code == 0
     assert "survey_patches" in result.stdout
+
+
+def _mutated(edit) -> dict:
+    entry = load_catalogue().model_dump()
+    layers = {layer["id"]: layer for layer in entry["layers"]}
+    edit(layers)
+    return entry
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda ls: ls["eco_redline"]["style"]["classes"][0].update(value="centre"),
+     "style class 'centre' is not a value of zone"),
+    (lambda ls: ls["eco_redline"]["style"]["classes"][0].update(zh="核心"),
+     "legend label '核心' of 'core' is not one of its spellings"),
+    (lambda ls: ls["eco_redline"]["style"].update(field="no_such_field"),
+     "style field 'no_such_field' is not a field"),
+    (lambda ls: ls["eco_redline"]["style"].update(classes=[]),
+     "both a classified `field` and its `classes`, or neither"),
+    (lambda ls: ls["eco_redline"]["style"].update(color="red"),
+     "String should match pattern"),
+    (lambda ls: ls["eco_redline"]["style"].update(fill_opacty=0.3),
+     "Extra inputs are not permitted"),
+    (lambda ls: ls["survey_patches"]["style"].update(field="patch_area_m2"),
+     "style field 'patch_area_m2' is not a text field"),
+    (lambda ls: ls["village_plans"].update(temporal="village_name"),
+     "temporal 'village_name' is not a date field"),
+    (lambda ls: ls["village_plans"].pop("temporal"), "temporal\n  Field required"),
+    (lambda ls: ls["projects"].pop("tiles"), "tiles\n  Field required"),
+    (lambda ls: ls["projects"]["tiles"].update(minzoom=13, maxzoom=12),
+     "minzoom 13 is above maxzoom 12"),
+    (lambda ls: ls["projects"]["tiles"].update(maxzoom=23), "less than or equal to 22"),
+    (lambda ls: ls["projects"]["tiles"].update(mode="wms"), "'tiles' or 'geojson'"),
+    (lambda ls: ls["projects"]["search"].update(label=["{project_code}{name}"]),
+     "must name exactly one field"),
+    (lambda ls: ls["projects"]["search"].update(label=["{no_such_field}"]),
+     "search label field 'no_such_field' is not a text field"),
+    (lambda ls: ls["projects"]["search"].update(rank=1), "duplicate search ranks"),
+])
+def test_bad_layer_settings_are_refused_with_a_clear_message(edit, message: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Catalogue.model_validate(_mutated(edit))
+    assert message in str(refused.value), str(refused.value)

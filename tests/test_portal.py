@@ -296,6 +296,39 @@ def test_viewer_public_and_tablet(visit) -> None:
     assert v.external() == [], v.external()
 
 
+def test_viewer_colours_are_the_catalogue_styles(visit) -> None:
+    """The browser's colouring (``OneMap.colorFor``), the legend drawn and the red line's
+    drawn fills are the catalogue's styles, which the report map and the notebooks use too
+    (``LayerStyle.colour_for`` is the same algorithm in Python: both are asked here)."""
+    from gis.layers.catalogue import get_layer, load_catalogue
+
+    v = visit("/", "admin")
+    page = v.page
+    cases = []
+    for layer in load_catalogue():
+        style = layer.style
+        values = [c.value + ("99" if style.prefix else "") for c in style.classes]
+        for value in [*values, "no-such-class", None]:
+            props = {style.field: value} if style.field and value is not None else {}
+            cases.append((layer.id, props, style.colour_for(props)))
+    got = page.evaluate("cases => cases.map(c => OneMap.colorFor(c[0], c[1]))",
+                        [[lid, props] for lid, props, _ in cases])
+    assert got == [want for _, _, want in cases]
+    for layer in load_catalogue():
+        swatches = page.eval_on_selector_all(
+            f'.om-legend-layer[data-layer="{layer.id}"] .om-legend-row',
+            "rows => rows.map(r => [r.querySelector('.om-swatch').style"
+            ".getPropertyValue('--c').trim(), r.textContent])")
+        assert swatches == [[e.color, e.zh] for e in layer.style.legend(layer.zh, layer.en)]
+    page.wait_for_function("OneMap.state.eco_redline.loaded === true")
+    fills = set(page.evaluate(
+        "() => Array.from(OneMap.map().getPane('om-eco_redline').querySelectorAll('path'))"
+        ".map(p => p.getAttribute('fill'))"))
+    # The samples have both zones: each drawn in its class colour, none in another.
+    assert fills == {c.color for c in get_layer("eco_redline").style.classes}
+    assert v.errors == [], v.errors
+
+
 def _kml(lon: float, lat: float, half: float) -> bytes:
     ring = " ".join(f"{x},{y},0" for x, y in ((lon - half, lat - half), (lon + half, lat - half),
                                               (lon + half, lat + half), (lon - half, lat + half),

@@ -21,7 +21,6 @@ from gis.tiles import (
     MVT_EXTENT,
     MVT_MEDIA_TYPE,
     Tile,
-    TilePolicy,
     check_tile,
     linear_error_units,
     lonlat_bounds,
@@ -194,7 +193,7 @@ def test_detailed_layers_are_simplified_and_served_from_low_zoom(client: TestCli
     assert set(features) == ids
     # Simplifying at half a grid unit drops vertices, never features.
     layer = get_layer("eco_redline")
-    plain = TilePolicy(minzoom=0, maxzoom=22, max_features=1000, simplify=False)
+    plain = tile_policy(layer).model_copy(update={"simplify": False})
     raw = sample_db.raw_connection()
     try:
         unsimplified = _features(render_tile(raw.driver_connection, layer, tile, plain).data,
@@ -295,7 +294,7 @@ def test_etag_changes_when_the_data_does(client: TestClient, sample_db, parcel: 
 def test_feature_cap_truncates_and_says_so(sample_db, parcel: dict) -> None:
     layer = get_layer("survey_patches")
     tile = lonlat_to_tile(parcel["lon"], parcel["lat"], 12)
-    capped = TilePolicy(minzoom=12, maxzoom=22, max_features=5, simplify=False)
+    capped = tile_policy(layer).model_copy(update={"max_features": 5})
     raw = sample_db.raw_connection()
     try:
         full = render_tile(raw.driver_connection, layer, tile)

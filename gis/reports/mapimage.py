@@ -1,4 +1,10 @@
-"""A small static map of a footprint and its overlaps, for reports (PNG, no tiles needed)."""
+"""A small static map of a footprint and its overlaps, for reports (PNG, no tiles needed).
+
+Overlap pieces take the catalogue's colours (``catalogue.yaml``, ``style``) exactly as the
+siting page colours them (``OneMap.colorFor(layer, {zone: zone})``): the class colour of the
+piece's zone where the layer is classified by zone, else the layer's colour. A report and the
+page it was run from therefore show the same colours, and neither keeps a table of its own.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +17,22 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from shapely.geometry import shape
 
-#: Colours per layer: the conventional ones of Chinese planning maps where there is one.
-LAYER_COLOURS = {
-    "eco_redline": "#d7191c",
-    "basic_farmland": "#fdae61",
-    "cultivated_land": "#ffffbf",
-    "urban_boundary": "#2c7bb6",
-}
-LAYER_LABELS = {
-    "eco_redline": "Ecological red line",
-    "basic_farmland": "Permanent basic farmland",
-    "cultivated_land": "Cultivated land",
-    "urban_boundary": "Urban development boundary",
-}
+from gis.layers.catalogue import get_layer
+
+#: Fill opacity of overlap pieces: the footprint's outline and the grid stay readable.
+PIECE_ALPHA = 0.6
+
+
+def overlap_style(layer_id: str, zone: str | None) -> tuple[str, str]:
+    """(colour, English legend label) of an overlap piece of ``layer_id`` in ``zone``.
+
+    English labels, as the figure's axes: drawing Chinese needs matplotlib's global font
+    settings changed (``gis.reports.charts.use_cjk_font``), which a report rendered in one of
+    the API's worker threads should not do behind the others' backs."""
+    style = get_layer(layer_id).style
+    found = style.matching_class(zone) if style.field == "zone" else None
+    label = f"{get_layer(layer_id).en}: {found.en}" if found else get_layer(layer_id).en
+    return style.colour_for({"zone": zone}), label
 
 
 def _draw(ax: Any, geom: shapely.Geometry, **style: Any) -> None:
@@ -34,21 +43,20 @@ def _draw(ax: Any, geom: shapely.Geometry, **style: Any) -> None:
         ax.fill(xs, ys, **style)
 
 
-def footprint_map_png(footprint: dict[str, Any], overlaps: list[dict[str, Any]],
-                      size_px: int = 640) -> bytes:
-    """PNG of the footprint (outline) over the overlap pieces coloured by layer."""
+def footprint_map_figure(footprint: dict[str, Any], overlaps: list[dict[str, Any]],
+                         size_px: int = 640) -> Figure:
+    """The footprint (outline) over the overlap pieces in their catalogue colours; one legend
+    entry per colour (a red line's core and general zones are two)."""
     # Figure without pyplot: no global state, safe in the API's worker threads.
     fig = Figure(figsize=(size_px / 100, size_px / 100), dpi=100)
     ax = fig.subplots()
-    seen = set()
+    seen: set[str] = set()
     for overlap in overlaps:
-        layer = overlap["layer"]
-        colour = LAYER_COLOURS.get(layer, "#999999")
-        label = LAYER_LABELS.get(layer, layer) if layer not in seen else None
-        seen.add(layer)
+        colour, label = overlap_style(overlap["layer"], overlap.get("zone"))
         hatch = "//" if overlap.get("zone") == "core" else None
-        _draw(ax, shape(overlap["geometry"]), facecolor=colour, edgecolor=colour, alpha=0.6,
-              hatch=hatch, label=label)
+        _draw(ax, shape(overlap["geometry"]), facecolor=colour, edgecolor=colour,
+              alpha=PIECE_ALPHA, hatch=hatch, label=None if label in seen else label)
+        seen.add(label)
     fp = shape(footprint)
     for polygon in getattr(fp, "geoms", [fp]):
         xs, ys = polygon.exterior.xy
@@ -63,7 +71,13 @@ def footprint_map_png(footprint: dict[str, Any], overlaps: list[dict[str, Any]],
     if seen:
         ax.legend(loc="best", fontsize=8)
     ax.grid(True, linewidth=0.3)
-    buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png")
+    return fig
+
+
+def footprint_map_png(footprint: dict[str, Any], overlaps: list[dict[str, Any]],
+                      size_px: int = 640) -> bytes:
+    """PNG of :func:`footprint_map_figure`."""
+    buffer = io.BytesIO()
+    footprint_map_figure(footprint, overlaps, size_px).savefig(buffer, format="png")
     return buffer.getvalue()

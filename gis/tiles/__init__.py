@@ -1,0 +1,67 @@
+"""Mapbox Vector Tiles of the catalogue layers on the OGC WebMercatorQuad tile matrix set.
+
+Everything about a tile that is not HTTP lives in this package, one job per module:
+
+- ``grid``: tile arithmetic (z/x/y -> EPSG:3857 and lon/lat boxes, lon/lat -> tile),
+  validation of tile coordinates against a layer's tileset, the lon/lat-cut error bound;
+- ``render``: the one SQL statement that renders a tile, and running it;
+- ``pool``: the tile service's own async connection pool;
+- ``documents``: the TileMatrixSet, TileJSON and tileset documents and the layer extent.
+
+A layer's tile policy (zoom range, feature cap, simplification, tiles or GeoJSON in the
+portal) is the catalogue's (``catalogue.yaml``, ``tiles``). ``api/routers/ogc_tiles.py`` only
+adds HTTP. The names below are the package's public API, re-exported from those modules.
+"""
+
+from gis.layers.catalogue import TilePolicy
+from gis.tiles.documents import (
+    TILE_MAX_AGE,
+    layer_bounds,
+    properties_schema,
+    tile_fields,
+    tile_matrix_set,
+    tilejson,
+    tileset_limits,
+)
+from gis.tiles.grid import (
+    CRS84,
+    CRS_3857,
+    HALF_WIDTH,
+    LINEAR_MAX_ERROR,
+    MAX_ZOOM,
+    MVT_BUFFER,
+    MVT_EXTENT,
+    MVT_MEDIA_TYPE,
+    TILE_SIZE,
+    TMS_ID,
+    TMS_MAX_ZOOM,
+    TMS_URI,
+    Tile,
+    check_tile,
+    linear_error_units,
+    lonlat_bounds,
+    lonlat_to_tile,
+    projected,
+    simplify_tolerance,
+    tile_bounds,
+    tile_policy,
+    tile_range,
+)
+from gis.tiles.pool import TILE_STATEMENT_TIMEOUT_MS, tile_pool
+from gis.tiles.render import (
+    RenderedTile,
+    render_tile,
+    render_tile_async,
+    tile_params,
+    tile_query,
+)
+
+__all__ = [
+    "CRS84", "CRS_3857", "HALF_WIDTH", "LINEAR_MAX_ERROR", "MAX_ZOOM", "MVT_BUFFER",
+    "MVT_EXTENT", "MVT_MEDIA_TYPE", "TILE_MAX_AGE", "TILE_SIZE", "TILE_STATEMENT_TIMEOUT_MS",
+    "TMS_ID", "TMS_MAX_ZOOM", "TMS_URI", "RenderedTile", "Tile", "TilePolicy", "check_tile",
+    "layer_bounds", "linear_error_units", "lonlat_bounds", "lonlat_to_tile", "projected",
+    "properties_schema", "render_tile", "render_tile_async", "simplify_tolerance",
+    "tile_bounds", "tile_fields", "tile_matrix_set", "tile_params", "tile_policy",
+    "tile_pool", "tile_query", "tile_range", "tilejson", "tileset_limits",
+]

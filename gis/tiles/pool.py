@@ -1,0 +1,39 @@
+"""The tile service's own async psycopg connection pool: autocommit, warmed up, time-limited.
+
+Why a pool of its own rather than the app's SQLAlchemy engine: that engine pings each
+connection on checkout and rolls back on return, runs blocking calls in the thread pool, and
+closes overflow connections on return, so under load new backends kept paying the PROJ
+start-up (p95 800 ms in the first benchmark run, see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from gis.db.engine import database_url
+from gis.settings import Settings
+
+#: A tile query that runs longer than this is cancelled: the last guard after the minimum
+#: zoom and the feature cap.
+TILE_STATEMENT_TIMEOUT_MS = 30_000
+_WARM_UP = "SELECT ST_Transform(ST_SetSRID(ST_MakePoint(106, 38), 4490), 3857)"
+
+
+async def _warm_up(conn: Any) -> None:
+    """Load PROJ in a new server process before it serves a tile: the first ``ST_Transform``
+    of a backend costs ~150 ms (PROJ database and pipeline set-up), every later one ~0.1 ms."""
+    await conn.execute(_WARM_UP)
+
+
+def tile_pool(settings: Settings, min_size: int = 2, max_size: int = 12) -> AsyncConnectionPool:
+    """An (unopened) async psycopg pool for tiles: autocommit (one read-only statement needs
+    no BEGIN/ROLLBACK round trips), warmed-up connections, a statement timeout."""
+    url = database_url(settings).replace("postgresql+psycopg://", "postgresql://", 1)
+    return AsyncConnectionPool(
+        url, min_size=min_size, max_size=max_size, open=False, configure=_warm_up,
+        kwargs={"autocommit": True,
+                "options": f"-c statement_timeout={TILE_STATEMENT_TIMEOUT_MS}"},
+        name="tiles",
+    )
