@@ -16,7 +16,8 @@ from api.deps import EngineDep
 from api.models import LineWidth, OnBehalfOf
 from gis.analysis import monitoring as mon
 from gis.analysis.terrain import TerrainStats, footprint_terrain
-from gis.errors import ConfigurationError, InputError
+from gis.errors import ConfigurationError
+from gis.jobs.rasters import raster_path
 
 router = APIRouter(prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -74,15 +75,9 @@ class TerrainRequest(BaseModel):
 
 
 def _raster(request: Request, name: str) -> Path:
-    """A raster under the configured directory: the API never reads arbitrary paths."""
-    folder = request.app.state.settings.raster_dir
-    if folder is None:
-        raise ConfigurationError("this server does not start monitoring runs: GIS_RASTER_DIR "
-                                 "is not set (use `gis monitor run` on the server)")
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder):
-        raise InputError(f"{name!r} is not a file name under the raster directory")
-    return path
+    """A raster under the configured directory: the API never reads arbitrary paths (the
+    check is shared with the ``monitoring.run`` job)."""
+    return raster_path(request.app.state.settings.raster_dir, name)
 
 
 @router.post("/monitoring/runs", status_code=201, tags=["monitoring"],

@@ -1,0 +1,61 @@
+"""``reconciliation.detect``: forest/grassland conflict detection over one division, the work
+that takes seconds per district in ``POST /api/v1/reconciliation/runs``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Engine, text
+
+from gis.analysis import forest_grass as fg
+from gis.errors import InputError
+from gis.identity import Actor
+from gis.jobs.kind import JobKind
+from gis.progress import Progress
+from gis.rules import UnknownProfile, load_profile
+
+
+class DetectParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    division: str = Field(pattern=r"^\d{6,12}$", description="Division code, e.g. 640202")
+    profile: str | None = Field(
+        None, description="Rule profile; default: the division's own (dawukou, xingqing ...)")
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                load_profile(value)
+            except UnknownProfile as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+
+def _division_exists(engine: Engine, params: DetectParams) -> None:
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT count(*) FROM admin_divisions WHERE code = :c"),
+                             {"c": params.division}).scalar_one()
+    if not found:
+        raise InputError(f"division {params.division!r} is not in admin_divisions; load the "
+                       "administrative divisions first")
+
+
+def run_detect(engine: Engine, params: DetectParams, actor: Actor,
+               progress: Progress) -> dict[str, Any]:
+    """:func:`gis.analysis.forest_grass.detect` (one transaction: a cancelled or failed job
+    leaves the work list as it was)."""
+    summary = fg.detect(engine, params.division, params.profile, actor, progress)
+    return summary.model_dump(mode="json")
+
+
+KIND = JobKind(
+    name="reconciliation.detect",
+    title="Forest/grassland reconciliation detection",
+    params=DetectParams,
+    roles=frozenset({"forestry"}),
+    run=run_detect,
+    precheck=_division_exists,
+)
