@@ -6,11 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from api.errors import register_body_limit, register_error_handlers
+from api.errors import internal_error, register_error_handlers
+from api.limits import BodyLimit
+from api.observability import REQUEST_ID_HEADER, RequestContext
 from api.routers import (
     footprints,
     health,
+    jobs,
     layers,
     monitoring,
     ogc_features,
@@ -18,11 +24,19 @@ from api.routers import (
     planning,
     reconciliation,
     rules,
+    search,
     siting,
 )
 from gis import __version__
 from gis.db.engine import make_engine
+from gis.jobs.runner import JobRunner
+from gis.logs import configure_logging
 from gis.settings import Settings, get_settings
+
+#: Already compressed: gzip would only cost time.
+_NOT_GZIPPED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf",
+                "application/geopackage+sqlite3",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,9 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
+        # Background jobs run in this process; start-up fails what a previous one left.
+        app.state.job_runner = JobRunner(app.state.engine, settings)
+        await run_in_threadpool(app.state.job_runner.start_or_log)
         try:
             yield
         finally:
+            await run_in_threadpool(app.state.job_runner.stop)
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -43,8 +61,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    configure_logging(settings.log_level)
     register_error_handlers(app)
-    register_body_limit(app, settings.max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # Added last = outermost: the request context sees every answer, gzip compresses it.
+    if settings.cors_origins:  # closed by default: no CORS headers at all
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "OPTIONS"],
+                           allow_headers=["X-API-Key", "Content-Type", "Accept-Language",
+                                          REQUEST_ID_HEADER],
+                           expose_headers=[REQUEST_ID_HEADER, "Location"])
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5,
+                       exclude_content_types=_NOT_GZIPPED)
+    app.add_middleware(RequestContext, on_error=internal_error)
     app.include_router(health.router)
     app.include_router(layers.router, prefix="/api/v1")
     app.include_router(rules.router, prefix="/api/v1")
@@ -53,8 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(planning.router)
     app.include_router(reconciliation.router)
     app.include_router(monitoring.router)
+    app.include_router(jobs.router)
     app.include_router(ogc_features.router)
     app.include_router(ogc_tiles.router)
+    app.include_router(search.router)
 
     from portal.pages import router as portal_router
 

@@ -19,9 +19,11 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
 from api.deps import get_engine
+from api.observability import set_caller
 from gis.auth import PUBLIC, Principal, authenticate, can_read, layer_sensitivity
 from gis.errors import Forbidden, RateLimited, Unauthorized
 from gis.layers.catalogue import Layer, load_catalogue
+from gis.messages import AnyOf, Label, msg
 from gis.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -95,7 +97,8 @@ def current_principal(request: Request,
         principal = authenticate(get_engine(request), key)
         cache.put(digest, principal, settings.auth_cache_seconds)
     if principal is None:
-        raise Unauthorized(f"the {API_KEY_HEADER} header does not hold an active key")
+        raise Unauthorized(msg("auth.inactive_key", header=API_KEY_HEADER))
+    set_caller(request.scope.setdefault("state", {}), principal.name)
     return principal
 
 
@@ -105,15 +108,16 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency admitting only ``roles`` (admin always); 401 without a key, 403 with one."""
     allowed = frozenset(roles) | {"admin"}
+    roles_needed = AnyOf("role", tuple(sorted(allowed)))
 
     def _check(principal: PrincipalDep) -> Principal:
         if principal.role in allowed:
             return principal
         if principal.anonymous:
-            raise Unauthorized(f"this needs an API key with role {' or '.join(sorted(allowed))}; "
-                               f"send it in the {API_KEY_HEADER} header")
-        raise Forbidden(f"role {principal.role!r} may not do this; it needs "
-                        f"{' or '.join(sorted(allowed))}")
+            raise Unauthorized(msg("auth.key_needed", roles=roles_needed,
+                                   header=API_KEY_HEADER))
+        raise Forbidden(msg("auth.role_forbidden", role=Label("role", principal.role),
+                            roles=roles_needed))
 
     return _check
 
@@ -129,8 +133,8 @@ def rate_limited(request: Request, principal: PrincipalDep) -> Principal:
     limit = principal.rate_limit_per_minute or settings.rate_limit_per_minute
     wait = limiter.take(caller, limit)
     if wait > 0:
-        raise RateLimited(f"more than {limit} expensive requests a minute; retry in "
-                          f"{math.ceil(wait)} s", retry_after_seconds=math.ceil(wait))
+        raise RateLimited(msg("auth.rate_limited", limit=limit, seconds=math.ceil(wait)),
+                          retry_after_seconds=math.ceil(wait))
     return principal
 
 
@@ -141,9 +145,10 @@ def readable_layer(layer_id: str, principal: Principal, settings: Settings) -> L
     if can_read(principal.role, sensitivity):
         return layer
     if principal.anonymous:
-        raise Unauthorized(f"layer {layer_id!r} is restricted ({sensitivity}); send an API key "
-                           f"in the {API_KEY_HEADER} header")
-    raise Forbidden(f"role {principal.role!r} may not read layer {layer_id!r} ({sensitivity})")
+        raise Unauthorized(msg("auth.layer_restricted", layer=layer_id,
+                               sensitivity=Label("role", sensitivity), header=API_KEY_HEADER))
+    raise Forbidden(msg("auth.layer_forbidden", role=Label("role", principal.role),
+                        layer=layer_id, sensitivity=Label("role", sensitivity)))
 
 
 def readable_layers(principal: Principal, settings: Settings) -> list[Layer]:

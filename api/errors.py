@@ -1,14 +1,27 @@
-"""RFC 7807 problem details for every error, mapped from the library's exceptions in one table."""
+"""RFC 7807 problem details for every error, mapped from the library's exceptions in one table,
+in the request's language (``Accept-Language``: Chinese by default, English on request).
+
+Titles and API messages come from the message catalogue (gis/messages), library errors render
+their catalogue message, and request-validation errors are explained per field from pydantic's
+error type, so a Chinese client never reads "the request does not match the schema".
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.observability import current_request_id
 from gis import errors as gis_errors
+from gis.messages import Lang, negotiate, text
 from gis.rules import UnknownProfile
+
+log = logging.getLogger("api.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -30,12 +43,56 @@ STATUS_BY_ERROR: list[tuple[type[gis_errors.GISError], int]] = [
 
 
 def problem(status: int, title: str, detail: str, instance: str | None = None,
-            **extra) -> JSONResponse:
+            headers: Mapping[str, str] | None = None, **extra) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    # The id of the request, also on its access-log line (and its traceback, for a 500).
+    if request_id := current_request_id():
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
+                        headers=dict(headers) if headers else None)
+
+
+def lang_of(headers: Mapping[str, str]) -> Lang:
+    """The language a request asked for (``Accept-Language``; Chinese by default)."""
+    return negotiate(headers.get("accept-language"))
+
+
+#: pydantic error type -> (catalogue key, context keys it needs).
+_VALIDATION = {
+    "missing": "validation.missing", "float_parsing": "validation.number",
+    "float_type": "validation.number", "int_parsing": "validation.integer",
+    "int_type": "validation.integer", "int_from_float": "validation.integer",
+    "finite_number": "validation.finite_number", "greater_than": "validation.greater_than",
+    "greater_than_equal": "validation.greater_than_equal", "less_than": "validation.less_than",
+    "less_than_equal": "validation.less_than_equal",
+    "string_too_short": "validation.too_short_text", "string_too_long": "validation.too_long_text",
+    "too_short": "validation.too_short_list", "too_long": "validation.too_long_list",
+    "string_pattern_mismatch": "validation.pattern", "literal_error": "validation.choice",
+    "enum": "validation.choice", "string_type": "validation.text",
+    "bool_parsing": "validation.boolean", "bool_type": "validation.boolean",
+    "date_parsing": "validation.date", "date_from_datetime_parsing": "validation.date",
+    "date_type": "validation.date", "dict_type": "validation.object",
+    "model_type": "validation.object", "model_attributes_type": "validation.object",
+    "list_type": "validation.list", "json_invalid": "validation.json",
+    "extra_forbidden": "validation.extra",
+}
+
+
+def validation_message(error: Mapping, lang: Lang) -> str:
+    """One field's complaint in ``lang``; unknown types get the generic "invalid value"."""
+    key = _VALIDATION.get(str(error.get("type")), "validation.invalid")
+    context = {k: _plain(v) for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return text(key, lang, **context)
+    except (KeyError, IndexError, ValueError):
+        return text("validation.invalid", lang)
+
+
+def _plain(value: object) -> object:
+    return value if isinstance(value, int | float | str) else str(value)
 
 
 def status_for(exc: gis_errors.GISError) -> int:
@@ -48,8 +105,9 @@ def status_for(exc: gis_errors.GISError) -> int:
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(gis_errors.GISError)
     async def _gis_error(request: Request, exc: gis_errors.GISError) -> JSONResponse:
-        response = problem(status_for(exc), exc.title, exc.message, str(request.url.path),
-                           details=exc.details or None)
+        lang = lang_of(request.headers)
+        response = problem(status_for(exc), exc.title_in(lang), exc.render(lang),
+                           str(request.url.path), details=exc.details or None)
         if isinstance(exc, gis_errors.Unauthorized):
             response.headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
         if isinstance(exc, gis_errors.RateLimited):
@@ -58,30 +116,35 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, "HTTP error", str(exc.detail), str(request.url.path))
+        lang, path = lang_of(request.headers), str(request.url.path)
+        if exc.status_code == 404:
+            detail = text("api.not_found", lang, path=path)
+        elif exc.status_code == 405:
+            detail = text("api.method_not_allowed", lang, method=request.method)
+        else:
+            detail = text("api.http_error", lang, status=exc.status_code)
+        return problem(exc.status_code, text("error.HTTP", lang), detail, path,
+                       headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
+        lang = lang_of(request.headers)
+        errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"),
+                   "msg": validation_message(e, lang)} for e in exc.errors()]
         # OGC API answers bad parameters with 400; the rest of the API uses FastAPI's 422.
         status = 400 if request.url.path.startswith("/ogc") else 422
-        return problem(status, "Invalid request", "the request does not match the schema",
-                       str(request.url.path), errors=errors)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem(500, "Internal error", "an unexpected error occurred; it has been logged",
-                       str(request.url.path))
+        return problem(status, text("error.InvalidRequest", lang),
+                       text("api.invalid_request", lang), str(request.url.path), errors=errors)
 
 
-def register_body_limit(app: FastAPI, max_bytes: int) -> None:
-    """Refuse oversized bodies (by Content-Length) with 413 before anything reads them."""
 
-    @app.middleware("http")
-    async def _limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_bytes:
-            return problem(413, "Payload too large",
-                           f"the request body has {int(length):,} bytes; the limit is "
-                           f"{max_bytes:,}", str(request.url.path))
-        return await call_next(request)
+def internal_error(path: str, exc: BaseException, lang: Lang = "zh") -> JSONResponse:
+    """The answer to a bug: logged with its traceback under the request's id, and a problem
+    details body carrying that id and nothing of the exception. Called by
+    :class:`api.observability.RequestContext` (inside the request's context, so the id is
+    known; Starlette's outermost error middleware runs after it is gone)."""
+    log.error("unexpected error in %s", path, exc_info=(type(exc), exc, exc.__traceback__),
+              extra={"request_id": current_request_id()})
+    return problem(500, text("error.Internal", lang),
+                   text("api.internal_error", lang, request_id=current_request_id() or "-"),
+                   path)

@@ -25,6 +25,7 @@ from gis.errors import Conflict, InputError, NotFound, Unauthorized
 from gis.identity import Actor, clean_on_behalf_of
 from gis.layers.catalogue import Layer
 from gis.layers.schema import api_keys
+from gis.messages import msg
 
 ROLES = ("public", "planner", "forestry", "admin")
 ISSUABLE_ROLES = ("planner", "forestry", "admin")
@@ -58,7 +59,7 @@ class Principal:
     def actor(self, on_behalf_of: str | None = None) -> Actor:
         """The authenticated actor for a write: the key's holder, never a request field."""
         if self.anonymous:
-            raise Unauthorized("an anonymous caller cannot write; send an API key")
+            raise Unauthorized(msg("auth.anonymous_write"))
         return Actor(self.name, self.key_id, clean_on_behalf_of(on_behalf_of))
 
 
@@ -78,8 +79,8 @@ class KeyInfo:
 def layer_sensitivity(layer: Layer, overrides: dict[str, str] | None = None) -> str:
     value = (overrides or {}).get(layer.id, layer.sensitivity)
     if value not in SENSITIVITIES:
-        raise InputError(f"sensitivity of layer {layer.id!r} must be one of "
-                         f"{', '.join(SENSITIVITIES)}, not {value!r}")
+        raise InputError(msg("auth.bad_sensitivity", layer=layer.id,
+                             allowed=", ".join(SENSITIVITIES), value=value))
     return value
 
 
@@ -106,18 +107,18 @@ def issue_key(engine: Engine, name: str, role: str,
     """Create a key for ``name`` with ``role`` and return it; it cannot be shown again."""
     name = name.strip()
     if not name:
-        raise InputError("a key needs a name (who or which system uses it)")
+        raise InputError(msg("auth.key_name_missing"))
     if role not in ISSUABLE_ROLES:
-        raise InputError(f"role must be one of {', '.join(ISSUABLE_ROLES)}, not {role!r}")
+        raise InputError(msg("auth.bad_role", allowed=", ".join(ISSUABLE_ROLES), value=role))
     if rate_limit_per_minute is not None and rate_limit_per_minute <= 0:
-        raise InputError("the rate limit must be a positive number of requests per minute")
+        raise InputError(msg("auth.bad_rate_limit"))
     key_id = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     with engine.begin() as conn:
         taken = conn.execute(sa.select(api_keys.c.name).where(
             api_keys.c.name == name, api_keys.c.revoked_at.is_(None))).first()
         if taken:
-            raise Conflict(f"an active key named {name!r} exists; revoke it first")
+            raise Conflict(msg("auth.name_taken", name=name))
         conn.execute(api_keys.insert().values(
             name=name, role=role, key_id=key_id, key_hash=_hash(secret),
             rate_limit_per_minute=rate_limit_per_minute))
@@ -132,7 +133,7 @@ def revoke_key(engine: Engine, name: str) -> None:
             .values(revoked_at=sa.func.now())
         ).rowcount
     if not done:
-        raise NotFound(f"no active key named {name!r}")
+        raise NotFound(msg("auth.no_such_key", name=name))
 
 
 def list_keys(engine: Engine) -> list[KeyInfo]:

@@ -9,16 +9,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from gis.messages import Lang, Message, text
+
 
 class GISError(Exception):
-    """Base class: something the user can fix, with a message that says what."""
+    """Base class: something the user can fix, with a message that says what.
+
+    The message is a catalogue :class:`~gis.messages.Message` (rendered in the reader's
+    language by the API and the CLI) or, in code not yet moved to the catalogue, a plain
+    English string. ``message``/``str(exc)`` are English either way (logs, tests)."""
 
     title = "GIS error"
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, **details: Any) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.catalogued = message if isinstance(message, Message) else None
         self.details = details
+
+    def render(self, lang: Lang) -> str:
+        return self.catalogued.render(lang) if self.catalogued else self.message
+
+    @classmethod
+    def title_in(cls, lang: Lang) -> str:
+        """The problem title in ``lang``: the catalogue's ``error.<Class>`` of the nearest
+        class that has one."""
+        for klass in cls.__mro__:
+            try:
+                return text(f"error.{klass.__name__}", lang)
+            except KeyError:
+                continue
+        return cls.title
 
 
 class ConfigurationError(GISError):

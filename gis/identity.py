@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 
 from gis.errors import InputError
+from gis.messages import msg
 
 #: Longest free-text "on behalf of" accepted; a name, not an essay.
 MAX_ON_BEHALF_OF = 200
@@ -65,8 +66,7 @@ def clean_on_behalf_of(value: str | None) -> str | None:
     if not value:
         return None
     if len(value) > MAX_ON_BEHALF_OF or "\x00" in value:
-        raise InputError(f"'on behalf of' must be a name of at most {MAX_ON_BEHALF_OF} "
-                         "characters")
+        raise InputError(msg("identity.on_behalf_too_long", limit=MAX_ON_BEHALF_OF))
     return value
 
 
@@ -76,6 +76,5 @@ def resolve(actor: Actor | None) -> Actor:
     if actor is None:
         return Actor.local()
     if not isinstance(actor, Actor):
-        raise InputError("the actor must be an authenticated gis.identity.Actor, not "
-                         f"{type(actor).__name__} (a typed name goes in on_behalf_of)")
+        raise InputError(msg("identity.not_an_actor", kind=type(actor).__name__))
     return actor

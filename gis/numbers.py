@@ -12,26 +12,28 @@ import math
 from typing import Any
 
 from gis.errors import InputError
+from gis.messages import Message, msg
 
 #: Larger than any area this system handles (Ningxia is about 66,400 km² = 6.64e10 m²): a
 #: larger figure is a unit error, not a project.
 MAX_AREA_M2 = 1e11
 
 
-def require_finite(value: Any, what: str, *, minimum: float | None = None,
+def require_finite(value: Any, what: str | Message, *, minimum: float | None = None,
                    exclusive_minimum: float | None = None,
                    maximum: float | None = MAX_AREA_M2) -> float:
     """``value`` as a float if it is a finite number within the bounds, else InputError
     naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{what} must be a number, not {value!r}")
+        raise InputError(msg("number.not_a_number", what=what, value=value))
     number = float(value)
     if not math.isfinite(number):
-        raise InputError(f"{what} must be a finite number, not {value!r}")
+        raise InputError(msg("number.not_finite", what=what, value=value))
     if minimum is not None and number < minimum:
-        raise InputError(f"{what} must be at least {minimum:g}, not {number:g}")
+        raise InputError(msg("number.below", what=what, limit=minimum, value=number))
     if exclusive_minimum is not None and number <= exclusive_minimum:
-        raise InputError(f"{what} must be greater than {exclusive_minimum:g}, not {number:g}")
+        raise InputError(msg("number.not_above", what=what, limit=exclusive_minimum,
+                             value=number))
     if maximum is not None and number > maximum:
-        raise InputError(f"{what} must be at most {maximum:g}, not {number:g}")
+        raise InputError(msg("number.above", what=what, limit=maximum, value=number))
     return number

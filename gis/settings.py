@@ -43,12 +43,31 @@ class Settings(BaseSettings):
     pg_bin: Path | None = Field(
         default=None, description="Directory with initdb/pg_ctl; found automatically if unset."
     )
+    db_pool_size: int = Field(
+        default=5, ge=1, le=100,
+        description="Connections each engine keeps open (the API has one engine per process).")
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=200,
+        description="Extra connections an engine may open under load beyond the pool.")
+    db_pool_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600,
+        description="How long a request waits for a free connection before failing (503).")
     samples_dir: Path = PROJECT_ROOT / "data" / "samples"
     max_request_bytes: int = Field(
         default=20_000_000, gt=0,
         description="Larger request bodies are refused with 413 before they are read.")
     host: str = "127.0.0.1"
     port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Level of the JSON log lines on stderr (GIS_LOG_LEVEL).")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins whose browser pages may call the API (CORS), e.g. "
+        'GIS_CORS_ORIGINS=\'["https://gis.example.cn"]\'; empty (the default) allows none.')
+    gzip_min_bytes: int = Field(
+        default=1000, ge=0,
+        description="Responses at least this large are gzip-compressed for clients that accept "
+        "it (JSON, GeoJSON, HTML, JS, CSS, tiles).")
     basemap: Literal["osm", "tianditu", "offline"] = Field(
         default="osm",
         description="Base map the portal opens with: OpenStreetMap, Tianditu (needs "
@@ -89,6 +108,10 @@ class Settings(BaseSettings):
         description="Directory the API may read land-cover rasters from for monitoring runs "
         "(names relative to it only); unset, the API cannot start runs (the CLI can). "
         "GIS_RASTER_DIR.")
+    job_workers: int = Field(
+        default=2, ge=1, le=32,
+        description="Threads per server process that run background jobs (/api/v1/jobs); "
+        "more jobs wait queued. GIS_JOB_WORKERS.")
 
     @field_validator("data_dir", "samples_dir")
     @classmethod

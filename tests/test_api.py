@@ -37,8 +37,10 @@ def test_unknown_layer_is_problem_json(client: TestClient) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
-    assert body["status"] == 404 and body["title"] == "Unknown layer"
+    assert body["status"] == 404 and body["title"] == "未知图层"  # Chinese by default
     assert "eco_redline" in body["detail"]
+    english = client.get("/api/v1/layers/nope", headers={"Accept-Language": "en"}).json()
+    assert english["title"] == "Unknown layer"
 
 
 def test_unknown_route_is_problem_json(client: TestClient) -> None:

@@ -81,7 +81,7 @@ def test_rules_listing(client: TestClient) -> None:
      422, "polygon"),
     ({"geometry": mapping(CORE_FOOTPRINT), "activity": "NOPE", "new_construction_land": True},
      422, "unknown activity"),
-    ({"geometry": mapping(CORE_FOOTPRINT), "activity": "LA1"}, 422, "schema"),
+    ({"geometry": mapping(CORE_FOOTPRINT), "activity": "LA1"}, 422, "new_construction_land"),
     ({"geometry": mapping(CORE_FOOTPRINT), "activity": "LA1", "new_construction_land": True,
       "crs": "EPSG:0"}, 422, "CRS"),
     ({"geometry": mapping(CORE_FOOTPRINT), "activity": "LA1", "new_construction_land": True,

@@ -71,7 +71,8 @@ def test_layer_reads_follow_sensitivity(client: TestClient, role_keys, layer: st
         else:
             assert response.status_code == (401 if role == "public" else 403), path
             body = response.json()
-            assert set(body) <= {"type", "title", "status", "detail", "instance", "details"}
+            assert set(body) <= {"type", "title", "status", "detail", "instance", "details",
+                                 "request_id"}
             assert "features" not in response.text and "coordinates" not in response.text
     if role == "public" and not allowed:
         assert response.headers["www-authenticate"].startswith("ApiKey")
@@ -133,7 +134,8 @@ def test_expensive_endpoints_are_rate_limited(settings, sample_db, engine) -> No
         assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
         refused = c.get("/api/v1/control-lines/conflicts", params={"division": "640202"})
         assert int(refused.headers["retry-after"]) >= 1
-        assert refused.json()["title"] == "Too many requests"
+        assert refused.json()["title"] == "请求过于频繁"
+        assert "秒后重试" in refused.json()["detail"]
         # Cheap reads are not limited.
         assert all(c.get("/ogc/collections").status_code == 200 for _ in range(5))
     revoke_key(engine, "busy script")

@@ -71,7 +71,7 @@ def test_quota_still_binds_after_a_nan_attempt(live_server, sample_db, role_keys
     assert nan.status_code == 422
     huge = httpx.post(url, headers=headers, json={
         "project_code": "P-2", "purpose": "key_industry", "area_m2": 1e9})
-    assert huge.status_code == 422 and "refused" in huge.json()["detail"]
+    assert huge.status_code == 422 and "不予登记" in huge.json()["detail"]
     state = village(live_server)
     assert state["overdrawn"] is False and state["drawn_m2"] == 0
     assert state["remaining_m2"] == pytest.approx(state["quota_m2"])

@@ -21,9 +21,12 @@ def database_url(settings: Settings) -> str:
 
 
 def make_engine(settings: Settings, **kwargs) -> Engine:
-    """An engine with a small pool; callers own it and dispose of it."""
+    """An engine with the configured pool (``GIS_DB_POOL_SIZE``, ``GIS_DB_MAX_OVERFLOW``,
+    ``GIS_DB_POOL_TIMEOUT_SECONDS``); callers own it and dispose of it."""
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("pool_size", settings.db_pool_size)
+    kwargs.setdefault("max_overflow", settings.db_max_overflow)
+    kwargs.setdefault("pool_timeout", settings.db_pool_timeout_seconds)
     return create_engine(database_url(settings), **kwargs)
 
 

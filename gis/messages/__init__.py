@@ -1,0 +1,156 @@
+"""One message catalogue: every message, enum label and report string a user reads, in
+Chinese (the bureaus' working language, the default) and English.
+
+The texts live in YAML next to this module (``labels.yaml`` for enum labels, ``*.yaml`` for
+messages), keyed by a stable id; code never carries a user-facing sentence of its own, so a
+missing translation is a missing key, which a test catches, rather than an English sentence
+inside a Chinese page. Activity names come from the rule profiles and zone/class names from
+the layer catalogue, where they are defined with their sources.
+
+- :func:`text` renders a message (``str.format`` placeholders) in a language;
+- :func:`label` names an enum value (a verdict, a finding kind, a status ...);
+- :func:`negotiate` picks the language of an HTTP request from ``Accept-Language``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Literal, get_args
+
+import yaml
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+DEFAULT_LANG: Lang = "zh"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message id with its parameters, rendered late in the reader's language."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        return text(self.key, lang, **self.params)
+
+    def __str__(self) -> str:  # logs and tracebacks: English
+        return self.render("en")
+
+
+@dataclass(frozen=True)
+class Label:
+    """An enum value as a message parameter, named in the reader's language."""
+
+    group: str
+    value: str
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        return label(self.group, self.value, lang)
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Enum values joined with "or" ("规划或管理员" / "planner or administrator")."""
+
+    group: str
+    values: tuple[str, ...]
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        names = [label(self.group, v, lang) for v in self.values]
+        if lang == "zh":
+            return "或".join(names)
+        return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
+def msg(key: str, **params: Any) -> Message:
+    """A catalogue message to raise or show; unknown keys fail at once, not when shown."""
+    if key not in _messages():
+        raise KeyError(f"no message {key!r} in the catalogue (gis/messages/*.yaml)")
+    return Message(key, params)
+
+
+def text(key: str, lang: Lang = DEFAULT_LANG, **params: Any) -> str:
+    """Message ``key`` in ``lang``. Parameters that are themselves localized (a
+    :class:`Message`, :class:`Label`, :class:`AnyOf`) are rendered in the same language."""
+    entry = _messages()[key]
+    rendered = {k: v.render(lang) if hasattr(v, "render") else v for k, v in params.items()}
+    return entry[lang].format(**rendered)
+
+
+def label(group: str, value: str, lang: Lang = DEFAULT_LANG) -> str:
+    """The name of an enum value, e.g. ``label("verdict", "prohibited") == "禁止"``. An
+    unknown value reads as itself (the completeness test keeps that from happening)."""
+    entry = _labels().get(group, {}).get(value)
+    return entry[lang] if entry else value
+
+
+def labels(group: str, lang: Lang = DEFAULT_LANG) -> dict[str, str]:
+    """Every label of a group, in catalogue order."""
+    return {value: entry[lang] for value, entry in _labels().get(group, {}).items()}
+
+
+def label_groups() -> dict[str, dict[str, dict[str, str]]]:
+    return _labels()
+
+
+_LANG_RANGE = re.compile(
+    r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
+
+
+def negotiate(accept_language: str | None) -> Lang:
+    """The best of our languages for an ``Accept-Language`` header (RFC 9110 12.5.4): the
+    highest-q range whose primary tag is ours; Chinese when nothing matches or the header is
+    absent or malformed."""
+    best: tuple[float, Lang] | None = None
+    for part in (accept_language or "").split(","):
+        match = _LANG_RANGE.match(part)
+        if not match:
+            continue
+        primary, q = match.group(1).lower(), match.group(2)
+        try:
+            weight = float(q) if q is not None else 1.0
+        except ValueError:
+            continue
+        if primary in LANGS and weight > 0 and (best is None or weight > best[0]):
+            best = (weight, primary)  # type: ignore[assignment]
+    return best[1] if best else DEFAULT_LANG
+
+
+def _load(name: str) -> dict[str, Any]:
+    raw = resources.files("gis.messages").joinpath(name).read_text(encoding="utf-8")
+    return yaml.safe_load(raw) or {}
+
+
+@cache
+def _messages() -> dict[str, dict[str, str]]:
+    """Every ``*.yaml`` but labels.yaml, merged; each entry must have zh and en."""
+    merged: dict[str, dict[str, str]] = {}
+    for entry in sorted(resources.files("gis.messages").iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml") or entry.name == "labels.yaml":
+            continue
+        for key, texts in _load(entry.name).items():
+            if key in merged:
+                raise ValueError(f"message {key!r} is defined twice ({entry.name})")
+            _check(key, texts, entry.name)
+            merged[key] = texts
+    return merged
+
+
+@cache
+def _labels() -> dict[str, dict[str, dict[str, str]]]:
+    groups = _load("labels.yaml")
+    for group, values in groups.items():
+        for value, texts in values.items():
+            _check(f"{group}.{value}", texts, "labels.yaml")
+    return groups
+
+
+def _check(key: str, texts: Any, source: str) -> None:
+    if not isinstance(texts, dict) or set(texts) != set(LANGS) or not all(
+            isinstance(t, str) and t.strip() for t in texts.values()):
+        raise ValueError(f"{source}: {key!r} needs a non-empty zh and en text")

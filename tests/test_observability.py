@@ -1,0 +1,192 @@
+"""Request ids, the access log, gzip and CORS, on a real uvicorn process whose stderr (the
+JSON log) is read back: the id a user sees in a problem details body finds its log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.app import create_app
+from gis.db.engine import make_engine
+from gis.settings import Settings
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LoggedServer:
+    def __init__(self, url: str, log: Path) -> None:
+        self.url, self.log = url, log
+
+    def lines(self) -> list[dict]:
+        out = []
+        for line in self.log.read_text(encoding="utf-8").splitlines():
+            if line.startswith("{"):
+                out.append(json.loads(line))
+        return out
+
+    def line_for(self, request_id: str, logger: str = "api.access") -> dict:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            found = [r for r in self.lines()
+                     if r.get("request_id") == request_id and r["logger"] == logger]
+            if found:
+                return found[-1]
+            time.sleep(0.05)
+        raise AssertionError(f"no {logger} line with request id {request_id}")
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine, tmp_path_factory) -> Iterator[LoggedServer]:
+    log = tmp_path_factory.mktemp("log") / "server.log"
+    port = free_port()
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log"],
+            env={**os.environ, "GIS_LOG_LEVEL": "INFO"}, cwd=ROOT, stderr=sink,
+            stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    try:
+        yield LoggedServer(url, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_problem_details_request_id_is_on_the_access_line(server: LoggedServer,
+                                                         role_keys) -> None:
+    key = role_keys["planner"]["X-API-Key"]
+    answer = httpx.get(f"{server.url}/api/v1/analysis/siting/no-such-run",
+                       headers=role_keys["planner"])
+    assert answer.status_code == 404
+    body = answer.json()
+    request_id = body["request_id"]
+    assert answer.headers["X-Request-ID"] == request_id
+    line = server.line_for(request_id)
+    assert line["method"] == "GET" and line["path"] == "/api/v1/analysis/siting/no-such-run"
+    assert line["status"] == 404 and line["caller"] == "test-planner"
+    assert isinstance(line["duration_ms"], float) and line["level"] == "INFO"
+    assert key not in server.log.read_text(encoding="utf-8")  # the key itself never
+
+
+def test_callers_request_id_is_kept_when_sane(server: LoggedServer) -> None:
+    mine = httpx.get(f"{server.url}/api/v1/no-such-endpoint",
+                     headers={"X-Request-ID": "desk-42.a_b"})
+    assert mine.headers["X-Request-ID"] == "desk-42.a_b"
+    assert mine.json()["request_id"] == "desk-42.a_b"
+    assert server.line_for("desk-42.a_b")["status"] == 404
+    odd = httpx.get(f"{server.url}/health", headers={"X-Request-ID": "x" * 65})
+    assert odd.headers["X-Request-ID"] != "x" * 65 and len(odd.headers["X-Request-ID"]) == 32
+
+
+def test_anonymous_requests_are_logged_as_public(server: LoggedServer) -> None:
+    answer = httpx.get(f"{server.url}/health")
+    assert server.line_for(answer.headers["X-Request-ID"])["caller"] == "public"
+
+
+def test_gzip_for_text_not_for_pdf_or_small(server: LoggedServer) -> None:
+    plain = httpx.get(f"{server.url}/static/vendor/leaflet/leaflet.js",
+                      headers={"Accept-Encoding": "identity"})
+    with httpx.stream("GET", f"{server.url}/static/vendor/leaflet/leaflet.js",
+                      headers={"Accept-Encoding": "gzip"}) as gz:
+        content = gz.read()
+        sent = gz.num_bytes_downloaded  # compressed bytes on the wire
+    assert plain.status_code == gz.status_code == 200
+    assert gz.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert content == plain.content  # httpx decodes: the same file
+    assert sent < len(plain.content) / 2
+    for path in ("/openapi.json", "/ogc/collections", "/"):  # JSON, JSON, HTML
+        answer = httpx.get(f"{server.url}{path}", headers={"Accept-Encoding": "gzip"})
+        assert answer.headers.get("content-encoding") == "gzip", path
+    small = httpx.get(f"{server.url}/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers
+
+
+def test_cors_closed_by_default_and_opened_per_origin(settings: Settings, engine) -> None:
+    preflight = {"Origin": "https://gis.example.cn", "Access-Control-Request-Method": "GET"}
+    with TestClient(create_app(settings)) as closed:
+        answer = closed.options("/ogc/collections", headers=preflight)
+        assert "access-control-allow-origin" not in answer.headers
+    opened = settings.model_copy(update={"cors_origins": ["https://gis.example.cn"]})
+    with TestClient(create_app(opened)) as client:
+        ok = client.options("/ogc/collections", headers=preflight)
+        assert ok.headers["access-control-allow-origin"] == "https://gis.example.cn"
+        other = client.options("/ogc/collections", headers={
+            **preflight, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_bug_is_a_500_with_its_traceback_logged_under_the_request_id(
+        settings: Settings, engine, caplog) -> None:
+    app = create_app(settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with caplog.at_level(logging.ERROR, logger="api.errors"), \
+            TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/boom")
+    assert answer.status_code == 500
+    body = answer.json()
+    assert "secret internals" not in answer.text and body["request_id"]
+    assert answer.headers["X-Request-ID"] == body["request_id"]
+    record = next(r for r in caplog.records if r.name == "api.errors")
+    assert record.exc_info and "secret internals" in str(record.exc_info[1])
+    from gis.logs import JsonFormatter
+
+    logged = json.loads(JsonFormatter().format(record))
+    assert logged["request_id"] == body["request_id"] and "RuntimeError" in logged["traceback"]
+
+
+def test_pool_comes_from_settings(settings: Settings) -> None:
+    engine = make_engine(settings.model_copy(update={"db_pool_size": 3, "db_max_overflow": 1,
+                                                      "db_pool_timeout_seconds": 2.5}))
+    try:
+        assert engine.pool.size() == 3 and engine.pool._max_overflow == 1
+        assert engine.pool._timeout == 2.5
+    finally:
+        engine.dispose()
+
+
+def test_streamed_body_over_the_limit_is_refused(server: LoggedServer) -> None:
+    """A chunked body (no Content-Length) is counted as it arrives: refused with 413 once it
+    passes GIS_MAX_REQUEST_BYTES (20 MB), never read whole into memory."""
+    sent = 0
+
+    def chunks():
+        nonlocal sent
+        block = b"x" * 1_000_000
+        for _ in range(40):
+            sent += len(block)
+            yield block
+
+    try:
+        answer = httpx.post(f"{server.url}/api/v1/footprints/parse",
+                            params={"filename": "big.geojson"}, content=chunks(), timeout=30)
+    except httpx.HTTPError:  # the server may close the connection after answering
+        pytest.fail("the server did not answer 413")
+    assert answer.status_code == 413, answer.text[:200]
+    assert answer.json()["title"] == "请求内容过大"
+    assert sent > 20_000_000
