@@ -8,16 +8,24 @@
 - Indicator totals (red line, permanent basic farmland, cultivated land) in km², 万亩 and ha,
   compared with the profile's targets where the target is for this level, and the forest
   coverage rate against the district targets.
+
+Layer names come from :data:`LINES` and reach SQL as ``psycopg.sql`` identifiers; division
+prefixes are bound values.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
+from typing import Any
 
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
 from pydantic import BaseModel
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
+from gis.analysis.statements import statement
 from gis.errors import InputError
 from gis.rules import division_prefix, profile_for_division
 from gis.rules.models import Citation, Target
@@ -30,18 +38,20 @@ LINES = (
     ("urban_boundary", "boundary_code", "城镇开发边界"),
 )
 
-_PAIR_SQL = """
-SELECT a.{key_a} AS key_a, b.{key_b} AS key_b,
-       ST_AsGeoJSON(piece.g, 8) AS geometry,
-       ST_Area(geography(piece.g), true) AS area_m2
-FROM {table_a} AS a
-JOIN {table_b} AS b ON ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom)
-CROSS JOIN LATERAL (
-    SELECT ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS g
-) AS piece
-WHERE ({scope_a}) AND NOT ST_IsEmpty(piece.g)
-ORDER BY key_a, key_b
-"""
+#: The area of a layer's features in a division (``%(p)s``, a LIKE prefix), overlaps counted
+#: once; features without a county code count for every division (region-wide data).
+_TOTAL = sql.SQL(
+    "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
+    "(SELECT ST_Union(geom) AS geom FROM {} WHERE "
+    "coalesce(county_code, '') LIKE %(p)s OR county_code IS NULL) AS u")
+
+
+@cache
+def _pair_sql(table_a: str, key_a: str, table_b: str, key_b: str) -> sql.Composed:
+    """``sql/control_line_pairs.sql`` for two of the :data:`LINES`."""
+    return sql.SQL(statement("control_line_pairs.sql")).format(
+        table_a=sql.Identifier(table_a), key_a=sql.Identifier(key_a),
+        table_b=sql.Identifier(table_b), key_b=sql.Identifier(key_b))
 
 
 class LineConflict(BaseModel):
@@ -58,28 +68,29 @@ class LineConflict(BaseModel):
 
 
 def _check_division(division: str) -> None:
-    """Division codes go into SQL text (LIKE prefixes), so only digits are accepted."""
+    """A division is a code prefix (digits, at most a village's 12); anything else is a
+    mistake to report, not a prefix that silently matches nothing."""
     if not division.isdigit() or len(division) > 12:
         raise InputError(f"a division code is up to 12 digits (e.g. 640202), not {division!r}")
 
 
-def _scope(table_alias: str, division: str) -> str:
-    """Features of a division: by county code where the layer has one, else everything."""
-    return f"coalesce({table_alias}.county_code, '') LIKE '{division_prefix(division)}%' OR " \
-           f"{table_alias}.county_code IS NULL"
+def _cursor(conn: Connection, **kwargs: Any) -> Cursor[Any]:
+    """A psycopg cursor on ``conn`` (same transaction), to run ``psycopg.sql`` statements."""
+    return conn.connection.driver_connection.cursor(**kwargs)
 
 
 def line_conflicts(engine: Engine, division: str = "64") -> list[LineConflict]:
     """Overlaps between any two of the three control lines within ``division``."""
     _check_division(division)
     tolerance = profile_for_division(division).indicators.control_line_sliver_m2
+    prefix = division_prefix(division) + "%"
     out: list[LineConflict] = []
     with engine.connect() as conn:
+        cur = _cursor(conn, row_factory=dict_row)
         for i, (table_a, key_a, _) in enumerate(LINES):
             for table_b, key_b, _ in LINES[i + 1:]:
-                sql = _PAIR_SQL.format(key_a=key_a, key_b=key_b, table_a=table_a,
-                                       table_b=table_b, scope_a=_scope("a", division))
-                for row in conn.execute(text(sql)).mappings():
+                cur.execute(_pair_sql(table_a, key_a, table_b, key_b), {"prefix": prefix})
+                for row in cur.fetchall():
                     if row["area_m2"] < tolerance:
                         continue
                     kind = f"{table_a}/{table_b}"
@@ -135,12 +146,9 @@ def indicators(engine: Engine, division: str) -> list[Indicator]:
             {"code": division.ljust(6, "0")}).scalar()
 
         def total(table: str) -> float:
-            # Features without a county code count for every division (region-wide data).
-            return conn.execute(text(
-                f"SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
-                f"(SELECT ST_Union(geom) AS geom FROM {table} WHERE "
-                "coalesce(county_code, '') LIKE :p OR county_code IS NULL) AS u"
-            ), {"p": prefix + "%"}).scalar_one()
+            cur = _cursor(conn)
+            cur.execute(_TOTAL.format(sql.Identifier(table)), {"p": prefix + "%"})
+            return cur.fetchone()[0]
 
         redline = total("eco_redline")
         farmland = total("basic_farmland")

@@ -11,35 +11,37 @@ the same ground: a new finding is matched to an active one by its parcels, else 
 (intersection over union above the profile's threshold); active findings no longer detected
 are closed. Every change appends an event; nothing is overwritten without a trace. Decisions
 carry the version the decider saw, so two concurrent decisions cannot both win.
+
+The scan is :mod:`gis.analysis.forest_grass_scan`; the work-list statements here are
+SQLAlchemy Core over ``gis.layers.schema.recon_findings``, or static text.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, text
 
+from gis.analysis.forest_grass_scan import SCAN_TABLE as _SCAN
+from gis.analysis.forest_grass_scan import scan
 from gis.analysis.worklist import (
-    EVENT_COLUMNS,
     Event,
     actor_params,
+    read_events,
     require_decision,
     versioned_update,
 )
 from gis.analysis.worklist import record_event as _append_event
 from gis.errors import InputError, NotFound
 from gis.identity import Actor, resolve
-from gis.layers.catalogue import load_catalogue
+from gis.layers.schema import recon_events, recon_findings
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile, profile_for_division
-from gis.rules.models import Profile
-from gis.units import M2_PER_MU, Area
+from gis.units import Area
 
 Kind = Literal["forest_grass_overlap", "class_mismatch", "ownership_overlap", "missing_owner",
                "missing_certificate", "certificate_mismatch", "sliver"]
@@ -48,9 +50,14 @@ Decision = Literal["keep_forest", "keep_grass", "split_by_line", "reassign_owner
                    "correct_certificate", "no_change"]
 DECISIONS: tuple[str, ...] = Decision.__args__  # type: ignore[attr-defined]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
-_OVERLAP_KINDS = {"forest_grass_overlap", "class_mismatch", "ownership_overlap"}
 #: Statuses a person may set; ``closed`` and ``applied`` are set by detection and apply.
 _SETTABLE = {"open", "field_check"}
+#: Statuses that take a finding off the work list for good.
+_FINISHED = ("closed", "applied")
+#: The columns of a finding read back (``Finding`` adds the areas and the geometry).
+_FIELDS = ("id", "kind", "status", "decision", "division", "township", "village",
+           "parcel_keys", "parcels", "area_m2", "version", "first_run", "last_run",
+           "created_at", "updated_at")
 
 
 class Finding(BaseModel):
@@ -84,75 +91,73 @@ class DetectionSummary(BaseModel):
     closed: int
 
 
-@cache
-def _detect_sql() -> str:
-    """The detection SQL with each ``{attrs:table:alias}`` expanded to a jsonb object of the
-    layer's columns. ``to_jsonb(row) - 'geom'`` was the obvious spelling, but it serialises
-    every geometry to text first and took longer than the intersections themselves."""
-    sql = resources.files("gis.analysis").joinpath("sql", "forest_grass_detect.sql").read_text()
-
-    def attributes(match: re.Match[str]) -> str:
-        table, alias = match.group(1), match.group(2)
-        layer = next(layer for layer in load_catalogue() if layer.table == table)
-        names = ["id", *layer.field_names, "area_m2", "updated_at"]
-        return "jsonb_build_object(" + ", ".join(
-            f"'{name}', {alias}.{name}" for name in names) + ")"
-
-    return re.sub(r"\{attrs:(\w+):(\w+)\}", attributes, sql)
+def _active(f: sa.FromClause) -> sa.ColumnElement[bool]:
+    """A finding of the division ``:division_code`` still on the work list (``f`` is an alias
+    of ``recon_findings``). The final statuses are rendered as literals, as they always were."""
+    finished = sa.bindparam("finished", _FINISHED, expanding=True, literal_execute=True)
+    return sa.and_(f.c.division == sa.bindparam("division_code", type_=sa.Text),
+                   f.c.status.not_in(finished))
 
 
-def _scan(conn: Connection, division: str, profile: Profile) -> None:
-    """Run detection into the transaction's temporary table ``recon_scan`` (sid, kind,
-    parcels, parcel_keys, geom, area_m2, township, village, match_id). Everything stays in
-    PostgreSQL: a county-wide run has hundreds of thousands of findings, and shipping each
-    geometry to Python and back cost more than detecting it."""
-    params = profile.reconciliation
-    classes = params.land_use_classes
-    cur = conn.connection.driver_connection.cursor()
-    # The outline goes in as a bound value rather than a CTE: a CTE scan is parallel-restricted
-    # and kept every join in one process.
-    cur.execute("SELECT ST_AsEWKB(ST_Union(geom)) FROM admin_divisions WHERE code = %s",
-                (division,))
-    scope = cur.fetchone()[0]
-    cur.execute(
-        "CREATE TEMP TABLE recon_scan ON COMMIT DROP AS "
-        "SELECT row_number() OVER (ORDER BY d.kind, d.parcel_keys) AS sid, "
-        "CASE WHEN d.kind = ANY(%(overlap_kinds)s::text[]) AND (d.area_m2 < %(min_m2)s "
-        "  OR d.perimeter_m <= 0 OR 2 * d.area_m2 / d.perimeter_m < %(sliver_w)s) "
-        "  THEN 'sliver' ELSE d.kind END AS kind, "
-        "d.parcels, d.kind || '|' || d.parcel_keys AS parcel_keys, d.geom, d.area_m2, "
-        "d.township, d.village, NULL::bigint AS match_id "
-        f"FROM ({_detect_sql()}) AS d",
-        {"scope": scope, "forest": classes["forest"], "grass": classes["grassland"],
-         "cultivated": classes["cultivated"], "construction": classes["construction"],
-         "cert_tol": params.certificate_tolerance, "m2_per_mu": M2_PER_MU,
-         "overlap_kinds": sorted(_OVERLAP_KINDS), "min_m2": params.min_mapping_m2,
-         "sliver_w": params.sliver_max_width_m})
-    cur.execute("CREATE INDEX ON recon_scan (sid)")
-    cur.execute("ANALYZE recon_scan")
+# The work-list statements of a detection, built once: detection runs them once per call
+# and building and keying Core statements anew each time cost more than running them on
+# small divisions. Values are bound (:division_code, :run_id, :by_*) at execution.
+_S, _F = _SCAN.alias("s"), recon_findings.alias("f")
+_RUN_ID = sa.bindparam("run_id", type_=sa.BigInteger)
+_WHO = ("actor", "actor_key", "on_behalf_of")
+
+#: Scanned findings on the same parcels as an active finding take its id.
+_MATCH_BY_PARCELS = sa.update(_S).values(match_id=_F.c.id).where(
+    _active(_F), _F.c.kind == _S.c.kind, _F.c.parcel_keys == _S.c.parcel_keys)
+
+#: The unmatched scanned findings' overlaps with unmatched active findings of their kind,
+#: with their intersection over union. op("/"): the plain float8 division the SQL always had
+#: (Core's true division adds a cast).
+_IOU_CANDIDATES = (
+    sa.select(_S.c.sid, _F.c.id, sa.func.ST_Area(sa.func.ST_Intersection(_S.c.geom, _F.c.geom))
+              .op("/")(sa.func.nullif(sa.func.ST_Area(sa.func.ST_Union(_S.c.geom, _F.c.geom)),
+                                      0)).label("iou"))
+    .select_from(_S.join(_F, sa.and_(_active(_F), _F.c.kind == _S.c.kind,
+                                     sa.func.ST_Intersects(_S.c.geom, _F.c.geom))))
+    .where(_S.c.match_id.is_(None),
+           _F.c.id.not_in(sa.select(_SCAN.c.match_id).where(_SCAN.c.match_id.is_not(None))))
+    .order_by(_S.c.sid))
 
 
-_ACTIVE = "f.division = :d AND f.status NOT IN ('closed', 'applied')"
+def _close_missing_statement() -> sa.Insert:
+    """Close the active findings the run ``:run_id`` did not find again and give each a
+    "closed" event, in one statement (the update's RETURNING feeds the insert). Its rowcount
+    (kept on request: Core drops an INSERT's by default) is the number closed."""
+    closed = (sa.update(_F).where(_active(_F), _F.c.last_run != _RUN_ID)
+              .values({_F.c.status: "closed", _F.c.version: _F.c.version + 1,
+                       _F.c.updated_at: sa.func.now(), _F.c.last_run: _RUN_ID})
+              .returning(_F.c.id).cte("closed"))
+    rows = sa.select(
+        closed.c.id, *(sa.bindparam(f"by_{name}", type_=sa.Text) for name in _WHO),
+        sa.literal("closed", sa.Text),
+        sa.func.jsonb_build_object(sa.literal("run", sa.Text), _RUN_ID),
+        sa.literal("no longer detected after the data changed", sa.Text),
+    ).order_by(closed.c.id)
+    events = recon_events
+    targets = [events.c.finding_id, *(events.c[name] for name in _WHO), events.c.action,
+               events.c.details, events.c.reason]
+    return (sa.insert(events).from_select(targets, rows).add_cte(closed)
+            .execution_options(preserve_rowcount=True))
+
+
+_CLOSE_MISSING = _close_missing_statement()
 
 
 def _match(conn: Connection, division: str, min_iou: float) -> None:
     """Attach each scanned finding to the active finding on the same ground: first by its
     parcels, else by intersection over union (greedy, best first, each finding used once)."""
-    conn.execute(text(
-        f"UPDATE recon_scan AS s SET match_id = f.id FROM recon_findings AS f WHERE {_ACTIVE} "
-        "AND f.kind = s.kind AND f.parcel_keys = s.parcel_keys"), {"d": division})
+    conn.execute(_MATCH_BY_PARCELS, {"division_code": division})
     # Two scanned findings with the same parcels: the first keeps the match.
     conn.execute(text(
         "UPDATE recon_scan AS s SET match_id = NULL FROM (SELECT sid, row_number() OVER "
         "(PARTITION BY match_id ORDER BY sid) AS rn FROM recon_scan WHERE match_id IS NOT NULL"
         ") AS d WHERE d.sid = s.sid AND d.rn > 1"))
-    candidates = conn.execute(text(
-        "SELECT s.sid, f.id, ST_Area(ST_Intersection(s.geom, f.geom)) / "
-        "NULLIF(ST_Area(ST_Union(s.geom, f.geom)), 0) AS iou "
-        f"FROM recon_scan AS s JOIN recon_findings AS f ON {_ACTIVE} AND f.kind = s.kind "
-        "AND ST_Intersects(s.geom, f.geom) WHERE s.match_id IS NULL AND f.id NOT IN "
-        "(SELECT match_id FROM recon_scan WHERE match_id IS NOT NULL) ORDER BY s.sid"),
-        {"d": division}).all()
+    candidates = conn.execute(_IOU_CANDIDATES, {"division_code": division}).all()
     best: dict[int, list[tuple[float, int]]] = {}
     for sid, fid, iou in candidates:
         best.setdefault(sid, []).append((iou or 0.0, fid))
@@ -169,8 +174,8 @@ def _match(conn: Connection, division: str, min_iou: float) -> None:
 
 def record_event(conn: Connection, finding_id: int, actor: Actor, action: str,
                  details: dict[str, Any] | None = None, reason: str | None = None) -> None:
-    _append_event(conn, "recon_events", "finding_id", finding_id, actor, action, details,
-                  reason)
+    _append_event(conn, recon_events, recon_events.c.finding_id, finding_id, actor, action,
+                  details, reason)
 
 
 def detect(engine: Engine, division: str, profile: str | None = None,
@@ -189,7 +194,7 @@ def detect(engine: Engine, division: str, profile: str | None = None,
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('recon:' || :d))"),
                      {"d": division})
         progress.stage(f"detecting conflicts in {division}")
-        _scan(conn, division, rules)
+        scan(conn, division, rules)
         run_id = conn.execute(text(
             "INSERT INTO recon_runs (division, profile, profile_version) "
             "VALUES (:d, :p, :v) RETURNING id"),
@@ -212,15 +217,9 @@ def detect(engine: Engine, division: str, profile: str | None = None,
             "details) SELECT id, :actor, :actor_key, :on_behalf_of, 'detected', "
             "jsonb_build_object('run', :run) FROM new ORDER BY id"),
             {"d": division, "run": run_id, **actor_params(actor)}).rowcount
-        closed = conn.execute(text(
-            "WITH closed AS (UPDATE recon_findings AS f SET status = 'closed', "
-            "version = version + 1, updated_at = now(), last_run = :run "
-            f"WHERE {_ACTIVE} AND f.last_run <> :run RETURNING f.id) "
-            "INSERT INTO recon_events (finding_id, actor, actor_key, on_behalf_of, action, "
-            "details, reason) SELECT id, :actor, :actor_key, :on_behalf_of, 'closed', "
-            "jsonb_build_object('run', :run), 'no longer detected after the data changed' "
-            "FROM closed ORDER BY id"),
-            {"d": division, "run": run_id, **actor_params(actor)}).rowcount
+        closed = conn.execute(_CLOSE_MISSING, {
+            "division_code": division, "run_id": run_id,
+            **{f"by_{name}": value for name, value in actor_params(actor).items()}}).rowcount
         counts = dict(conn.execute(text(
             "SELECT kind, count(*) FROM recon_scan GROUP BY kind ORDER BY kind")).all())
         summary = DetectionSummary(run_id=run_id, division=division, profile=rules.id,
@@ -230,8 +229,12 @@ def detect(engine: Engine, division: str, profile: str | None = None,
     return summary
 
 
-_COLUMNS = ("id, kind, status, decision, division, township, village, parcel_keys, parcels, "
-            "area_m2, version, first_run, last_run, created_at, updated_at")
+def _columns(with_geojson: bool) -> list[sa.ColumnElement[Any]]:
+    """A finding's columns, and its geometry as GeoJSON text (``geojson``) when asked."""
+    columns: list[sa.ColumnElement[Any]] = [recon_findings.c[name] for name in _FIELDS]
+    if with_geojson:
+        columns.append(sa.func.ST_AsGeoJSON(recon_findings.c.geom, 8).label("geojson"))
+    return columns
 
 
 def _finding(row: Any, geometry: dict[str, Any] | None = None) -> Finding:
@@ -252,44 +255,38 @@ def list_findings(engine: Engine, division: str | None = None, kind: str | None 
         raise InputError(f"unknown kind {kind!r}; kinds: {', '.join(Kind.__args__)}")  # type: ignore[attr-defined]
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
-    where = ["TRUE"]
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    for column, value in (("division", division), ("kind", kind), ("status", status),
-                          ("township", township), ("village", village)):
-        if value is not None:
-            where.append(f"{column} = :{column}")
-            params[column] = value
-    clause = " AND ".join(where)
+    t = recon_findings
+    where = [t.c[column] == value for column, value in (
+        ("division", division), ("kind", kind), ("status", status), ("township", township),
+        ("village", village)) if value is not None]
     with engine.connect() as conn:
-        total = conn.execute(text(f"SELECT count(*) FROM recon_findings WHERE {clause}"),
-                             params).scalar_one()
-        rows = conn.execute(text(
-            f"SELECT {_COLUMNS}, ST_AsGeoJSON(geom, 8) AS geojson FROM recon_findings "
-            f"WHERE {clause} ORDER BY id LIMIT :limit OFFSET :offset"), params).all()
+        total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)
+                             ).scalar_one()
+        rows = conn.execute(sa.select(*_columns(with_geojson=True)).where(*where)
+                            .order_by(t.c.id).limit(limit).offset(offset)).all()
     return total, [_finding(r, json.loads(r.geojson) if with_geometry else None) for r in rows]
 
 
 def get_finding(engine: Engine, finding_id: int) -> tuple[Finding, list[Event]]:
     with engine.connect() as conn:
-        row = conn.execute(text(
-            f"SELECT {_COLUMNS}, ST_AsGeoJSON(geom, 8) AS geojson FROM recon_findings "
-            "WHERE id = :id"), {"id": finding_id}).first()
+        row = conn.execute(sa.select(*_columns(with_geojson=True))
+                           .where(recon_findings.c.id == finding_id)).first()
         if row is None:
             raise NotFound(f"no finding {finding_id}")
-        events = conn.execute(text(
-            f"SELECT {EVENT_COLUMNS} FROM recon_events "
-            "WHERE finding_id = :id ORDER BY id"), {"id": finding_id}).mappings().all()
-    return _finding(row, json.loads(row.geojson)), [Event(**e) for e in events]
+        events = read_events(conn, recon_events, recon_events.c.finding_id, finding_id)
+    return _finding(row, json.loads(row.geojson)), events
 
 
 def _change(engine: Engine, finding_id: int, expected_version: int, actor: Actor | None,
-            reason: str | None, action: str, assignments: str, values: dict[str, Any]
-            ) -> Finding:
+            reason: str | None, action: str, assignments: dict[sa.Column, Any],
+            details: dict[str, Any]) -> Finding:
+    """Apply ``assignments`` on the version the caller saw and record ``details`` as the
+    event's details."""
     actor = resolve(actor)
     with engine.begin() as conn:
-        row = versioned_update(conn, "recon_findings", finding_id, expected_version, assignments,
-                               values, ("closed", "applied"), _COLUMNS, "finding")
-        record_event(conn, finding_id, actor, action, values, reason)
+        row = versioned_update(conn, recon_findings, finding_id, expected_version, assignments,
+                               _FINISHED, _columns(with_geojson=False), "finding")
+        record_event(conn, finding_id, actor, action, details, reason)
     return _finding(row)
 
 
@@ -297,8 +294,9 @@ def decide(engine: Engine, finding_id: int, decision: str, actor: Actor | None, 
            expected_version: int) -> Finding:
     """Record a decision (status becomes ``decided``); the reason is required."""
     require_decision(decision, reason, DECISIONS)
+    t = recon_findings
     return _change(engine, finding_id, expected_version, actor, reason, "decided",
-                   "decision = :decision, status = 'decided'", {"decision": decision})
+                   {t.c.decision: decision, t.c.status: "decided"}, {"decision": decision})
 
 
 def set_status(engine: Engine, finding_id: int, status: str, actor: Actor | None,
@@ -308,7 +306,7 @@ def set_status(engine: Engine, finding_id: int, status: str, actor: Actor | None
         raise InputError(f"status can be set to {sorted(_SETTABLE)}; 'decided' comes with a "
                          "decision, 'applied' with apply, 'closed' with detection")
     return _change(engine, finding_id, expected_version, actor, reason, "status",
-                   "status = :status", {"status": status})
+                   {recon_findings.c.status: status}, {"status": status})
 
 
 class SummaryRow(BaseModel):

@@ -33,13 +33,18 @@ from gis.identity import Actor, resolve
 from gis.layers.validation import polygonal_part
 from gis.units import Area, ellipsoidal_areas
 
+#: Per layer: its parcels in the division (key, attributes, WKB, township), one whole
+#: statement each.
 _PARCELS = {
-    "forest_parcels": "SELECT concat_ws('/', county_code, lin_ban, xiao_ban), "
-                      "to_jsonb(t) - 'geom', ST_AsBinary(t.geom), t.township "
-                      "FROM forest_parcels AS t, scope WHERE ST_Intersects(t.geom, scope.g)",
-    "grassland_parcels": "SELECT parcel_no, to_jsonb(t) - 'geom', ST_AsBinary(t.geom), "
-                         "t.township FROM grassland_parcels AS t, scope "
-                         "WHERE ST_Intersects(t.geom, scope.g)",
+    "forest_parcels": text(
+        "WITH scope AS (SELECT ST_Union(geom) AS g FROM admin_divisions WHERE code = :d) "
+        "SELECT concat_ws('/', county_code, lin_ban, xiao_ban), to_jsonb(t) - 'geom', "
+        "ST_AsBinary(t.geom), t.township FROM forest_parcels AS t, scope "
+        "WHERE ST_Intersects(t.geom, scope.g)"),
+    "grassland_parcels": text(
+        "WITH scope AS (SELECT ST_Union(geom) AS g FROM admin_divisions WHERE code = :d) "
+        "SELECT parcel_no, to_jsonb(t) - 'geom', ST_AsBinary(t.geom), t.township "
+        "FROM grassland_parcels AS t, scope WHERE ST_Intersects(t.geom, scope.g)"),
 }
 
 
@@ -89,10 +94,8 @@ def apply_decisions(engine: Engine, division: str, actor: Actor | None = None) -
             "WHERE division = :d AND status = 'decided' ORDER BY id FOR UPDATE"),
             {"d": division}).all()
         parcels: dict[tuple[str, str], dict[str, Any]] = {}
-        for layer, sql in _PARCELS.items():
-            rows = conn.execute(text(
-                "WITH scope AS (SELECT ST_Union(geom) AS g FROM admin_divisions "
-                f"WHERE code = :d) {sql}"), {"d": division}).all()
+        for layer, statement in _PARCELS.items():
+            rows = conn.execute(statement, {"d": division}).all()
             for key, attrs, wkb, township in rows:
                 parcels[(layer, key)] = {"attributes": attrs, "township": township or "",
                                          "geom": shapely.from_wkb(bytes(wkb))}

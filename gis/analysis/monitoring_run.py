@@ -4,6 +4,7 @@ The pixels are :mod:`gis.analysis.monitoring_detect`'s; this module brings the z
 PostGIS, places each patch (township, district, nearest village), and matches patches to the
 active ones of the same period (same feature and kind, IoU above the profile's
 ``rematch_min_iou``) so decisions stay attached to the same ground, in one transaction.
+The zone and place queries are ``sql/monitoring_zones.sql`` and ``sql/monitoring_places.sql``.
 Part of :mod:`gis.analysis.monitoring`.
 """
 
@@ -30,40 +31,12 @@ from gis.analysis.monitoring_detect import (
 )
 from gis.analysis.monitoring_models import RunSummary, zone_label
 from gis.analysis.monitoring_worklist import record_patch_event
+from gis.analysis.statements import statement
 from gis.analysis.worklist import actor_params
 from gis.crs import STORAGE_CRS, transformer
 from gis.identity import Actor, resolve
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile
-
-_ZONES_SQL = """
-SELECT 'eco_redline' AS layer, id, redline_code AS key, name, zone, county_code,
-       ST_AsBinary(geom) AS wkb
-FROM eco_redline WHERE ST_Intersects(geom, ST_GeomFromWKB(%(extent)s, 4490))
-UNION ALL
-SELECT 'basic_farmland', id, parcel_code, village, NULL, county_code, ST_AsBinary(geom)
-FROM basic_farmland WHERE ST_Intersects(geom, ST_GeomFromWKB(%(extent)s, 4490))
-"""
-
-# Township and district: the division containing a point of the patch. Nearest village: the
-# five nearest by planar distance in degrees (index-assisted), then the nearest in metres.
-_PLACES_SQL = """
-WITH p AS (
-    SELECT i, ST_GeomFromWKB(w, 4490) AS g
-    FROM unnest(%(i)s::int[], %(w)s::bytea[]) AS t(i, w))
-SELECT p.i,
-       (SELECT a.name FROM admin_divisions AS a WHERE a.level = 'township'
-          AND ST_Intersects(a.geom, ST_PointOnSurface(p.g)) ORDER BY a.code LIMIT 1),
-       (SELECT a.code FROM admin_divisions AS a WHERE a.level = 'district'
-          AND ST_Intersects(a.geom, ST_PointOnSurface(p.g)) ORDER BY a.code LIMIT 1),
-       v.village_name, v.village_code, v.township_name, v.dist
-FROM p LEFT JOIN LATERAL (
-    SELECT near.*, ST_Distance(geography(near.geom), geography(p.g)) AS dist
-    FROM (SELECT village_name, village_code, township_name, geom FROM village_plans
-          ORDER BY geom <-> p.g LIMIT 5) AS near
-    ORDER BY dist LIMIT 1) AS v ON true
-ORDER BY p.i
-"""
 
 
 def _extent_4490(grid: Grid) -> shapely.MultiPolygon:
@@ -84,7 +57,7 @@ def _extent_4490(grid: Grid) -> shapely.MultiPolygon:
 def load_zones(conn: Connection, extent: shapely.Geometry) -> list[ZoneFeature]:
     """Red-line zones and permanent basic farmland parcels intersecting ``extent``."""
     cur = conn.connection.driver_connection.cursor()
-    cur.execute(_ZONES_SQL, {"extent": shapely.to_wkb(extent)})
+    cur.execute(statement("monitoring_zones.sql"), {"extent": shapely.to_wkb(extent)})
     return [ZoneFeature(layer=layer, key=key, name=name, zone=zone, feature_id=fid,
                         county_code=county, geometry=shapely.from_wkb(bytes(wkb)))
             for layer, fid, key, name, zone, county, wkb in cur.fetchall()]
@@ -94,8 +67,8 @@ def _places(conn: Connection, pieces: Sequence[Piece]) -> list[dict[str, Any]]:
     if not pieces:
         return []
     cur = conn.connection.driver_connection.cursor()
-    cur.execute(_PLACES_SQL, {"i": list(range(len(pieces))),
-                              "w": [shapely.to_wkb(p.geometry) for p in pieces]})
+    cur.execute(statement("monitoring_places.sql"),
+                {"i": list(range(len(pieces))), "w": [shapely.to_wkb(p.geometry) for p in pieces]})
     out = []
     for _i, township, district, village, vcode, _vtown, dist in cur.fetchall():
         out.append({"township": township, "division": district, "village": village,

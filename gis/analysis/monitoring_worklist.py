@@ -2,7 +2,8 @@
 and the field inspection's decisions and status changes.
 
 Decisions carry the version the decider saw (:func:`gis.analysis.worklist.versioned_update`),
-so two concurrent decisions cannot both win; every change appends an event. Part of
+so two concurrent decisions cannot both win; every change appends an event. Statements are
+SQLAlchemy Core over ``gis.layers.schema`` (filters are bound values). Part of
 :mod:`gis.analysis.monitoring`.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
 
 from gis.analysis.monitoring_models import (
     DECISIONS,
@@ -23,14 +25,15 @@ from gis.analysis.monitoring_models import (
     zone_label,
 )
 from gis.analysis.worklist import (
-    EVENT_COLUMNS,
     Event,
+    read_events,
     record_event,
     require_decision,
     versioned_update,
 )
 from gis.errors import InputError, NotFound
 from gis.identity import Actor, resolve
+from gis.layers.schema import monitor_events, monitor_patches, monitor_runs
 from gis.rules import load_profile
 from gis.units import Area
 
@@ -41,37 +44,51 @@ _SETTABLE = {"open", "field_check"}
 def record_patch_event(conn: Connection, patch_id: int, actor: Actor, action: str,
                        details: dict[str, Any] | None = None, reason: str | None = None) -> None:
     """Append one event to a patch's history (``monitor_events``)."""
-    record_event(conn, "monitor_events", "patch_id", patch_id, actor, action, details, reason)
+    record_event(conn, monitor_events, monitor_events.c.patch_id, patch_id, actor, action,
+                 details, reason)
 
 
-_RUN_COLUMNS = ("id, profile, profile_version, raster_a, raster_b, date_a, date_b, actor, "
-                "on_behalf_of, actor_verified, started_at, summary")
+#: The columns of a run read back (``RunInfo``).
+_RUN_FIELDS = ("id", "profile", "profile_version", "raster_a", "raster_b", "date_a", "date_b",
+               "actor", "on_behalf_of", "actor_verified", "started_at", "summary")
+
+
+def _runs() -> sa.Select:
+    return sa.select(*(monitor_runs.c[name] for name in _RUN_FIELDS))
 
 
 def list_runs(engine: Engine, limit: int = 50, offset: int = 0) -> tuple[int, list[RunInfo]]:
     if not 1 <= limit <= 1000 or offset < 0:
         raise InputError("limit must be 1..1000 and offset >= 0")
     with engine.connect() as conn:
-        total = conn.execute(text("SELECT count(*) FROM monitor_runs")).scalar_one()
-        rows = conn.execute(text(
-            f"SELECT {_RUN_COLUMNS} FROM monitor_runs ORDER BY id DESC LIMIT :l OFFSET :o"),
-            {"l": limit, "o": offset}).mappings().all()
+        total = conn.execute(sa.select(sa.func.count()).select_from(monitor_runs)
+                             ).scalar_one()
+        rows = conn.execute(_runs().order_by(monitor_runs.c.id.desc()).limit(limit)
+                            .offset(offset)).mappings().all()
     return total, [RunInfo(**r) for r in rows]
 
 
 def get_run(engine: Engine, run_id: int) -> RunInfo:
     with engine.connect() as conn:
-        row = conn.execute(text(
-            f"SELECT {_RUN_COLUMNS} FROM monitor_runs WHERE id = :id"), {"id": run_id}
-        ).mappings().first()
+        row = conn.execute(_runs().where(monitor_runs.c.id == run_id)).mappings().first()
     if row is None:
         raise NotFound(f"no monitoring run {run_id}")
     return RunInfo(**row)
 
 
-_COLUMNS = ("id, layer, kind, status, decision, feature_id, feature_key, feature_name, zone, "
-            "division, township, village, village_code, village_distance_m, date_a, date_b, "
-            "transitions, pixels, area_m2, version, first_run, last_run, created_at, updated_at")
+#: The columns of a patch read back (``Patch`` adds the areas and the geometry).
+_FIELDS = ("id", "layer", "kind", "status", "decision", "feature_id", "feature_key",
+           "feature_name", "zone", "division", "township", "village", "village_code",
+           "village_distance_m", "date_a", "date_b", "transitions", "pixels", "area_m2",
+           "version", "first_run", "last_run", "created_at", "updated_at")
+
+
+def _columns(with_geojson: bool) -> list[sa.ColumnElement[Any]]:
+    """A patch's columns, and its geometry as GeoJSON text (``geojson``) when asked."""
+    columns: list[sa.ColumnElement[Any]] = [monitor_patches.c[name] for name in _FIELDS]
+    if with_geojson:
+        columns.append(sa.func.ST_AsGeoJSON(monitor_patches.c.geom, 8).label("geojson"))
+    return columns
 
 
 def _patch(row: Any, geometry: dict[str, Any] | None = None) -> Patch:
@@ -83,25 +100,23 @@ def _patch(row: Any, geometry: dict[str, Any] | None = None) -> Patch:
 
 def _filters(run: int | None, layer: str | None, zone: str | None, kind: str | None,
              status: str | None, division: str | None, township: str | None,
-             village: str | None) -> tuple[str, dict[str, Any]]:
+             village: str | None) -> list[sa.ColumnElement[bool]]:
+    """The conditions of the given filters (none: every patch), values bound."""
     if layer is not None and layer not in LAYERS:
         raise InputError(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
-    where = ["TRUE"]
-    params: dict[str, Any] = {}
+    t = monitor_patches
+    where: list[sa.ColumnElement[bool]] = []
     if run is not None:  # first found or last confirmed by that run
-        where.append("(first_run = :run OR last_run = :run)")
-        params["run"] = run
-    if division is not None:
-        where.append("division LIKE :division")
-        params["division"] = division + "%"
+        where.append(sa.or_(t.c.first_run == run, t.c.last_run == run))
+    if division is not None:  # a division code prefix
+        where.append(t.c.division.like(division + "%"))
     for column, value in (("layer", layer), ("zone", zone), ("kind", kind),
                           ("status", status), ("township", township), ("village", village)):
         if value is not None:
-            where.append(f"{column} = :{column}")
-            params[column] = value
-    return " AND ".join(where), params
+            where.append(t.c[column] == value)
+    return where
 
 
 def list_patches(engine: Engine, run: int | None = None, layer: str | None = None,
@@ -113,15 +128,13 @@ def list_patches(engine: Engine, run: int | None = None, layer: str | None = Non
     """Filtered, paged work list and the total number of matches."""
     if not 1 <= limit <= max_limit or offset < 0:
         raise InputError(f"limit must be 1..{max_limit} and offset >= 0")
-    clause, params = _filters(run, layer, zone, kind, status, division, township, village)
-    params.update(limit=limit, offset=offset)
-    geo = ", ST_AsGeoJSON(geom, 8) AS geojson" if with_geometry else ""
+    where = _filters(run, layer, zone, kind, status, division, township, village)
+    t = monitor_patches
     with engine.connect() as conn:
-        total = conn.execute(text(f"SELECT count(*) FROM monitor_patches WHERE {clause}"),
-                             params).scalar_one()
-        rows = conn.execute(text(
-            f"SELECT {_COLUMNS}{geo} FROM monitor_patches WHERE {clause} "
-            "ORDER BY id LIMIT :limit OFFSET :offset"), params).all()
+        total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)
+                             ).scalar_one()
+        rows = conn.execute(sa.select(*_columns(with_geometry)).where(*where)
+                            .order_by(t.c.id).limit(limit).offset(offset)).all()
     return total, [_patch(r, json.loads(r.geojson) if with_geometry else None) for r in rows]
 
 
@@ -151,28 +164,27 @@ def rules_for(profile: str, layer: str, zone: str | None) -> list[CitedRule]:
 
 def get_patch(engine: Engine, patch_id: int) -> tuple[Patch, list[Event], list[CitedRule]]:
     with engine.connect() as conn:
-        row = conn.execute(text(
-            f"SELECT {_COLUMNS}, ST_AsGeoJSON(geom, 8) AS geojson FROM monitor_patches "
-            "WHERE id = :id"), {"id": patch_id}).first()
+        row = conn.execute(sa.select(*_columns(with_geojson=True))
+                           .where(monitor_patches.c.id == patch_id)).first()
         if row is None:
             raise NotFound(f"no monitoring patch {patch_id}")
-        events = conn.execute(text(
-            f"SELECT {EVENT_COLUMNS} FROM monitor_events "
-            "WHERE patch_id = :id ORDER BY id"), {"id": patch_id}).mappings().all()
-        profile = conn.execute(text("SELECT profile FROM monitor_runs WHERE id = :r"),
-                               {"r": row.first_run}).scalar_one()
+        events = read_events(conn, monitor_events, monitor_events.c.patch_id, patch_id)
+        profile = conn.execute(sa.select(monitor_runs.c.profile)
+                               .where(monitor_runs.c.id == row.first_run)).scalar_one()
     patch = _patch(row, json.loads(row.geojson))
-    return patch, [Event(**e) for e in events], rules_for(profile, patch.layer, patch.zone)
+    return patch, events, rules_for(profile, patch.layer, patch.zone)
 
 
 def _change(engine: Engine, patch_id: int, expected_version: int, actor: Actor | None,
-            reason: str | None, action: str, assignments: str, values: dict[str, Any]
-            ) -> Patch:
+            reason: str | None, action: str, assignments: dict[sa.Column, Any],
+            details: dict[str, Any]) -> Patch:
+    """Apply ``assignments`` on the version the caller saw and record ``details`` as the
+    event's details."""
     actor = resolve(actor)
     with engine.begin() as conn:
-        row = versioned_update(conn, "monitor_patches", patch_id, expected_version, assignments,
-                               values, ("closed",), _COLUMNS, "monitoring patch")
-        record_patch_event(conn, patch_id, actor, action, values, reason)
+        row = versioned_update(conn, monitor_patches, patch_id, expected_version, assignments,
+                               ("closed",), _columns(with_geojson=False), "monitoring patch")
+        record_patch_event(conn, patch_id, actor, action, details, reason)
     return _patch(row)
 
 
@@ -180,8 +192,9 @@ def decide(engine: Engine, patch_id: int, decision: str, actor: Actor | None, re
            expected_version: int) -> Patch:
     """Record the field inspection's decision (status becomes ``decided``); reason required."""
     require_decision(decision, reason, DECISIONS)
+    t = monitor_patches
     return _change(engine, patch_id, expected_version, actor, reason, "decided",
-                   "decision = :decision, status = 'decided'", {"decision": decision})
+                   {t.c.decision: decision, t.c.status: "decided"}, {"decision": decision})
 
 
 def set_status(engine: Engine, patch_id: int, status: str, actor: Actor | None,
@@ -191,4 +204,4 @@ def set_status(engine: Engine, patch_id: int, status: str, actor: Actor | None,
         raise InputError(f"status can be set to {sorted(_SETTABLE)}; 'decided' comes with a "
                          "decision, 'closed' with a re-run of the same period")
     return _change(engine, patch_id, expected_version, actor, reason, "status",
-                   "status = :status", {"status": status})
+                   {monitor_patches.c.status: status}, {"status": status})

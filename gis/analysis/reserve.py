@@ -14,12 +14,16 @@ import datetime as dt
 import math
 from typing import Literal
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from gis.analysis.statements import statement
 from gis.errors import Conflict, InputError, NotFound
 from gis.identity import Actor, resolve
+from gis.layers.schema import quota_draws
+from gis.messages import msg
 from gis.numbers import require_finite
 from gis.rules import division_prefix, profile_for_division
 from gis.rules.models import Citation, QuotaRule
@@ -85,18 +89,6 @@ class Draw(BaseModel):
     imported: bool
 
 
-_VILLAGES = """
-SELECT v.village_code, v.village_name, v.township_name, v.planned_construction_m2,
-       v.flexible_quota_m2, coalesce(d.drawn, 0), coalesce(d.invalid, 0)
-FROM village_plans AS v
-LEFT JOIN (SELECT village_code, sum(area_m2) AS drawn,
-                  count(*) FILTER (WHERE invalid_value IS NOT NULL) AS invalid
-           FROM quota_draws GROUP BY village_code) AS d USING (village_code)
-WHERE v.village_code LIKE :prefix
-ORDER BY v.village_code
-"""
-
-
 def _known(value: float | None) -> float:
     """A stored quantity, with anything not a finite number read as 0 (no quota)."""
     return value if value is not None and math.isfinite(value) else 0.0
@@ -105,7 +97,8 @@ def _known(value: float | None) -> float:
 def village_report(engine: Engine, division: str = "64") -> list[VillageQuota]:
     """Quota compliance and ledger balance of every village plan under ``division``."""
     with engine.connect() as conn:
-        rows = conn.execute(text(_VILLAGES), {"prefix": division_prefix(division) + "%"}).all()
+        rows = conn.execute(text(statement("reserve_villages.sql")),
+                            {"prefix": division_prefix(division) + "%"}).all()
     out = []
     for code, name, township, base, quota, drawn, invalid in rows:
         profile = profile_for_division(code)
@@ -187,11 +180,18 @@ def _assessment(base: float, share: float, rule: QuotaRule) -> str:
             f"容差±{rule.tolerance:.1%}）")
 
 
-_LEDGER_COLUMNS = (
-    "d.id, d.village_code, d.project_code, d.project_name, d.entry, d.area_m2, d.draw_date, "
-    "d.purpose, d.reverses, d.reason, r.id AS reversed_by, d.invalid_value, d.recorded_by, "
-    "d.on_behalf_of, d.actor_verified, d.recorded_at, d.imported")
-_LEDGER_FROM = ("quota_draws AS d LEFT JOIN quota_draws AS r ON r.reverses = d.id")
+#: The columns of a ledger row read back (``Draw``), besides ``reversed_by``.
+_LEDGER_FIELDS = ("id", "village_code", "project_code", "project_name", "entry", "area_m2",
+                  "draw_date", "purpose", "reverses", "reason", "invalid_value", "recorded_by",
+                  "on_behalf_of", "actor_verified", "recorded_at", "imported")
+
+
+def _ledger_rows() -> tuple[sa.Select, sa.FromClause]:
+    """Ledger rows ``d`` with the id of the reversal that undid each, if any (``r``)."""
+    d, r = quota_draws.alias("d"), quota_draws.alias("r")
+    query = (sa.select(*(d.c[name] for name in _LEDGER_FIELDS), r.c.id.label("reversed_by"))
+             .select_from(d.outerjoin(r, r.c.reverses == d.c.id)))
+    return query, d
 
 
 def _draw(row) -> Draw:
@@ -203,21 +203,22 @@ def ledger(engine: Engine, village_code: str, invalid_only: bool = False) -> lis
     """A village's ledger in date order: draws, reversals and (flagged) invalid rows. With
     ``invalid_only`` just the rows whose stored area was not a finite number."""
     _plan(engine, village_code)
-    where = " AND d.invalid_value IS NOT NULL" if invalid_only else ""
+    query, d = _ledger_rows()
+    query = query.where(d.c.village_code == village_code)
+    if invalid_only:
+        query = query.where(d.c.invalid_value.is_not(None))
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            f"SELECT {_LEDGER_COLUMNS} FROM {_LEDGER_FROM} WHERE d.village_code = :code{where} "
-            "ORDER BY d.draw_date, d.id"), {"code": village_code}).mappings().all()
+        rows = conn.execute(query.order_by(d.c.draw_date, d.c.id)).mappings().all()
     return [_draw(row) for row in rows]
 
 
 def invalid_entries(engine: Engine, division: str = "64") -> list[Draw]:
     """Every ledger row under ``division`` whose stored area was not a finite number."""
+    query, d = _ledger_rows()
+    query = query.where(d.c.village_code.like(division_prefix(division) + "%"),
+                        d.c.invalid_value.is_not(None))
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            f"SELECT {_LEDGER_COLUMNS} FROM {_LEDGER_FROM} WHERE d.village_code LIKE :prefix "
-            "AND d.invalid_value IS NOT NULL ORDER BY d.village_code, d.id"),
-            {"prefix": division_prefix(division) + "%"}).mappings().all()
+        rows = conn.execute(query.order_by(d.c.village_code, d.c.id)).mappings().all()
     return [_draw(row) for row in rows]
 
 
@@ -227,7 +228,7 @@ def _plan(engine: Engine, village_code: str) -> tuple[str, float | None]:
             "SELECT village_name, flexible_quota_m2 FROM village_plans "
             "WHERE village_code = :code"), {"code": village_code}).first()
     if row is None:
-        raise NotFound(f"no village plan with code {village_code!r}")
+        raise NotFound(msg("quota.no_village_plan", code=village_code))
     return row[0], row[1]
 
 
@@ -237,8 +238,8 @@ def _insert(conn, values: dict) -> Draw:
         "draw_date, purpose, reverses, reason, recorded_by, actor_key, on_behalf_of) "
         "VALUES (:v, :p, :n, :e, :a, :d, :u, :rev, :why, :by, :key, :for) RETURNING id"),
         values).scalar_one()
-    row = conn.execute(text(f"SELECT {_LEDGER_COLUMNS} FROM {_LEDGER_FROM} WHERE d.id = :id"),
-                       {"id": row_id}).mappings().one()
+    query, d = _ledger_rows()
+    row = conn.execute(query.where(d.c.id == row_id)).mappings().one()
     return _draw(row)
 
 
@@ -249,30 +250,30 @@ def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
     lock on the plan, so two concurrent draws see each other. ``actor`` is who records it
     (authenticated; see gis.identity)."""
     actor = resolve(actor)
-    area_m2 = require_finite(area_m2, "the area drawn (m²)", exclusive_minimum=0)
+    area_m2 = require_finite(area_m2, msg("field.area_drawn"), exclusive_minimum=0)
     if purpose not in PURPOSES:
-        raise InputError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
+        raise InputError(msg("quota.bad_purpose", allowed=", ".join(PURPOSES), value=purpose))
     if not project_code.strip():
-        raise InputError("a draw needs the project code (项目代码)")
+        raise InputError(msg("quota.project_code_missing"))
     with engine.begin() as conn:
         plan = conn.execute(text(
             "SELECT village_name, flexible_quota_m2 FROM village_plans "
             "WHERE village_code = :code FOR UPDATE"), {"code": village_code}).first()
         if plan is None:
-            raise NotFound(f"no village plan with code {village_code!r}")
+            raise NotFound(msg("quota.no_village_plan", code=village_code))
         name, quota = plan[0], _known(plan[1])
         if quota <= 0:
-            raise InputError(f"the plan of {name} ({village_code}) has no flexible quota to "
-                             "draw on")
+            raise InputError(msg("quota.no_quota", name=name, code=village_code))
         drawn = conn.execute(text(
             "SELECT coalesce(sum(area_m2), 0) FROM quota_draws WHERE village_code = :code"),
             {"code": village_code}).scalar_one()
         remaining = quota - drawn
         if area_m2 > remaining:
+            left = max(remaining, 0)
             raise InputError(
-                f"{name} ({village_code}) has {max(remaining, 0):,.2f} m² "
-                f"({Area(max(remaining, 0)).mu:,.2f} 亩) of flexible quota left; a draw of "
-                f"{area_m2:,.2f} m² ({Area(area_m2).mu:,.2f} 亩) is refused",
+                msg("quota.exceeds_remaining", name=name, code=village_code, remaining_m2=left,
+                    remaining_mu=Area(left).mu, requested_m2=area_m2,
+                    requested_mu=Area(area_m2).mu),
                 remaining_m2=remaining, requested_m2=area_m2)
         return _insert(conn, {
             "v": village_code, "p": project_code, "n": project_name, "e": "draw",
@@ -287,7 +288,7 @@ def reverse(engine: Engine, draw_id: int, reason: str, actor: Actor | None = Non
     ``village_code``, when given, must be the draw's village (the API's path)."""
     actor = resolve(actor)
     if not reason or not reason.strip():
-        raise InputError("a reversal needs its reason")
+        raise InputError(msg("quota.reversal_reason_missing"))
     with engine.begin() as conn:
         target = conn.execute(text(
             "SELECT d.village_code, d.project_code, d.project_name, d.entry, d.area_m2, "
@@ -296,16 +297,15 @@ def reverse(engine: Engine, draw_id: int, reason: str, actor: Actor | None = Non
             {"id": draw_id}).mappings().first()
         if target is None or (village_code is not None
                               and target["village_code"] != village_code):
-            raise NotFound(f"no ledger entry {draw_id}"
-                           + (f" in village {village_code}" if village_code else ""))
+            raise NotFound(msg("quota.no_entry_in_village", entry=draw_id, code=village_code)
+                           if village_code else msg("quota.no_entry", entry=draw_id))
         conn.execute(text("SELECT 1 FROM village_plans WHERE village_code = :v FOR UPDATE"),
                      {"v": target["village_code"]})
         if target["entry"] != "draw":
-            raise InputError(f"ledger entry {draw_id} is itself a reversal; record a new draw "
-                             "instead")
+            raise InputError(msg("quota.reverse_a_reversal", entry=draw_id))
         if target["reversed_by"] is not None:
-            raise Conflict(f"draw {draw_id} was already reversed by entry "
-                           f"{target['reversed_by']}")
+            raise Conflict(msg("quota.already_reversed", entry=draw_id,
+                               by=target["reversed_by"]))
         try:
             return _insert(conn, {
                 "v": target["village_code"], "p": target["project_code"],
@@ -314,7 +314,7 @@ def reverse(engine: Engine, draw_id: int, reason: str, actor: Actor | None = Non
                 "u": target["purpose"], "rev": draw_id, "why": reason.strip(),
                 "by": actor.name, "key": actor.key_id, "for": actor.on_behalf_of})
         except IntegrityError as exc:  # a concurrent reversal of the same draw
-            raise Conflict(f"draw {draw_id} was reversed concurrently") from exc
+            raise Conflict(msg("quota.reversed_concurrently", entry=draw_id)) from exc
 
 
 __all__ = ["Draw", "VillageQuota", "draw", "invalid_entries", "ledger", "reverse",
@@ -335,13 +335,12 @@ def import_ledger(engine: Engine, path: str, layer: str = "quota_ledger",
     frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     missing = {"village_code", "project_code", "area_m2", "draw_date", "purpose"} - set(frame)
     if missing:
-        raise InputError(f"the ledger table lacks columns {sorted(missing)}")
+        raise InputError(msg("quota.ledger_columns_missing", columns=sorted(missing)))
     if bad := set(frame["purpose"]) - set(PURPOSES):
-        raise InputError(f"unknown purposes in the ledger: {sorted(bad)}")
+        raise InputError(msg("quota.ledger_bad_purposes", values=sorted(bad)))
     areas = [_as_number(v) for v in frame["area_m2"]]
     if wrong := [i + 1 for i, a in enumerate(areas) if not (math.isfinite(a) and a > 0)]:
-        raise InputError(f"ledger rows {wrong[:20]} have an area that is not a finite positive "
-                         "number of m²; nothing was imported", rows=wrong[:20])
+        raise InputError(msg("quota.ledger_bad_areas", rows=wrong[:20]), rows=wrong[:20])
     added = 0
     with engine.begin() as conn:
         for row, area in zip(frame.itertuples(index=False), areas, strict=True):

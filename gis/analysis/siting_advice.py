@@ -16,22 +16,12 @@ from sqlalchemy import Engine
 from gis.analysis.footprint import Footprint
 from gis.analysis.siting_models import AdvisoryModel, Overlap
 from gis.analysis.siting_rules import overlaps_in
+from gis.analysis.statements import statement
 from gis.analysis.terrain import TerrainStats, footprint_stats
 from gis.errors import InputError
 from gis.rules import division_prefix
 from gis.rules.models import Profile
 from gis.units import Area
-
-_OUTSIDE_PLANNED_CONSTRUCTION = """
-WITH fp AS (SELECT ST_GeomFromEWKB(%(footprint)s) AS g),
-     planned AS (
-        SELECT ST_Union(z.geom) AS g FROM village_plan_zones AS z, fp
-        WHERE z.village_code = %(village)s AND z.construction AND ST_Intersects(z.geom, fp.g))
-SELECT ST_Area(geography(ST_Intersection(
-           fp.g, CASE WHEN planned.g IS NULL THEN v.geom ELSE ST_Difference(v.geom, planned.g)
-                 END)), true)
-FROM fp, planned, village_plans AS v WHERE v.village_code = %(village)s
-"""
 
 
 def jurisdiction_advice(engine: Engine, profile: Profile, footprint: Footprint
@@ -81,7 +71,7 @@ def quota_advice(engine: Engine, footprint: Footprint, overlaps: list[Overlap],
         for feature in overlap.features:
             with engine.connect() as conn:
                 cur = conn.connection.driver_connection.cursor()
-                cur.execute(_OUTSIDE_PLANNED_CONSTRUCTION,
+                cur.execute(statement("siting_outside_planned.sql"),
                             {"footprint": ewkb, "village": feature.key})
                 outside = cur.fetchone()[0] or 0.0
             if outside < tolerance_m2:

@@ -8,8 +8,6 @@ sliver tolerance are reported as ignored rather than kept. Part of :mod:`gis.ana
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 import shapely
 from psycopg import sql
@@ -17,6 +15,7 @@ from sqlalchemy import Engine
 
 from gis.analysis.footprint import Footprint
 from gis.analysis.siting_models import AdvisoryModel, FeatureHit, Overlap
+from gis.analysis.statements import statement
 from gis.layers.catalogue import get_layer
 from gis.units import Area
 
@@ -42,18 +41,13 @@ CHECKED_LAYERS = (
 )
 
 
-@cache
-def _overlap_sql() -> str:
-    return resources.files("gis.analysis").joinpath("sql", "siting_overlaps.sql").read_text()
-
-
 def _column(name: str | None) -> sql.Composable:
     return sql.SQL("t.{}").format(sql.Identifier(name)) if name else sql.NULL
 
 
 def _query(check: _LayerCheck) -> sql.Composed:
     layer = get_layer(check.layer_id)
-    return sql.SQL(_overlap_sql()).format(
+    return sql.SQL(statement("siting_overlaps.sql")).format(
         table=sql.Identifier(layer.table), key=_column(check.key), name=_column(check.name),
         zone=_column(check.zone), grade=_column(check.grade),
     )

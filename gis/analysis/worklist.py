@@ -1,20 +1,25 @@
 """The work-list pattern shared by reconciliation findings and monitoring patches: a change
-is admitted only on the version the caller saw, so two concurrent decisions cannot both win."""
+is admitted only on the version the caller saw, so two concurrent decisions cannot both win.
+
+Statements are SQLAlchemy Core over the work list's ``Table`` (``gis.layers.schema``): the
+caller names its table and owner column as objects, never as SQL text.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy import Connection, Row, text
+from sqlalchemy import Connection, Row
 
 from gis.errors import Conflict, InputError, NotFound
 from gis.identity import Actor
 
 #: The columns of an event history (``recon_events``, ``monitor_events``) read back.
-EVENT_COLUMNS = "at, actor, on_behalf_of, actor_verified, action, details, reason"
+EVENT_FIELDS = ("at", "actor", "on_behalf_of", "actor_verified", "action", "details", "reason")
 
 
 class Event(BaseModel):
@@ -42,17 +47,23 @@ def actor_params(actor: Actor) -> dict[str, str | None]:
     return actor.columns()
 
 
-def record_event(conn: Connection, table: str, owner_column: str, owner_id: int, actor: Actor,
-                 action: str, details: dict[str, Any] | None = None,
+def record_event(conn: Connection, table: sa.Table, owner_column: sa.Column, owner_id: int,
+                 actor: Actor, action: str, details: dict[str, Any] | None = None,
                  reason: str | None = None) -> None:
-    """Append an event to a history table. ``table`` and ``owner_column`` come from the
-    calling module, never from a request."""
-    conn.execute(text(
-        f"INSERT INTO {table} ({owner_column}, actor, actor_key, on_behalf_of, action, details, "
-        "reason) VALUES (:owner, :actor, :actor_key, :on_behalf_of, :act, CAST(:d AS jsonb), "
-        ":r)"),
-        {"owner": owner_id, **actor_params(actor), "act": action,
-         "d": json.dumps(details, ensure_ascii=False) if details else None, "r": reason})
+    """Append an event to a history ``table`` (``recon_events``, ``monitor_events``) whose
+    ``owner_column`` points at the finding or patch. No details is SQL NULL, not JSON null."""
+    who = {table.c[name]: value for name, value in actor_params(actor).items()}
+    conn.execute(sa.insert(table).values({
+        owner_column: owner_id, **who, table.c.action: action,
+        table.c.details: details if details else sa.null(), table.c.reason: reason}))
+
+
+def read_events(conn: Connection, table: sa.Table, owner_column: sa.Column,
+                owner_id: int) -> list[Event]:
+    """The history of one finding or patch, oldest first."""
+    rows = conn.execute(sa.select(*(table.c[name] for name in EVENT_FIELDS))
+                        .where(owner_column == owner_id).order_by(table.c.id)).mappings()
+    return [Event(**row) for row in rows]
 
 
 def require_decision(decision: str, reason: str | None, decisions: tuple[str, ...]) -> None:
@@ -64,22 +75,23 @@ def require_decision(decision: str, reason: str | None, decisions: tuple[str, ..
         raise InputError("a decision needs its reason")
 
 
-def versioned_update(conn: Connection, table: str, row_id: int, expected_version: int,
-                     assignments: str, values: dict[str, Any], final_statuses: tuple[str, ...],
-                     columns: str, noun: str) -> Row:
-    """``UPDATE table SET assignments`` on ``row_id`` if it is still at ``expected_version``
-    and not in a final status; otherwise NotFound or a Conflict saying which. ``table``,
-    ``assignments`` and ``columns`` come from the calling module, never from a request."""
-    finals = ", ".join(f"'{s}'" for s in final_statuses)
-    row = conn.execute(text(
-        f"UPDATE {table} SET {assignments}, version = version + 1, updated_at = now() "
-        f"WHERE id = :id AND version = :version AND status NOT IN ({finals}) "
-        f"RETURNING {columns}"),
-        {"id": row_id, "version": expected_version, **values}).first()
+def versioned_update(conn: Connection, table: sa.Table, row_id: int, expected_version: int,
+                     assignments: Mapping[sa.Column, Any], final_statuses: tuple[str, ...],
+                     columns: Sequence[sa.Column], noun: str) -> Row:
+    """Set ``assignments`` (column -> value) on row ``row_id`` of ``table`` if it is still at
+    ``expected_version`` and not in one of ``final_statuses``, bumping its version; returns
+    ``columns`` of the changed row. Otherwise NotFound or a Conflict saying which."""
+    row = conn.execute(
+        sa.update(table)
+        .where(table.c.id == row_id, table.c.version == expected_version,
+               table.c.status.not_in(final_statuses))
+        .values({**assignments, table.c.version: table.c.version + 1,
+                 table.c.updated_at: sa.func.now()})
+        .returning(*columns)).first()
     if row is not None:
         return row
-    current = conn.execute(text(f"SELECT version, status FROM {table} WHERE id = :id"),
-                           {"id": row_id}).first()
+    current = conn.execute(sa.select(table.c.version, table.c.status)
+                           .where(table.c.id == row_id)).first()
     if current is None:
         raise NotFound(f"no {noun} {row_id}")
     if current.status in final_statuses:

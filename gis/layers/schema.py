@@ -33,10 +33,9 @@ def finite_check(table: str, column: str, minimum: float | None = 0) -> sa.Check
     """``column`` is a finite number (>= ``minimum``). NaN sorts above every number in
     PostgreSQL, so ``< 'Infinity'`` refuses NaN and +Infinity alike. Named
     ``ck_<table>_<column>_finite``; see migration 0009."""
-    low = (f"{column} > '-Infinity'::float8" if minimum is None
-           else f"{column} >= {minimum:g}")
-    return sa.CheckConstraint(f"{low} AND {column} < 'Infinity'::float8",
-                              name=f"ck_{table}_{column}_finite")
+    value, infinity = sa.column(column), sa.cast(sa.literal("Infinity"), sa.Float)
+    low = value > -infinity if minimum is None else value >= minimum
+    return sa.CheckConstraint(sa.and_(low, value < infinity), name=f"ck_{table}_{column}_finite")
 
 
 def actor_columns() -> list[sa.Column]:
@@ -396,3 +395,61 @@ def layer_tables() -> dict[str, sa.Table]:
 
 def table_for(layer: Layer) -> sa.Table:
     return layer_tables()[layer.id]
+
+
+#: Job states; the last three are final.
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("params", JSONB, nullable=False),
+    # The owner: the authenticated actor who started it (a retry keeps the owner).
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_key", sa.Text),
+    sa.Column("on_behalf_of", sa.Text),
+    # Who created this row: the owner, or whoever asked for the retry.
+    sa.Column("submitted_by", sa.Text, nullable=False),
+    sa.Column("submitted_by_key", sa.Text),
+    sa.Column("status", sa.Text, server_default="queued", nullable=False),
+    sa.Column("stage", sa.Text),
+    sa.Column("done", sa.BigInteger, server_default="0", nullable=False),
+    sa.Column("total", sa.BigInteger),
+    sa.Column("result", JSONB),
+    sa.Column("error", JSONB),
+    sa.Column("cancel_requested", sa.Boolean, server_default=sa.false(), nullable=False),
+    sa.Column("cancelled_by", sa.Text),
+    sa.Column("cancelled_by_key", sa.Text),
+    sa.Column("attempt", sa.Integer, server_default="1", nullable=False),
+    sa.Column("retry_of", sa.Text, sa.ForeignKey("jobs.id", name="jobs_retry_of_fkey")),
+    sa.Column("runner", sa.Integer,
+              comment="Advisory-lock key of the process that runs the job; a job whose "
+                      "runner holds no lock was left by a process that is gone"),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.CheckConstraint("id ~ '^[0-9a-f]{32}$'", name="jobs_id_hex"),
+    sa.CheckConstraint(f"status IN ({', '.join(repr(s) for s in JOB_STATUSES)})",
+                       name="jobs_status"),
+    sa.CheckConstraint("jsonb_typeof(params) = 'object'", name="jobs_params_object"),
+    sa.CheckConstraint("done >= 0 AND (total IS NULL OR total >= 0)", name="jobs_progress"),
+    sa.CheckConstraint("attempt >= 1 AND (retry_of IS NULL) = (attempt = 1)",
+                       name="jobs_attempt"),
+    sa.CheckConstraint("(status IN ('succeeded', 'failed', 'cancelled')) "
+                       "= (finished_at IS NOT NULL)", name="jobs_finished"),
+    sa.CheckConstraint("(status <> 'succeeded' OR result IS NOT NULL) "
+                       "AND (status <> 'failed' OR error IS NOT NULL)", name="jobs_outcome"),
+    sa.Index("jobs_owner", "actor_key", "created_at"),
+    sa.Index("jobs_created", "created_at"),
+    sa.Index("jobs_active", "runner",
+             postgresql_where=sa.text("status IN ('queued', 'running')")),
+    sa.Index("jobs_retried_once", "retry_of", unique=True,
+             postgresql_where=sa.text("retry_of IS NOT NULL")),
+    comment="Background jobs (gis.jobs): long analyses run outside the request, their "
+            "progress, result or error; a retry is a new row (retry_of).",
+)

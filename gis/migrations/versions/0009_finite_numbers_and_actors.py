@@ -11,6 +11,10 @@ History rows whose actor came from a request field are marked ``actor_verified =
 until this revision the reconciliation and monitoring work lists stored whatever name the
 client sent, so no earlier row can be trusted to name who acted.
 
+Statements over the listed tables are SQLAlchemy constructs (``sa.table``/``sa.column``,
+``sa.update``, ``insert().from_select``, CHECK conditions as expressions), so every name is
+quoted by SQLAlchemy rather than pasted into SQL text.
+
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01
@@ -46,20 +50,43 @@ QUANTITIES = [
 #: Tables whose rows name who acted.
 ACTOR_TABLES = ("recon_events", "monitor_events", "monitor_runs", "recon_versions")
 
-VALID = "{c} >= 0 AND {c} < 'Infinity'::float8"
+INVALID_VALUES = sa.table("invalid_values", *(sa.column(name) for name in (
+    "table_name", "row_key", "column_name", "original", "action")))
 
 
-#: How a row is named in ``invalid_values.row_key`` (its id, or its composite key).
-ROW_KEYS = {"recon_parcels": "version_id || '/' || layer || '/' || parcel_key"}
+def _valid(value: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """``value >= 0 AND value < 'Infinity'``: a finite, non-negative number."""
+    return sa.and_(value >= 0, value < sa.cast(sa.literal("Infinity"), sa.Float))
 
 
-def _quarantine(table: str, column: str, action: str) -> None:
-    valid = VALID.format(c=column)
-    key = ROW_KEYS.get(table, "id::text")
-    op.execute(sa.text(
-        f"INSERT INTO invalid_values (table_name, row_key, column_name, original, action) "
-        f"SELECT '{table}', {key}, '{column}', {column}::text, '{action}' FROM {table} "
-        f"WHERE NOT ({valid})"))
+def _table(name: str, column: str) -> sa.TableClause:
+    """The table with the columns the statements here use (the row key's, ``geom``)."""
+    keys = ("version_id", "layer", "parcel_key") if name == "recon_parcels" else ("id",)
+    return sa.table(name, sa.column(column), sa.column("geom"),
+                    *(sa.column(key) for key in keys))
+
+
+def _row_key(table: sa.TableClause) -> sa.ColumnElement[str]:
+    """How a row is named in ``invalid_values.row_key``: its id, or its composite key."""
+    if table.name == "recon_parcels":
+        return (sa.cast(table.c.version_id, sa.Text) + "/" + table.c.layer + "/"
+                + table.c.parcel_key)
+    return sa.cast(table.c.id, sa.Text)
+
+
+def _quarantine(table: sa.TableClause, column: str, action: str) -> None:
+    """List the rows of ``table`` whose ``column`` is not valid, with what is done to them."""
+    value = table.c[column]
+    rows = sa.select(sa.literal(table.name, sa.Text), _row_key(table),
+                     sa.literal(column, sa.Text), sa.cast(value, sa.Text),
+                     sa.literal(action, sa.Text)).where(sa.not_(_valid(value)))
+    op.execute(sa.insert(INVALID_VALUES).from_select(
+        ["table_name", "row_key", "column_name", "original", "action"], rows))
+
+
+def _check(table: str, column: str) -> None:
+    op.create_check_constraint(f"ck_{table}_{column}_finite", table,
+                               _valid(sa.column(column)))
 
 
 def upgrade() -> None:
@@ -77,19 +104,18 @@ def upgrade() -> None:
         comment="Values found non-finite or out of range by migration 0009, with what was "
                 "done; listed by `gis db invalid`.",
     )
-    for table, column in DERIVED_AREAS:
+    for name, column in DERIVED_AREAS:
+        table = _table(name, column)
         _quarantine(table, column, "recomputed from the geometry")
-        op.execute(sa.text(
-            f"UPDATE {table} SET {column} = ST_Area(geom::geography, true) "
-            f"WHERE NOT ({VALID.format(c=column)})"))
-        op.create_check_constraint(f"ck_{table}_{column}_finite", table,
-                                   VALID.format(c=column))
-    for table, column in QUANTITIES:
+        op.execute(sa.update(table).where(sa.not_(_valid(table.c[column]))).values(
+            {table.c[column]: sa.func.ST_Area(sa.func.geography(table.c.geom), sa.true())}))
+        _check(name, column)
+    for name, column in QUANTITIES:
+        table = _table(name, column)
         _quarantine(table, column, "set to NULL (unknown)")
-        op.execute(sa.text(
-            f"UPDATE {table} SET {column} = NULL WHERE NOT ({VALID.format(c=column)})"))
-        op.create_check_constraint(f"ck_{table}_{column}_finite", table,
-                                   VALID.format(c=column))
+        op.execute(sa.update(table).where(sa.not_(_valid(table.c[column])))
+                   .values({table.c[column]: sa.null()}))
+        _check(name, column)
 
     # The quota ledger: reversal entries, invalid rows kept but out of the balance, actors.
     for name, type_ in (("entry", sa.Text()), ("reverses", sa.BigInteger()),
@@ -134,7 +160,8 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("on_behalf_of", sa.Text(), nullable=True))
         op.add_column(table, sa.Column("actor_verified", sa.Boolean(),
                                        server_default=sa.true(), nullable=False))
-        op.execute(f"UPDATE {table} SET actor_verified = false")
+        op.execute(sa.update(sa.table(table, sa.column("actor_verified")))
+                   .values(actor_verified=sa.false()))
     op.add_column("siting_runs", sa.Column("actor_key", sa.Text(), nullable=True))
     op.add_column("siting_runs", sa.Column("on_behalf_of", sa.Text(), nullable=True))
 

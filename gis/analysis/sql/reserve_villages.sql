@@ -1,0 +1,11 @@
+-- Every village plan under a division (code LIKE prefix) with its ledger balance: the sum of
+-- draws and reversals (rows found invalid have a NULL area and count for nothing) and how
+-- many rows are invalid.
+SELECT v.village_code, v.village_name, v.township_name, v.planned_construction_m2,
+       v.flexible_quota_m2, coalesce(d.drawn, 0), coalesce(d.invalid, 0)
+FROM village_plans AS v
+LEFT JOIN (SELECT village_code, sum(area_m2) AS drawn,
+                  count(*) FILTER (WHERE invalid_value IS NOT NULL) AS invalid
+           FROM quota_draws GROUP BY village_code) AS d USING (village_code)
+WHERE v.village_code LIKE :prefix
+ORDER BY v.village_code
