@@ -61,17 +61,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    configure_logging(settings.log_level)
+    configure_logging(settings.api.log_level)
     register_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_request_bytes)
     # Added last = outermost: the request context sees every answer, gzip compresses it.
-    if settings.cors_origins:  # closed by default: no CORS headers at all
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+    if settings.api.cors_origins:  # closed by default: no CORS headers at all
+        app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins,
                            allow_methods=["GET", "POST", "OPTIONS"],
                            allow_headers=["X-API-Key", "Content-Type", "Accept-Language",
                                           REQUEST_ID_HEADER],
                            expose_headers=[REQUEST_ID_HEADER, "Location"])
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5,
+    app.add_middleware(GZipMiddleware, minimum_size=settings.api.gzip_min_bytes, compresslevel=5,
                        exclude_content_types=_NOT_GZIPPED)
     app.add_middleware(RequestContext, on_error=internal_error)
     app.include_router(health.router)

@@ -95,7 +95,7 @@ def current_principal(request: Request,
     found, principal = cache.get(digest)
     if not found:
         principal = authenticate(get_engine(request), key)
-        cache.put(digest, principal, settings.auth_cache_seconds)
+        cache.put(digest, principal, settings.api.auth_cache_seconds)
     if principal is None:
         raise Unauthorized(msg("auth.inactive_key", header=API_KEY_HEADER))
     set_caller(request.scope.setdefault("state", {}), principal.name)
@@ -130,7 +130,7 @@ def rate_limited(request: Request, principal: PrincipalDep) -> Principal:
         caller = f"ip:{request.client.host if request.client else 'unknown'}"
     else:
         caller = f"key:{principal.name}"
-    limit = principal.rate_limit_per_minute or settings.rate_limit_per_minute
+    limit = principal.rate_limit_per_minute or settings.api.rate_limit_per_minute
     wait = limiter.take(caller, limit)
     if wait > 0:
         raise RateLimited(msg("auth.rate_limited", limit=limit, seconds=math.ceil(wait)),
@@ -141,7 +141,7 @@ def rate_limited(request: Request, principal: PrincipalDep) -> Principal:
 def readable_layer(layer_id: str, principal: Principal, settings: Settings) -> Layer:
     """The catalogue layer if the caller may read it; 404 for unknown ids, 401/403 otherwise."""
     layer = load_catalogue().get(layer_id)  # UnknownLayer -> 404
-    sensitivity = layer_sensitivity(layer, settings.layer_sensitivity)
+    sensitivity = layer_sensitivity(layer, settings.api.layer_sensitivity)
     if can_read(principal.role, sensitivity):
         return layer
     if principal.anonymous:
@@ -153,7 +153,7 @@ def readable_layer(layer_id: str, principal: Principal, settings: Settings) -> L
 
 def readable_layers(principal: Principal, settings: Settings) -> list[Layer]:
     return [layer for layer in load_catalogue()
-            if can_read(principal.role, layer_sensitivity(layer, settings.layer_sensitivity))]
+            if can_read(principal.role, layer_sensitivity(layer, settings.api.layer_sensitivity))]
 
 
 Planner = Depends(require_roles("planner"))

@@ -60,7 +60,7 @@ from gis.db.migrate import upgrade
 from gis.errors import NotFound
 from gis.layers.load import LoadOptions, load_file
 from gis.samples.scale import write_scale_dataset
-from gis.settings import Settings
+from gis.settings import DatabaseSettings, Settings
 from gis.tiles import lonlat_to_tile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +95,7 @@ def prepare_database(args: argparse.Namespace) -> tuple[str, LocalCluster | None
         cluster = LocalCluster(root / "cluster", free_port() if tmp else args.port)
         cluster.up()
         url = cluster.url.replace("postgresql+psycopg://", "postgresql://")
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database=DatabaseSettings(url=url)))
     upgrade(engine)
     with engine.connect() as conn:
         count = conn.execute(text(f"SELECT count(*) FROM {LAYER}")).scalar_one()
@@ -119,7 +119,7 @@ def prepare_database(args: argparse.Namespace) -> tuple[str, LocalCluster | None
 
 
 def planner_key(url: str) -> str:
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database=DatabaseSettings(url=url)))
     try:
         with contextlib.suppress(NotFound):  # a key left by an interrupted run
             revoke_key(engine, KEY_NAME)
@@ -130,7 +130,7 @@ def planner_key(url: str) -> str:
 
 def data_bounds(url: str) -> tuple[tuple[float, float, float, float], str]:
     """The table's lon/lat extent, and the server's PostgreSQL and PostGIS versions."""
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database=DatabaseSettings(url=url)))
     with engine.connect() as conn:
         row = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                                 f"(SELECT ST_Extent(geom) e FROM {LAYER}) s")).one()

@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000])
     args = parser.parse_args()
     settings = get_settings()
-    if settings.uses_embedded_cluster:
+    if settings.database.uses_embedded_cluster:
         cluster_from_settings(settings).up()
     engine = make_engine(settings)
     upgrade(engine)

@@ -69,7 +69,7 @@ def main() -> None:
     if shutil.which("ogr2ogr") is None:
         raise SystemExit("ogr2ogr not found: install gdal-bin (make setup-test does)")
     settings = get_settings()
-    if settings.uses_embedded_cluster:
+    if settings.database.uses_embedded_cluster:
         cluster_from_settings(settings).up()
     engine = make_engine(settings)
     upgrade(engine)

@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--sustain-seconds", type=float, default=20.0)
     args = parser.parse_args()
     settings = get_settings()
-    if settings.uses_embedded_cluster:
+    if settings.database.uses_embedded_cluster:
         cluster_from_settings(settings).up()
     engine = make_engine(settings)
     upgrade(engine)

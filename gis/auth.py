@@ -21,10 +21,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from gis.db.records import api_keys
 from gis.errors import Conflict, InputError, NotFound, Unauthorized
 from gis.identity import Actor, clean_on_behalf_of
 from gis.layers.catalogue import Layer
-from gis.layers.schema import api_keys
 from gis.messages import msg
 
 ROLES = ("public", "planner", "forestry", "admin")

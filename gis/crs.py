@@ -17,6 +17,7 @@ import shapely
 
 from gis import gcj02
 from gis.errors import CoordinatesOutOfRange, CRSMismatch, MissingCRS
+from gis.messages import msg
 
 STORAGE_CRS = pyproj.CRS.from_epsg(4490)
 CRS84 = pyproj.CRS.from_user_input("OGC:CRS84")
@@ -81,10 +82,7 @@ def parse_crs(text: str) -> SourceCRS:
     try:
         return SourceCRS(pyproj.CRS.from_user_input(raw))
     except pyproj.exceptions.CRSError as exc:
-        raise MissingCRS(
-            f"unrecognised CRS {text!r}: use e.g. EPSG:4490, CRS84, EPSG:4326, a CGCS2000 "
-            f"Gauss-Kruger zone such as EPSG:4544 (CM 105E), or GCJ02"
-        ) from exc
+        raise MissingCRS(msg("crs.unrecognised", text=text)) from exc
 
 
 def resolve_source_crs(
@@ -103,23 +101,16 @@ def resolve_source_crs(
             source.crs, ignore_axis_order=True
         ):
             raise CRSMismatch(
-                f"the file declares {source.label} but --crs says {parsed_given.label}; "
-                "fix or remove the file's .prj, or drop --crs",
+                msg("crs.mismatch", file_crs=source.label, given=parsed_given.label),
                 file_crs=source.label, given=parsed_given.label,
             )
     elif parsed_given:
         source = parsed_given
     else:
-        raise MissingCRS(
-            "the source has no CRS (no .prj or equivalent); give it with --crs, e.g. "
-            "--crs EPSG:4490 or --crs EPSG:4544"
-        )
+        raise MissingCRS(msg("crs.missing"))
     if from_gcj02 or (parsed_given is not None and parsed_given.gcj02):
         if not source.crs.is_geographic:
-            raise CRSMismatch(
-                f"GCJ-02 coordinates are longitude/latitude, but the source CRS is "
-                f"{source.label} (projected)"
-            )
+            raise CRSMismatch(msg("crs.gcj02_projected", crs=source.label))
         return SourceCRS(source.crs, gcj02=True)
     return source
 
@@ -133,12 +124,8 @@ def check_lonlat_range(geoms: np.ndarray, row_ids: np.ndarray) -> None:
     )
     if bad.any():
         rows = row_ids[bad][:20].tolist()
-        raise CoordinatesOutOfRange(
-            f"{int(bad.sum())} features have coordinates outside longitude ±180 / latitude ±90 "
-            f"although the CRS is geographic (first rows: {rows}); the data are probably "
-            "projected: give the right CRS with --crs",
-            rows=rows,
-        )
+        raise CoordinatesOutOfRange(msg("crs.lonlat_range", count=int(bad.sum()), rows=rows),
+                                    rows=rows)
 
 
 def to_storage(
@@ -165,10 +152,8 @@ def to_storage(
     if outside.any():
         rows = row_ids[outside][:20].tolist()
         raise CoordinatesOutOfRange(
-            f"{int(outside.sum())} features fall outside the service extent "
-            f"{extent} after transformation from {source.label} (first rows: {rows}); check "
-            "the CRS (a Gauss-Kruger file without zone prefix given the prefixed CRS, or "
-            "lat/lon swapped, are the usual causes)",
+            msg("crs.outside_extent", count=int(outside.sum()), extent=extent,
+                crs=source.label, rows=rows),
             rows=rows,
         )
     return geoms
@@ -183,5 +168,5 @@ def gauss_kruger_epsg(lon: float) -> int:
     """
     central = 3 * round(lon / 3)
     if not 75 <= central <= 135:
-        raise CoordinatesOutOfRange(f"longitude {lon} is outside China's Gauss-Kruger zones")
+        raise CoordinatesOutOfRange(msg("crs.outside_gauss_kruger", lon=lon))
     return 4534 + (central - 75) // 3

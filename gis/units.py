@@ -12,14 +12,17 @@ planar areas in a projected CRS: Gauss-Kruger zones inflate areas by their scale
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
 
 __all__ = [
     "GEOD",
@@ -264,22 +267,20 @@ def _projected_areas(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return areas
 
 
-_SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-def sql_area_m2(column: str = "geom") -> str:
-    """SQL expression for the ellipsoidal area (m²) of a lon/lat geometry column.
+def sql_area_m2(geom: ColumnElement | None = None) -> ColumnElement:
+    """SQLAlchemy expression for the ellipsoidal area (m²) of a lon/lat geometry (a column or
+    expression; default the column named ``geom``).
 
     Casting to ``geography`` keeps the column's SRID, and PostGIS then integrates on the
     spheroid of that SRID (GRS80 for EPSG:4490) with GeographicLib — the same algorithm and
     ellipsoid as :data:`GEOD` — so database and Python areas agree. ``true`` selects the
     spheroid rather than the faster sphere, whose areas are ~0.08% too small at Ningxia's
     latitude and off by up to ~0.5% elsewhere in China — more than many quota tolerances.
-
-    The column name is interpolated into SQL, so only a plain ``column`` or ``table.column``
-    identifier is accepted.
+    An expression, not SQL text: identifiers are quoted by SQLAlchemy (the SQL policy).
     """
-    # fullmatch, not match: "$" alone would also accept a trailing newline.
-    if not isinstance(column, str) or not _SQL_IDENTIFIER.fullmatch(column):
-        raise ValueError(f"not a plain SQL identifier: {column!r}")
-    return f"ST_Area(geography({column}), true)"
+    import sqlalchemy as sa
+
+    target = sa.column("geom") if geom is None else geom
+    return sa.func.ST_Area(sa.func.geography(target), sa.true())

@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from gis.errors import NotFound
+from gis.messages import msg
 
 PORTAL_DIR = Path(__file__).resolve().parent
 NODE_MODULES = PORTAL_DIR / "node_modules"
@@ -61,7 +62,7 @@ def _resolve(root: Path, path: str) -> Path:
     target = (root / path).resolve()
     if (root.resolve() not in target.parents or not target.is_file()
             or target.suffix.lower() not in _TYPES):
-        raise NotFound(f"no portal asset {path!r}")
+        raise NotFound(msg("assets.no_asset", path=path))
     return target
 
 
@@ -76,11 +77,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/static/vendor/{name}/{path:path}")
 async def vendor_file(name: str, path: str) -> FileResponse:
     if name not in VENDOR:
-        raise NotFound(f"no vendored library {name!r}")
+        raise NotFound(msg("assets.no_library", name=name))
     root = NODE_MODULES / VENDOR[name]
     if not root.is_dir():
-        raise NotFound(f"library {name!r} is not installed; run `npm ci --prefix portal` "
-                       "(scripts/setup.sh does)")
+        raise NotFound(msg("assets.not_installed", name=name))
     target = _resolve(root, path)
     return FileResponse(target, media_type=_TYPES[target.suffix.lower()],
                         headers={"Cache-Control": "public, max-age=86400"})

@@ -14,7 +14,7 @@ from gis.layers.divisions import districts as district_list
 from gis.layers.divisions import divisions_extent
 from gis.settings import Settings
 from portal import assets
-from portal.i18n import Lang, strings
+from portal.i18n import Lang, other_lang, page_labels, strings
 from portal.mapbase import NINGXIA_BOUNDS, MapParts, config_json
 from portal.styles import layer_styles
 
@@ -38,9 +38,11 @@ async def districts(request: Request) -> list[dict[str, str]]:
 
 
 def page_config(page: str, lang: Lang, parts: MapParts, **extra: Any) -> dict[str, Any]:
-    return {"page": page, "lang": lang, "t": strings(lang), "map": parts.name,
-            "groups": parts.groups, "bases": parts.bases, "extra": parts.extra,
-            "layers": layer_styles(lang), **extra}
+    """What the page's scripts receive: the words (``t``), the enum labels of labels.yaml
+    (``labels``), the map's JavaScript names and the catalogue's layer styles."""
+    return {"page": page, "lang": lang, "t": strings(lang), "labels": page_labels(lang),
+            "map": parts.name, "groups": parts.groups, "bases": parts.bases,
+            "extra": parts.extra, "layers": layer_styles(lang), **extra}
 
 
 def render_page(request: Request, template: str, page: str, lang: Lang, parts: MapParts,
@@ -48,15 +50,16 @@ def render_page(request: Request, template: str, page: str, lang: Lang, parts: M
                 **context: Any) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     t = strings(lang)
-    other = "en" if lang == "zh" else "zh"
+    other = other_lang(lang)
     query = "?lang=en" if lang == "en" else ""
     nav = [{"id": pid, "href": f"{href}{query}", "label": t[f"nav_{pid}"],
             "active": pid == page} for pid, href in NAV]
     body = _env.get_template(template).render(
-        t=t, lang=lang, page=page, nav=nav, map=parts,
+        t=t, labels=page_labels(lang), lang=lang, page=page, nav=nav, map=parts,
         lang_href=f"{request.url.path}?lang={other}",
+        lang_switch=strings(other)["language_name"],
         config_json=config_json(config), missing=assets.vendor_missing(),
-        scripts=[assets.static_url(s) for s in scripts], basemap=settings.basemap,
+        scripts=[assets.static_url(s) for s in scripts], basemap=settings.portal.basemap,
         vendor=vendor if vendor is not None else [assets.VECTORGRID_JS],
         static=assets.static_url, **context)
     return HTMLResponse(body)

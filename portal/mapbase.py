@@ -111,28 +111,28 @@ def new_map(settings: Settings, lang: Lang, bounds: tuple[float, float, float, f
     m.default_js = [("leaflet", assets.LEAFLET_JS)]
     m.default_css = [("leaflet_css", assets.LEAFLET_CSS)]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    default = settings.basemap
-    if default == "tianditu" and not settings.tianditu_key:
+    default = settings.portal.basemap
+    if default == "tianditu" and not settings.portal.tianditu_key:
         default = "osm"
     bases: dict[str, str] = {}
-    if settings.basemap != "offline":
+    if settings.portal.basemap != "offline":
         osm = folium.TileLayer(OSM_URL, name=t["base_osm"], attr=OSM_ATTRIBUTION,
                                max_zoom=19, overlay=False, show=default == "osm")
         osm.add_to(m)
         bases["osm"] = osm.get_name()
-        if settings.tianditu_key:
+        if settings.portal.tianditu_key:
             tdt = folium.FeatureGroup(name=t["base_tianditu"], overlay=False,
                                       show=default == "tianditu")
             for layer in ("vec", "cva"):
                 folium.TileLayer(
-                    TIANDITU_URL.format(layer=layer, key=settings.tianditu_key),
+                    TIANDITU_URL.format(layer=layer, key=settings.portal.tianditu_key),
                     attr="天地图 © 国家地理信息公共服务平台", subdomains="01234567",
                     max_zoom=18, name=f"tianditu_{layer}", overlay=False, control=False,
                 ).add_to(tdt)
             tdt.add_to(m)
             bases["tianditu"] = tdt.get_name()
     offline = folium.FeatureGroup(name=t["base_offline"], overlay=False,
-                                  show=default == "offline" or settings.basemap == "offline")
+                                  show=default == "offline" or settings.portal.basemap == "offline")
     offline.add_to(m)
     bases["offline"] = offline.get_name()
     if mouse_position:

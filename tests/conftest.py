@@ -58,8 +58,8 @@ def settings() -> Iterator[Settings]:
     test_settings = Settings()
     cluster = None
     if not external:
-        cluster = LocalCluster(test_settings.data_dir, test_settings.db_port,
-                               os_user=test_settings.db_os_user)
+        cluster = LocalCluster(test_settings.database.data_dir, test_settings.database.port,
+                               os_user=test_settings.database.os_user)
         cluster.up()
     try:
         yield test_settings

@@ -33,7 +33,7 @@ def truncate_all(engine: Engine) -> None:
 def sample_db(settings: Settings, engine: Engine) -> Engine:
     """The sample one-map loaded into the test database, once per module."""
     truncate_all(engine)
-    load_samples(engine, settings.model_copy(update={"samples_dir": SAMPLES}))
+    load_samples(engine, settings.with_changes(data={"samples_dir": SAMPLES}))
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     return engine

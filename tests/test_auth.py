@@ -79,7 +79,7 @@ def test_layer_reads_follow_sensitivity(client: TestClient, role_keys, layer: st
 
 
 def test_sensitivity_is_configurable(settings, sample_db) -> None:
-    opened = settings.model_copy(update={"layer_sensitivity": {"eco_redline": "public"}})
+    opened = settings.with_changes(api={"layer_sensitivity": {"eco_redline": "public"}})
     with TestClient(create_app(opened)) as c:
         assert c.get("/ogc/collections/eco_redline/items").status_code == 200
         assert c.get("/ogc/collections/forest_parcels/items").status_code == 401

@@ -20,7 +20,7 @@ GIS = Path(sys.executable).with_name("gis")
 def run_gis(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     assert GIS.exists(), f"{GIS} is missing: the project is not installed in this venv"
     return subprocess.run([str(GIS), *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
+                          env={**os.environ, "COLUMNS": "200", "GIS_LANG": "en", **(env or {})})
 
 
 def assert_usage_error(proc: subprocess.CompletedProcess, *expected: str) -> None:
@@ -80,6 +80,18 @@ def test_non_finite_draw_is_refused(settings: Settings, engine, value: str) -> N
                    "--purpose", "key_industry")
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "finite" in proc.stderr, proc.stderr
+
+
+def test_messages_are_chinese_by_default(settings: Settings, engine) -> None:
+    """Without GIS_LANG and with a non-English locale, errors are Chinese."""
+    proc = run_gis("reserve", "draw", "640202100201", "--project", "P", "--area-mu", "nan",
+                   "--purpose", "key_industry",
+                   env={"GIS_LANG": "", "LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("错误 (输入无效): --area-mu应为有限数值"), proc.stderr
+    down = run_gis("layers", env={"GIS_LANG": "zh", "GIS_DATABASE_URL":
+                                  f"postgresql://nobody@127.0.0.1:{free_port()}/nothing"})
+    assert down.returncode == 2 and "无法连接数据库" in down.stderr, down.stderr
 
 
 def test_database_down() -> None:

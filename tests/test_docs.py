@@ -369,8 +369,8 @@ class Walkthrough:
 
     def substitute(self, text: str) -> str:
         return (text.replace(BASE, self.url)
-                .replace(".gisdata/", f"{self.settings.data_dir}/")
-                .replace("55432", str(self.settings.db_port)))
+                .replace(".gisdata/", f"{self.settings.database.data_dir}/")
+                .replace("55432", str(self.settings.database.port)))
 
     def run(self, command: Command) -> None:
         started = time.monotonic()
@@ -470,7 +470,7 @@ def docs_server(server_settings: None, live_server: str, settings: Settings,
                 sample_db: Engine) -> str:
     from gis.samples import load_sample_ledger
 
-    assert load_sample_ledger(sample_db, settings.model_copy(update={"samples_dir": SAMPLES}))
+    assert load_sample_ledger(sample_db, settings.with_changes(data={"samples_dir": SAMPLES}))
     return live_server
 
 
@@ -494,7 +494,7 @@ def test_the_guide_runs_top_to_bottom(docs_server: str, settings: Settings, samp
     _forget_documented_keys(sample_db, commands)
     make_input_files(tmp_path)
     (tmp_path / "data").symlink_to(ROOT / "data")
-    embedded = settings.uses_embedded_cluster
+    embedded = settings.database.uses_embedded_cluster
     walk = Walkthrough(tmp_path, docs_server, settings, {
         "KEY": role_keys["planner"]["X-API-Key"],
         "FORESTRY_KEY": role_keys["forestry"]["X-API-Key"]})

@@ -149,7 +149,7 @@ def db(sample_db: Engine) -> Engine:
 
 @pytest.fixture(scope="module")
 def configured(settings: Settings) -> Settings:
-    return settings.model_copy(update={"raster_dir": SAMPLES})
+    return settings.with_changes(data={"raster_dir": SAMPLES})
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +364,7 @@ def test_running_batch_cancelled_after_its_first_progress_update(client: TestCli
 
 
 def test_queued_job_cancelled_never_starts(settings: Settings, db: Engine, keys) -> None:
-    one_worker = settings.model_copy(update={"job_workers": 1})
+    one_worker = settings.with_changes(api={"job_workers": 1})
     with table_locked(db, "eco_redline") as lock, \
             TestClient(create_app(one_worker), headers=keys["planner"]) as planner:
         busy = planner.post(JOBS, json=batch(squares(3))).json()

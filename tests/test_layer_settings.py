@@ -106,7 +106,7 @@ def test_tiles_follow_the_catalogue_policy(admin: TestClient) -> None:
             str(tiles.minzoom), str(tiles.maxzoom))
         if tiles.minzoom > 0:
             below = admin.get(f"{base}/{tiles.minzoom - 1}/0/0")
-            assert below.status_code == 404 and "outside this layer's tileset" in below.text
+            assert below.status_code == 404 and "不在此图层的瓦片集范围内" in below.text
         assert admin.get(f"{base}/{tiles.minzoom}/0/0").status_code in (200, 204)
 
 

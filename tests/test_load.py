@@ -627,6 +627,7 @@ def test_cli_load_json(db: Engine, tmp_path: Path, settings) -> None:
 
 def test_cli_main_failing_load_exits_2(db: Engine, tmp_path: Path, settings, monkeypatch,
                                        capsys) -> None:
+    monkeypatch.setenv("GIS_LANG", "en")  # the English texts below; Chinese is tested apart
     load(db, write(survey_frame(2, start=8), tmp_path / "good.gpkg"))
     before = table_state(db, "survey_patches")
     frame = survey_frame(3)
@@ -650,6 +651,7 @@ def test_cli_main_failing_load_exits_2(db: Engine, tmp_path: Path, settings, mon
 def test_cli_main_error_message_is_not_rich_markup(db: Engine, tmp_path: Path, monkeypatch,
                                                    capsys, folder: str) -> None:
     path = tmp_path / "missing" / folder / "patches.gpkg"  # does not exist: InputError
+    monkeypatch.setenv("GIS_LANG", "en")
     monkeypatch.setattr(sys, "argv", ["gis", "load", str(path), "--layer", "survey_patches"])
 
     with pytest.raises(SystemExit) as info:

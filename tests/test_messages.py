@@ -22,7 +22,7 @@ from gis.rules.models import ActivityCategory, Comparator, Verdict
 #: technical values, not English prose.
 TECHNICAL = {"X-API-Key", "JSON", "NaN", "Infinity", "YYYY-MM-DD", "HTTP", "true", "false",
              "gis.identity.Actor", "on_behalf_of", "errors", "API", "object", "CRS84",
-             "EPSG", "GeoJSON", "WKT"}
+             "EPSG", "GeoJSON", "WKT", "gis db up", "gis monitor run"}
 _ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;:]+[A-Za-z][A-Za-z'’-]*){2,}")
 
 

@@ -340,7 +340,7 @@ def test_decisions_concurrency_and_reruns(db) -> None:
 
 # ---------------------------------------------------------------------------- API and CLI
 def test_api(db, settings, role_keys) -> None:
-    configured = settings.model_copy(update={"raster_dir": SAMPLES})
+    configured = settings.with_changes(data={"raster_dir": SAMPLES})
     with TestClient(create_app(configured)) as anonymous:
         refused = anonymous.post("/api/v1/monitoring/runs", json={
             "raster_a": LC_2020.name, "raster_b": LC_2023.name})

@@ -52,7 +52,7 @@ def _python(source: str) -> str:
 
 @pytest.fixture(scope="module")
 def notebook_db(settings: Settings, sample_db: Engine) -> Engine:
-    assert load_sample_ledger(sample_db, settings.model_copy(update={"samples_dir": SAMPLES}))
+    assert load_sample_ledger(sample_db, settings.with_changes(data={"samples_dir": SAMPLES}))
     return sample_db
 
 

@@ -128,7 +128,7 @@ def test_cors_closed_by_default_and_opened_per_origin(settings: Settings, engine
     with TestClient(create_app(settings)) as closed:
         answer = closed.options("/ogc/collections", headers=preflight)
         assert "access-control-allow-origin" not in answer.headers
-    opened = settings.model_copy(update={"cors_origins": ["https://gis.example.cn"]})
+    opened = settings.with_changes(api={"cors_origins": ["https://gis.example.cn"]})
     with TestClient(create_app(opened)) as client:
         ok = client.options("/ogc/collections", headers=preflight)
         assert ok.headers["access-control-allow-origin"] == "https://gis.example.cn"
@@ -160,9 +160,25 @@ def test_a_bug_is_a_500_with_its_traceback_logged_under_the_request_id(
     assert logged["request_id"] == body["request_id"] and "RuntimeError" in logged["traceback"]
 
 
+def test_settings_are_read_per_concern_from_the_documented_variables(monkeypatch) -> None:
+    for name, value in {"GIS_DB_POOL_SIZE": "7", "GIS_TILE_POOL_MAX_SIZE": "4",
+                        "GIS_BASEMAP": "offline", "GIS_CORS_ORIGINS": '["https://a.cn"]',
+                        "GIS_RASTER_DIR": "/tmp", "GIS_JOB_WORKERS": "3"}.items():
+        monkeypatch.setenv(name, value)
+    fresh = Settings()
+    assert fresh.database.pool_size == 7 and fresh.tiles.pool_max_size == 4
+    assert fresh.portal.basemap == "offline" and fresh.api.cors_origins == ["https://a.cn"]
+    assert str(fresh.data.raster_dir) == "/tmp" and fresh.api.job_workers == 3
+    monkeypatch.setenv("GIS_DB_POOL_SIZE", "0")
+    with pytest.raises(ValueError, match=r"pool_size|GIS_DB_POOL_SIZE"):
+        Settings()
+    with pytest.raises(KeyError):
+        fresh.with_changes(database={"no_such_field": 1})
+
+
 def test_pool_comes_from_settings(settings: Settings) -> None:
-    engine = make_engine(settings.model_copy(update={"db_pool_size": 3, "db_max_overflow": 1,
-                                                      "db_pool_timeout_seconds": 2.5}))
+    engine = make_engine(settings.with_changes(database={
+        "pool_size": 3, "max_overflow": 1, "pool_timeout_seconds": 2.5}))
     try:
         assert engine.pool.size() == 3 and engine.pool._max_overflow == 1
         assert engine.pool._timeout == 2.5

@@ -208,7 +208,7 @@ def test_html_views(client: TestClient) -> None:
 
 
 def test_number_matched_is_an_estimate_on_big_results(settings, sample_db) -> None:
-    small_limit = settings.model_copy(update={"ogc_exact_count_limit": 0})
+    small_limit = settings.with_changes(api={"ogc_exact_count_limit": 0})
     with TestClient(create_app(small_limit)) as c:
         body = c.get("/ogc/collections/village_plan_zones/items", params={"limit": 2}).json()
     assert body["numberMatchedExact"] is False and body["numberMatched"] > 0

@@ -11,6 +11,7 @@ page is also written to ``docs/screenshots`` for the README.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -32,8 +33,10 @@ from api.app import create_app
 from gis.analysis.reserve import village_report
 from gis.auth import issue_key
 from gis.layers.schema import layer_tables, metadata
+from gis.messages import labels
 from gis.samples import load_sample_ledger, load_samples
 from tests.conftest import free_port
+from tests.test_messages import english_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -54,7 +57,7 @@ def portal_db(settings, engine):
         # Fail instead of waiting forever if a connection left open elsewhere holds a lock.
         conn.execute(text("SET LOCAL lock_timeout = '30s'"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    sample_settings = settings.model_copy(update={"samples_dir": SAMPLES})
+    sample_settings = settings.with_changes(data={"samples_dir": SAMPLES})
     assert load_samples(engine, sample_settings), f"no sample data in {SAMPLES}"
     load_sample_ledger(engine, sample_settings)
     from gis.analysis.forest_grass import detect
@@ -78,8 +81,8 @@ class Server:
 @pytest.fixture(scope="module")
 def server(settings, portal_db) -> Iterator[Server]:
     engine, keys = portal_db
-    app_settings = settings.model_copy(update={"basemap": "offline", "tianditu_key": None,
-                                               "samples_dir": SAMPLES})
+    app_settings = settings.with_changes(portal={"basemap": "offline", "tianditu_key": None},
+                                         data={"samples_dir": SAMPLES})
     port = free_port()
     config = uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
@@ -245,6 +248,14 @@ def test_viewer(visit, server: Server) -> None:
     assert page.locator('.om-legend-layer[data-layer="forest_farm_areas"]').is_visible()
     toggle(page, "monitoring_patches")  # part of the app, never optional
     page.wait_for_function("OneMap.state.monitoring_patches.loaded === true")
+    # a patch's popup names its kind, status, layer and zone, none by its code
+    patch = page.evaluate("OneMap.featureHtml('monitoring_patches', {kind: 'new_construction', "
+                          "status: 'field_check', decision: 'false_alarm', layer: 'eco_redline', "
+                          "zone: 'core', feature_key: 'HX-1', area_m2: 6666.67})")
+    for expected in ("红线监测疑似图斑", "疑似新增建设用地", "待外业核查", "误判", "生态保护红线",
+                     "核心保护区", "10.00 亩"):
+        assert expected in patch, (expected, patch)
+    assert not re.search(r"new_construction|field_check|false_alarm|eco_redline|>core<", patch)
 
     # Popup with Chinese attributes and areas in 亩/ha, for a click in the core zone.
     lon, lat, _ = core_zone(server.engine)
@@ -363,11 +374,16 @@ def test_siting_draw_core_zone_prohibited(visit, server: Server, tmp_path: Path)
     verdict = page.locator("#siting-verdict[data-verdict]")
     verdict.wait_for()
     assert verdict.get_attribute("data-verdict") == "prohibited"
-    assert "禁止" in verdict.inner_text()
+    assert verdict.inner_text() == "结论：禁止"  # the label, not the code
     rows = page.locator("#siting-overlaps tbody tr")
     assert "生态保护红线" in rows.first.inner_text() and "核心保护区" in rows.first.inner_text()
     assert "原则上禁止" in page.locator("#siting-rules").inner_text()
-    assert "003:" in page.locator("#siting-rules").inner_text()  # the cited seed lines
+    rules = page.locator("#siting-rules").inner_text()
+    assert "003:" in rules  # the cited seed lines
+    # the cited document by its title, the verdicts by their labels: no code on the page
+    assert "自治区人民政府关于加强生态保护红线管理的实施意见" in rules
+    panel = page.locator("#siting-panel").inner_text()
+    assert not re.search(r"redline_opinions|prohibited|justification_required|\bcore\b", panel)
     assert page.evaluate("OneMap.map().getPane('om-pieces').querySelectorAll('path').length") >= 2
     shot(page, "siting", docs=True)
 
@@ -425,6 +441,10 @@ def test_reconciliation_decision(visit, server: Server) -> None:
     holder = next(name for name in server.key_names if name.startswith("portal-forestry"))
     assert f"{holder} (代 林草局 局长)" in history, history  # the key's holder decided
     assert "局长 王某 未核实" in history, history  # the old, typed actor is flagged
+    # actions and decisions by their labels (labels.yaml), never the codes
+    assert "发现" in history and "detected" not in history, history
+    assert "作出决定 保留林地" in history and "keep_forest" not in history, history
+    assert "forest_grass_overlap" not in page.locator("#recon-panel").inner_text()
     shot(page, "reconciliation", docs=True)
 
     # The decided filter lists it; the export downloads a workbook.
@@ -463,6 +483,9 @@ def test_quota_dashboard(visit, server: Server) -> None:
     # the recorder of the imported draws is the importing process, verified
     recorder = page.locator("#quota-ledger tbody tr").first.locator("td").nth(5).inner_text()
     assert recorder.startswith("python:") and "未核实" not in recorder
+    purposes = page.eval_on_selector_all("#quota-ledger tbody tr td:nth-child(3)",
+                                         "tds => tds.map(td => td.innerText)")
+    assert set(purposes) <= set(labels("purpose", "zh").values()), purposes
     page.locator("#quota-indicators tbody tr").first.wait_for()
     shot(page, "quota", docs=True)
 
@@ -499,3 +522,48 @@ def test_search_respects_roles(server: Server, settings) -> None:
     assert village[0]["layer"] == "village_plans" and "隆惠村" in village[0]["label"]
     assert len(village[0]["bbox"]) == 4 and village[0]["geometry"]["type"] == "MultiPolygon"
 
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_api_errors_in_the_page_language(visit, server: Server, lang: str) -> None:
+    """Every request carries the page's language (the browser here is Chinese), so a refused
+    decision is explained in the page's language: an empty reason on both pages, a decision on
+    a version someone else changed (409) on the English one."""
+    v = visit(f"/reconciliation?lang={lang}", "forestry")
+    page = v.page
+    sent: list[str | None] = []
+    page.on("request", lambda r: "/decision" in r.url and sent.append(
+        r.headers.get("accept-language")))
+    page.wait_for_function("Number(document.body.dataset.findings) > 0")
+    row = page.locator("#recon-table tbody tr").last
+    finding_id = int(row.get_attribute("data-id"))
+    row.click()
+    page.wait_for_function("document.getElementById('recon-history').children.length > 0")
+
+    page.fill("#recon-reason", "   ")  # passes the form's "required", empty once trimmed
+    page.click("#recon-decide-button")
+    refused = page.locator("#recon-decide-status.om-error")
+    refused.wait_for()
+    message = refused.inner_text()
+    assert sent == [lang], sent
+    if lang == "en":
+        assert message.startswith("error: ") and "Reason" in message, message
+        assert not re.search(r"[\u4e00-\u9fff]", message), message
+    else:
+        assert message.startswith("出错: ") and "理由" in message, message
+        assert english_sentence(message) is None, message
+
+    if lang == "en":
+        with server.engine.begin() as conn:  # someone else decided meanwhile
+            conn.execute(text("UPDATE recon_findings SET version = version + 1 WHERE id = :id"),
+                         {"id": finding_id})
+        page.fill("#recon-reason", "field check done")
+        page.click("#recon-decide-button")
+        page.wait_for_function("(m) => { const s = document.querySelector("
+                               "'#recon-decide-status.om-error'); "
+                               "return s && s.innerText !== m; }", arg=message)
+        stale = refused.inner_text()
+        assert "changed by someone else" in stale, stale
+        assert not re.search(r"[\u4e00-\u9fff]", stale), stale
+    assert v.errors == [] or all("409" in e or "422" in e for e in v.errors), v.errors
+    assert v.external() == [], v.external()

@@ -15,7 +15,7 @@ from shapely.geometry import box
 
 from api.app import create_app
 from portal.assets import NODE_MODULES, VENDOR
-from portal.i18n import EN, ZH, lang_of
+from portal.i18n import lang_of, strings
 
 PAGES = ("/", "/siting", "/reconciliation", "/quota")
 URL = re.compile(r"""https?://[^\s"'<>)\\]+""")
@@ -24,20 +24,20 @@ SRC = re.compile(r"""<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)\"""")
 
 @pytest.fixture(scope="module")
 def offline(settings):
-    app_settings = settings.model_copy(update={"basemap": "offline", "tianditu_key": None})
+    app_settings = settings.with_changes(portal={"basemap": "offline", "tianditu_key": None})
     with TestClient(create_app(app_settings)) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def online(settings):
-    app_settings = settings.model_copy(update={"basemap": "osm", "tianditu_key": "tk123"})
+    app_settings = settings.with_changes(portal={"basemap": "osm", "tianditu_key": "tk123"})
     with TestClient(create_app(app_settings)) as client:
         yield client
 
 
 def test_strings_are_complete() -> None:
-    assert set(ZH) == set(EN)
+    assert set(strings("zh")) == set(strings("en"))
     assert lang_of(None) == "zh" and lang_of("en") == "en" and lang_of("EN-gb") == "en"
     assert lang_of("fr") == "zh"
 
@@ -124,10 +124,12 @@ def test_monitoring_overlay_is_always_in_the_viewer(offline: TestClient) -> None
 FOOT = box(106.205, 39.005, 106.21, 39.01)
 
 
-def _parse(client: TestClient, data: bytes, filename: str, **params):
+def _parse(client: TestClient, data: bytes, filename: str, lang: str = "en", **params):
+    """Parse an upload; problems in ``lang`` (the portal sends its page's language)."""
     return client.post("/api/v1/footprints/parse", content=data,
                        params={"filename": filename, **params},
-                       headers={"Content-Type": "application/octet-stream"})
+                       headers={"Content-Type": "application/octet-stream",
+                                "Accept-Language": lang})
 
 
 def test_parse_geojson(offline: TestClient, tmp_path: Path) -> None:
@@ -201,3 +203,5 @@ def test_parse_refuses_bad_input(offline: TestClient, filename: str, data: bytes
     response = _parse(offline, data, filename)
     assert response.status_code == 422, response.text
     assert fragment in response.json()["detail"]
+    chinese = _parse(offline, data, filename, lang="zh")
+    assert chinese.status_code == 422 and re.search(r"[\u4e00-\u9fff]", chinese.json()["detail"])

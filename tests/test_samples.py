@@ -93,7 +93,7 @@ def test_every_layer_loads_strictly_without_repair(clean_db: Engine, settings,
     assert listed == {*LAYER_IDS, QUOTA_LEDGER}
     for lid in LAYER_IDS:
         summary = load_file(clean_db, GPKG, lid, LoadOptions(source_layer=lid, strict=True),
-                            extent=settings.extent)
+                            extent=settings.data.extent)
         assert summary.repaired == 0, lid
         assert summary.features == summary.inserted == planted["feature_counts"][lid], lid
         assert summary.ignored_fields == [], lid

@@ -37,7 +37,7 @@ def samples(settings, engine):
         conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables
                                                   if t.name != "api_keys")
                           + " RESTART IDENTITY CASCADE"))
-    sample_settings = settings.model_copy(update={"samples_dir": SAMPLES})
+    sample_settings = settings.with_changes(data={"samples_dir": SAMPLES})
     summaries = load_samples(engine, sample_settings)
     assert all(s.repaired == 0 for s in summaries)
     assert load_sample_ledger(engine, sample_settings) > 0

@@ -67,7 +67,7 @@ def test_like_wildcards_are_literal(clients, q: str) -> None:
 
 def test_blank_and_oversized_queries_are_refused(clients) -> None:
     public, _ = clients
-    blank = public.get(SEARCH, params={"q": "   "})
+    blank = public.get(SEARCH, params={"q": "   "}, headers={"Accept-Language": "en"})
     assert blank.status_code == 400 and "empty" in blank.json()["detail"]
     assert public.get(SEARCH, params={"q": "x" * 101}).status_code in (400, 422)
     assert public.get(SEARCH, params={"q": "村", "limit": 51}).status_code in (400, 422)

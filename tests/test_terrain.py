@@ -184,7 +184,7 @@ def test_siting_check_adds_terrain_when_a_dem_is_given(layers) -> None:
 
 
 def test_api_and_cli(settings, tmp_path: Path) -> None:
-    configured = settings.model_copy(update={"dem_path": SAMPLE_DEM})
+    configured = settings.with_changes(data={"dem_path": SAMPLE_DEM})
     body = {"geometry": mapping(MOUNTAIN), "crs": "EPSG:4490"}
     with TestClient(create_app(configured)) as client:
         ok = client.post("/api/v1/terrain/stats", json=body)

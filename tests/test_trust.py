@@ -33,7 +33,7 @@ SITING = {"geometry": {"type": "Polygon", "coordinates": [[
 
 def gis(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(GIS), *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "200"})
+                          env={**os.environ, "COLUMNS": "200", "GIS_LANG": "en"})
 
 
 def village(url: str, code: str = VILLAGE) -> dict:

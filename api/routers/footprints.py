@@ -24,6 +24,7 @@ from shapely.geometry import mapping
 from gis.crs import CRS84, check_lonlat_range, parse_crs, transformer
 from gis.errors import EmptySource, InputError, MissingCRS, UnsupportedFormat
 from gis.layers.sources import read_source
+from gis.messages import Foreign, msg
 
 router = APIRouter(prefix="/footprints", tags=["footprints"])
 
@@ -31,11 +32,12 @@ SUFFIXES = (".geojson", ".json", ".zip", ".kml", ".gpkg")
 MAX_FEATURES = 1000
 
 
-def _read_kml(path: Path) -> tuple[Any, str]:
+def _read_kml(path: Path, filename: str) -> tuple[Any, str]:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as exc:
-        raise InputError(f"{path.name}: cannot be opened as KML ({exc})") from exc
+        raise InputError(msg("upload.kml_unreadable", filename=filename, reason=Foreign(
+            str(exc).replace(str(path), filename), msg("upload.kml_unreadable_account")))) from exc
     frames = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -44,7 +46,7 @@ def _read_kml(path: Path) -> tuple[Any, str]:
             if len(frame):
                 frames.append(frame)
     if not frames:
-        raise EmptySource(f"{path.name} has no features")
+        raise EmptySource(msg("upload.no_features", filename=filename))
     import pandas as pd
 
     frame = pd.concat(frames, ignore_index=True)
@@ -56,37 +58,33 @@ def parse_footprint(data: bytes, filename: str, crs: str | None,
     """GeoJSON FeatureCollection (CRS84) of the polygons and lines in an uploaded file."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
-        raise UnsupportedFormat(f"{filename}: upload GeoJSON, a zipped Shapefile, KML or "
-                                "GeoPackage")
+        raise UnsupportedFormat(msg("upload.unsupported_format", filename=filename))
     if not data:
-        raise EmptySource(f"{filename} is empty")
+        raise EmptySource(msg("upload.empty", filename=filename))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"footprint{suffix}"
         path.write_bytes(data)
         if suffix == ".kml":
-            frame, file_crs = _read_kml(path)
+            frame, file_crs = _read_kml(path, filename)
         else:
             source = read_source(path)
             frame, file_crs = source.frame, source.crs
     if crs:
         source_crs = parse_crs(crs)
         if source_crs.gcj02:
-            raise InputError("GCJ-02 footprints: convert them with `gis load --from-gcj02` "
-                             "first, or send the geometry to the siting API with crs=GCJ02")
+            raise InputError(msg("upload.gcj02"))
     elif file_crs:
         source_crs = parse_crs(file_crs)
     else:
-        raise MissingCRS(f"{filename} does not say its coordinate system (a Shapefile without "
-                         ".prj?); give it with ?crs=EPSG:4544 or similar")
+        raise MissingCRS(msg("upload.missing_crs", filename=filename))
     geoms = np.asarray(frame.geometry.values, dtype=object)
     keep = np.array([g is not None and not g.is_empty and g.geom_type in (
         "Polygon", "MultiPolygon", "LineString", "MultiLineString") for g in geoms], dtype=bool)
     if not keep.any():
-        raise EmptySource(f"{filename} has no polygon or line: a footprint is an area (or a "
-                          "line with a width)")
+        raise EmptySource(msg("upload.no_polygon", filename=filename))
     if keep.sum() > MAX_FEATURES:
-        raise InputError(f"{filename} has {int(keep.sum())} features; a footprint file may "
-                         f"have at most {MAX_FEATURES}")
+        raise InputError(msg("upload.too_many", filename=filename, count=int(keep.sum()),
+                             limit=MAX_FEATURES))
     geoms = shapely.force_2d(geoms[keep])
     row_ids = np.flatnonzero(keep)
     if source_crs.crs.is_geographic:
@@ -99,8 +97,7 @@ def parse_footprint(data: bytes, filename: str, crs: str | None,
     bounds = shapely.bounds(geoms)
     if ((bounds[:, 0] < minx) | (bounds[:, 2] > maxx) | (bounds[:, 1] < miny)
             | (bounds[:, 3] > maxy)).any():
-        raise InputError(f"{filename}: the footprint falls outside the service extent "
-                         f"{extent}; is the coordinate system right?")
+        raise InputError(msg("upload.outside_extent", filename=filename, extent=extent))
     columns = [c for c in frame.columns if c != "geometry"]
     kept = frame[keep].reset_index(drop=True)
     features = []
@@ -127,4 +124,4 @@ async def parse(
 ) -> dict[str, Any]:
     data = await request.body()
     return await run_in_threadpool(parse_footprint, data, filename, crs,
-                                   request.app.state.settings.extent)
+                                   request.app.state.settings.data.extent)

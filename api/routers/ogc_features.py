@@ -16,9 +16,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth import PrincipalDep, readable_layer, readable_layers
 from api.deps import EngineDep
+from api.errors import lang_of
 from api.routers.ogc_tiles import CONFORMANCE as TILES_CONFORMANCE
 from gis.errors import InvalidParameter
 from gis.layers.catalogue import Layer
+from gis.messages import Joined, Label, Lang, msg, text
 from gis.ogc.crs import SERVED, STORAGE_CRS_URI, content_crs_header, served_crs
 from gis.ogc.items import (
     MAX_LIMIT,
@@ -76,25 +78,36 @@ def _json(body: Any, media_type: str = "application/json", **headers: str) -> Re
                     headers=headers)
 
 
-def _html(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+def _words(key: str, lang: Lang, **params: Any) -> str:
+    """A catalogue text for an HTML page, escaped."""
+    return escape(text(key, lang, **params))
+
+
+def _html(title: str, body: str, lang: Lang) -> HTMLResponse:
+    html_lang, portal = ("zh-CN", "/") if lang == "zh" else ("en", "/?lang=en")
+    nav = (f'<a href="/ogc/?f=html">OGC API</a>'
+           f'<a href="/ogc/collections?f=html">{_words("ogc_html.nav_collections", lang)}</a>\n'
+           f'<a href="/docs">{_words("ogc_html.nav_docs", lang)}</a>'
+           f'<a href="{portal}">{_words("ogc_html.nav_portal", lang)}</a>')
+    return HTMLResponse(f"""<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} · 一张图 OGC API</title>
+<title>{escape(title)} · {_words("ogc.landing_title", lang)}</title>
 <style>body{{font-family:sans-serif;margin:1rem 2rem}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%;text-align:left}}
 nav a{{margin-right:1em}}</style></head><body>
-<nav><a href="/ogc/?f=html">OGC API</a><a href="/ogc/collections?f=html">图层 Collections</a>
-<a href="/docs">API docs</a><a href="/">门户 Portal</a></nav>
+<nav>{nav}</nav>
 <h1>{escape(title)}</h1>{body}</body></html>""")
 
 
-def _collection(layer: Layer, base: str, bbox: list[float] | None) -> dict[str, Any]:
+def _collection(layer: Layer, base: str, bbox: list[float] | None,
+                lang: Lang) -> dict[str, Any]:
     url = f"{base}/collections/{layer.id}"
     info: dict[str, Any] = {
         "id": layer.id,
         "title": f"{layer.zh} {layer.en}",
-        "description": f"{layer.zh} / {layer.en} (group: {layer.group}, sensitivity: "
-                       f"{layer.sensitivity})",
+        "description": text("ogc.collection_description", lang, title_zh=layer.zh,
+                            title_en=layer.en, group=layer.group,
+                            sensitivity=Label("role", layer.sensitivity)),
         "itemType": "feature",
         "crs": [c.uri for c in SERVED],
         "storageCrs": STORAGE_CRS_URI,
@@ -117,7 +130,7 @@ def _collection(layer: Layer, base: str, bbox: list[float] | None) -> dict[str, 
 
 @router.get("/", summary="Landing page")
 def landing(request: Request, f: FORMAT = None) -> Response:
-    base = _base(request)
+    base, lang = _base(request), lang_of(request.headers)
     links = [
         {"rel": "self", "type": "application/json", "href": f"{base}/"},
         {"rel": "alternate", "type": "text/html", "href": f"{base}/?f=html"},
@@ -129,37 +142,39 @@ def landing(request: Request, f: FORMAT = None) -> Response:
         {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
          "type": "application/json", "href": f"{base}/tileMatrixSets"},
     ]
-    body = {"title": "一张图 One-Map OGC API",
-            "description": "Territorial spatial planning layers of Ningxia (OGC API - Features "
-                           "and Tiles).", "links": links}
+    body = {"title": text("ogc.landing_title", lang),
+            "description": text("ogc.landing_description", lang), "links": links}
     if _wants_html(request, f):
         items = "".join(f'<li><a href="{escape(x["href"])}">{escape(x["rel"])}</a></li>'
                         for x in links)
-        return _html(body["title"], f"<p>{escape(body['description'])}</p><ul>{items}</ul>")
+        return _html(body["title"], f"<p>{escape(body['description'])}</p><ul>{items}</ul>",
+                     lang)
     return _json(body)
 
 
 @router.get("/conformance", summary="Conformance classes")
 def conformance(request: Request, f: FORMAT = None) -> Response:
     if _wants_html(request, f):
-        return _html("Conformance", "<ul>" + "".join(f"<li>{escape(c)}</li>"
-                                                       for c in CONFORMANCE) + "</ul>")
+        lang = lang_of(request.headers)
+        return _html(text("ogc_html.conformance", lang), "<ul>" + "".join(
+            f"<li>{escape(c)}</li>" for c in CONFORMANCE) + "</ul>", lang)
     return _json({"conformsTo": CONFORMANCE})
 
 
 @router.get("/collections", summary="The layers the caller may read")
 def collections(request: Request, engine: EngineDep, who: PrincipalDep,
                 f: FORMAT = None) -> Response:
-    base = _base(request)
+    base, lang = _base(request), lang_of(request.headers)
     settings = request.app.state.settings
-    items = [_collection(layer, base, extent(engine, layer))
+    items = [_collection(layer, base, extent(engine, layer), lang)
              for layer in readable_layers(who, settings)]
     if _wants_html(request, f):
         rows = "".join(
             f'<tr><td><a href="{base}/collections/{c["id"]}/items?f=html">{escape(c["id"])}'
             f'</a></td><td>{escape(c["title"])}</td></tr>' for c in items)
-        return _html("图层 Collections", f"<table><tr><th>id</th><th>title</th></tr>{rows}"
-                                         "</table>")
+        head = (f'<tr><th>{_words("ogc_html.column_id", lang)}</th>'
+                f'<th>{_words("ogc_html.column_title", lang)}</th></tr>')
+        return _html(text("ogc_html.collections", lang), f"<table>{head}{rows}</table>", lang)
     return _json({"links": [{"rel": "self", "type": "application/json",
                              "href": f"{base}/collections"}], "collections": items})
 
@@ -168,21 +183,24 @@ def collections(request: Request, engine: EngineDep, who: PrincipalDep,
 def collection(collection_id: str, request: Request, engine: EngineDep, who: PrincipalDep,
                f: FORMAT = None) -> Response:
     layer = readable_layer(collection_id, who, request.app.state.settings)
-    info = _collection(layer, _base(request), extent(engine, layer))
+    lang = lang_of(request.headers)
+    info = _collection(layer, _base(request), extent(engine, layer), lang)
     if _wants_html(request, f):
         links = "".join(f'<li><a href="{escape(x["href"])}">{escape(x["rel"])} '
                         f'({escape(x["type"])})</a></li>' for x in info["links"])
-        return _html(info["title"], f"<p>{escape(info['description'])}</p><ul>{links}</ul>")
+        return _html(info["title"], f"<p>{escape(info['description'])}</p><ul>{links}</ul>",
+                     lang)
     return _json(info)
 
 
 @router.get("/collections/{collection_id}/queryables", summary="Properties to filter on")
 def queryables(collection_id: str, request: Request, who: PrincipalDep) -> Response:
     layer = readable_layer(collection_id, who, request.app.state.settings)
+    lang = lang_of(request.headers)
     types = {str: "string", int: "integer", float: "number", bool: "boolean"}
     props: dict[str, Any] = {
         "geometry": {"$ref": "https://geojson.org/schema/MultiPolygon.json"}}
-    titles = {f.name: f.zh for f in layer.fields} | {"id": "要素编号", "area_m2": "面积(平方米)"}
+    titles = _field_titles(layer, lang, "id", "area_m2")
     for name, column in queryable_columns(layer).items():
         python_type = column.type.python_type
         entry: dict[str, Any] = {"title": titles.get(name, name)}
@@ -193,7 +211,7 @@ def queryables(collection_id: str, request: Request, who: PrincipalDep) -> Respo
         props[name] = entry
     url = f"{_base(request)}/collections/{layer.id}/queryables"
     return _json({"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url,
-                  "type": "object", "title": layer.zh, "properties": props,
+                  "type": "object", "title": _layer_title(layer, lang), "properties": props,
                   "additionalProperties": False}, "application/schema+json")
 
 
@@ -220,8 +238,8 @@ def items(
         if name in ITEMS_PARAMETERS:
             continue
         if name not in columns:
-            raise InvalidParameter(f"unknown parameter {name!r}; use the standard parameters or a "
-                             f"queryable property ({', '.join(columns)})", parameter=name)
+            raise InvalidParameter(msg("ogc.unknown_parameter", name=name,
+                                       names=Joined.of(columns)), parameter=name)
         equals[name] = value
     out_crs = served_crs(crs, "crs")
     query = ItemsQuery(
@@ -231,7 +249,7 @@ def items(
         properties=parse_properties(properties, layer), sortby=parse_sortby(sortby, layer),
         equals=equals)
     page = fetch_items(engine, query,
-                       request.app.state.settings.ogc_exact_count_limit)
+                       request.app.state.settings.api.ogc_exact_count_limit)
     returned = len(page.features)
     links = [{"rel": "self", "type": GEOJSON, "href": str(request.url)},
              {"rel": "alternate", "type": "text/html",
@@ -247,7 +265,8 @@ def items(
             request.url.include_query_params(offset=max(0, offset - query.limit),
                                              limit=query.limit))})
     if _wants_html(request, f):
-        return _items_html(layer, page.features, page.number_matched, links)
+        return _items_html(layer, page.features, page.number_matched, links,
+                           lang_of(request.headers))
     body = page.feature_collection({
         "numberMatched": page.number_matched, "numberReturned": returned,
         "numberMatchedExact": page.matched_exact, "links": links})
@@ -263,7 +282,7 @@ def item(collection_id: str, feature_id: str, request: Request, engine: EngineDe
     out_crs = served_crs(crs, "crs")
     feature = fetch_item(engine, layer, feature_id, out_crs)
     if _wants_html(request, f):
-        return _items_html(layer, [feature], 1, [])
+        return _items_html(layer, [feature], 1, [], lang_of(request.headers))
     base = f"{_base(request)}/collections/{layer.id}"
     body = json.loads(feature)
     body["links"] = [{"rel": "self", "type": GEOJSON, "href": f"{base}/items/{feature_id}"},
@@ -272,14 +291,23 @@ def item(collection_id: str, feature_id: str, request: Request, engine: EngineDe
                     headers={"Content-Crs": content_crs_header(out_crs)})
 
 
+def _layer_title(layer: Layer, lang: Lang) -> str:
+    return layer.zh if lang == "zh" else layer.en
+
+
+def _field_titles(layer: Layer, lang: Lang, *derived: str) -> dict[str, str]:
+    """Titles of the catalogue fields and of the ``derived`` properties (id, areas)."""
+    return {f.name: f.zh if lang == "zh" else f.en for f in layer.fields} | {
+        name: text(f"ogc.field_{name}", lang) for name in derived}
+
+
 def _items_html(layer: Layer, features: list[str], matched: int,
-                links: list[dict[str, str]]) -> HTMLResponse:
-    parsed = [json.loads(text) for text in features]
+                links: list[dict[str, str]], lang: Lang) -> HTMLResponse:
+    parsed = [json.loads(feature) for feature in features]
     names = list(parsed[0]["properties"]) if parsed else []
-    titles = {f.name: f.zh for f in layer.fields} | {
-        "area_m2": "面积(平方米)", "area_mu": "面积(亩)", "area_ha": "面积(公顷)"}
+    titles = _field_titles(layer, lang, "id", "area_m2", "area_mu", "area_ha")
     head = "".join(f"<th>{escape(titles.get(n, n))}<br><small>{escape(n)}</small></th>"
-                   for n in names)
+                   for n in ["id", *names])
 
     def cell(value: Any) -> str:
         return f"<td>{escape('' if value is None else str(value))}</td>"
@@ -288,8 +316,9 @@ def _items_html(layer: Layer, features: list[str], matched: int,
         f'<tr><td><a href="/ogc/collections/{layer.id}/items/{feat["id"]}?f=html">'
         f'{feat["id"]}</a></td>'
         + "".join(cell(feat["properties"].get(n)) for n in names) + "</tr>" for feat in parsed)
-    nav = " ".join(f'<a href="{escape(x["href"])}">{escape(x["rel"])}</a>'
+    nav = " ".join(f'<a href="{escape(x["href"])}">{_words("ogc_html." + x["rel"], lang)}</a>'
                    for x in links if x["rel"] in ("prev", "next"))
-    return _html(f"{layer.zh} {layer.en}",
-                 f"<p>{matched:,} 个要素 features · <a href='?f=json'>GeoJSON</a> {nav}</p>"
-                 f"<table><tr><th>id</th>{head}</tr>{rows}</table>")
+    return _html(_layer_title(layer, lang),
+                 f"<p>{_words('ogc_html.matched', lang, count=matched)} · "
+                 f"<a href='?f=json'>GeoJSON</a> {nav}</p>"
+                 f"<table><tr>{head}</tr>{rows}</table>", lang)

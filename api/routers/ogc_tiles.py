@@ -31,9 +31,11 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg_pool import AsyncConnectionPool
 
 from api.auth import PrincipalDep, readable_layer
+from api.errors import lang_of
 from gis.auth import layer_sensitivity
 from gis.errors import NotFound
 from gis.layers.catalogue import Layer
+from gis.messages import msg, text
 from gis.tiles import (
     CRS84,
     CRS_3857,
@@ -115,7 +117,7 @@ LayerDep = Annotated[Layer, Depends(_layer_or_404)]
 
 def _tms_or_404(tms_id: str) -> None:
     if tms_id != TMS_ID:
-        raise NotFound(f"unknown tile matrix set {tms_id!r}; this service offers {TMS_ID}",
+        raise NotFound(msg("tiles.unknown_tms", tms=tms_id, offered=TMS_ID),
                        tileMatrixSetId=tms_id)
 
 
@@ -145,7 +147,7 @@ async def tile_matrix_set_definition(
 
 
 def _tileset_summary(request: Request, layer: Layer) -> dict[str, Any]:
-    url = _tileset_url(request, layer)
+    url, lang = _tileset_url(request, layer), lang_of(request.headers)
     return {
         "title": f"{layer.en} ({layer.zh})",
         "dataType": "vector",
@@ -153,7 +155,8 @@ def _tileset_summary(request: Request, layer: Layer) -> dict[str, Any]:
         "tileMatrixSetURI": TMS_URI,
         "links": [
             {"rel": "self", "href": url, "type": "application/json",
-             "title": f"{layer.en} vector tiles, {TMS_ID}"},
+             "title": text("tiles.tileset_title", lang, tms=TMS_ID,
+                           layer=layer.zh if lang == "zh" else layer.en)},
             {"rel": REL_TILING_SCHEME, "href": f"{_base(request)}/tileMatrixSets/{TMS_ID}",
              "type": "application/json"},
             {"rel": "item", "href": f"{url}/{TILE_TEMPLATE}", "type": MVT_MEDIA_TYPE,
@@ -246,7 +249,7 @@ async def collection_tile(
     pool = await _tile_pool(request.app)
     async with pool.connection() as conn:
         rendered = await render_tile_async(conn, layer, tile, policy)
-    sensitivity = layer_sensitivity(layer, request.app.state.settings.layer_sensitivity)
+    sensitivity = layer_sensitivity(layer, request.app.state.settings.api.layer_sensitivity)
     scope = "public" if sensitivity == "public" else "private"
     headers = {"ETag": rendered.etag, "Cache-Control": f"{scope}, max-age={TILE_MAX_AGE}"}
     if rendered.truncated:

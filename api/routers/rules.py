@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gis.rules import available_profiles, load_profile
+from gis.messages import Joined, msg
+from gis.rules import UnknownProfile, available_profiles, load_profile
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -17,6 +18,9 @@ async def profiles() -> list[dict]:
 
 @router.get("/{profile_id}", summary="Activities, rules and approval paths of a profile")
 async def profile_detail(profile_id: str) -> dict:
+    if profile_id not in available_profiles():
+        raise UnknownProfile(msg("rules_api.unknown_profile", profile=profile_id,
+                                 available=Joined.of(available_profiles())))
     profile = load_profile(profile_id)
     activities = []
     for group, category in ((profile.limited_activities, "limited"),

@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.auth import Expensive, PrincipalDep, readable_layers
 from api.deps import EngineDep
 from gis.layers.search import MAX_LIMIT, SearchHit, search_features
+from gis.messages import negotiate
 
 router = APIRouter(prefix="/portal/api", tags=["search"])
 
@@ -32,10 +33,11 @@ class SearchResult(SearchHit):
 async def search_endpoint(
     request: Request, engine: EngineDep, principal: PrincipalDep,
     q: Annotated[str, Query(min_length=1, max_length=100)],
-    lang: str = "zh",
+    lang: Annotated[str | None, Query(description="zh or en (default: Accept-Language)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 8,
 ) -> list[SearchResult]:
     layers = readable_layers(principal, request.app.state.settings)
     hits = await run_in_threadpool(search_features, engine, q, layers, limit)
-    titles = {layer.id: layer.en if lang.startswith("en") else layer.zh for layer in layers}
+    english = (lang or negotiate(request.headers.get("accept-language"))).startswith("en")
+    titles = {layer.id: layer.en if english else layer.zh for layer in layers}
     return [SearchResult(**hit.model_dump(), layer_title=titles[hit.layer]) for hit in hits]

@@ -15,6 +15,7 @@ from gis.cli.options import JsonOpt, output_option
 from gis.cli.output import console, print_json, progress_bar
 from gis.cli.resources import open_engine
 from gis.errors import InputError
+from gis.messages import msg
 
 if TYPE_CHECKING:
     from gis.analysis.siting import SitingResult
@@ -44,7 +45,7 @@ def siting_cmd(
 ) -> None:
     """Check where a project may go: verdict, overlaps (m², 亩, ha), rules and approval path."""
     if not path.exists():
-        raise InputError(f"{path} does not exist")
+        raise InputError(msg("source.missing", path=path))
     if path.suffix.lower() in _BATCH_SUFFIXES:
         from gis.analysis.siting_batch import check_file, write_table
 

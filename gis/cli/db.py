@@ -12,6 +12,7 @@ from gis.cli.options import JsonOpt
 from gis.cli.output import console, print_json
 from gis.cli.resources import open_engine, settings
 from gis.errors import GISError
+from gis.messages import msg
 
 db_app = typer.Typer(help="The embedded PostGIS cluster (or the external one).",
                      no_args_is_help=True)
@@ -24,7 +25,7 @@ def db_up(json_out: JsonOpt = False) -> None:
     from gis.db.migrate import current_revision, upgrade
 
     config = settings()
-    if config.uses_embedded_cluster:
+    if config.database.uses_embedded_cluster:
         status = cluster_from_settings(config).up()
         where = status.describe()
     else:
@@ -45,8 +46,8 @@ def db_down() -> None:
     from gis.db.cluster import cluster_from_settings
 
     config = settings()
-    if not config.uses_embedded_cluster:
-        raise GISError("GIS_DATABASE_URL points at an external database: nothing to stop")
+    if not config.database.uses_embedded_cluster:
+        raise GISError(msg("command.db_down_external"))
     console.print(cluster_from_settings(config).down().describe())
 
 
@@ -57,13 +58,13 @@ def db_status(json_out: JsonOpt = False) -> None:
     from gis.db.engine import postgis_version
 
     config = settings()
-    info: dict[str, Any] = {"embedded": config.uses_embedded_cluster}
-    if config.uses_embedded_cluster:
+    info: dict[str, Any] = {"embedded": config.database.uses_embedded_cluster}
+    if config.database.uses_embedded_cluster:
         status = cluster_from_settings(config).status()
         info.update(initialized=status.initialized, running=status.running,
                     port=status.port, data_dir=str(status.data_dir), pid=status.pid)
         info["description"] = status.describe()
-    if not config.uses_embedded_cluster or info.get("running"):
+    if not config.database.uses_embedded_cluster or info.get("running"):
         with open_engine() as engine:
             info["postgis"] = postgis_version(engine)
     if json_out:
@@ -81,10 +82,10 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = F
     from gis.db.migrate import upgrade
 
     config = settings()
-    if not config.uses_embedded_cluster:
-        raise GISError("refusing to reset an external database (GIS_DATABASE_URL is set)")
+    if not config.database.uses_embedded_cluster:
+        raise GISError(msg("command.db_reset_external"))
     if not yes:
-        typer.confirm(f"Delete every layer in {config.data_dir}?", abort=True)
+        typer.confirm(f"Delete every layer in {config.database.data_dir}?", abort=True)
     status = cluster_from_settings(config).reset()
     with open_engine() as engine:
         upgrade(engine)

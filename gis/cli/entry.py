@@ -12,13 +12,15 @@ from typing import NoReturn
 
 from rich.markup import escape
 
-from gis.cli.output import err_console
+from gis.cli.output import err_console, language
 from gis.cli.root import app
-from gis.errors import GISError
+from gis.errors import DatabaseUnavailable, GISError
+from gis.messages import text
 
 
 def _fail(title: str, message: str) -> NoReturn:
-    err_console.print(f"[bold red]error[/] ({escape(title)}): {escape(message)}",
+    prefix = text("cli.error", language())
+    err_console.print(f"[bold red]{prefix}[/] ({escape(title)}): {escape(message)}",
                       soft_wrap=True)
     sys.exit(2)
 
@@ -39,18 +41,21 @@ def main() -> None:
     (GISError) and an unreachable database become one line and exit 2. Only a genuine bug
     keeps its traceback.
 
-    Usage errors are left to click's own standalone handling rather than caught here by
+    Messages are in the terminal's language (:func:`gis.cli.output.language`: ``GIS_LANG``,
+    else the locale; Chinese by default). Usage errors are left to click's own standalone
+    handling rather than caught here by
     class: typer 0.29 raises its vendored click's exceptions, and catching ``click``'s turned
     every usage error into a traceback without any test noticing.
     """
     try:
         app()
     except GISError as exc:
-        _fail(exc.title, exc.message)
+        lang = language()
+        _fail(exc.title_in(lang), exc.render(lang))
     except Exception as exc:
         reason = _database_error(exc)
         if reason is None:
             raise
-        _fail("Database unavailable",
-              f"cannot reach the database ({reason}); start the embedded cluster with "
-              "`gis db up` or check GIS_DATABASE_URL")
+        lang = language()
+        _fail(DatabaseUnavailable.title_in(lang),
+              text("cli.database_unavailable", lang, reason=reason))

@@ -13,6 +13,7 @@ from gis.cli.options import JsonOpt, output_option
 from gis.cli.output import console, print_json, progress_bar
 from gis.cli.resources import open_engine, settings
 from gis.errors import GISError, InputError
+from gis.messages import msg
 
 
 def layers_cmd(json_out: JsonOpt = False) -> None:
@@ -62,18 +63,18 @@ def load_cmd(
     from gis.layers.load import LoadOptions, load_file
 
     if not path.exists():
-        raise InputError(f"{path} does not exist")
+        raise InputError(msg("source.missing", path=path))
     constants = {}
     for item in set_values or []:
         if "=" not in item:
-            raise GISError(f"--set {item!r} is not FIELD=VALUE")
+            raise GISError(msg("command.bad_set", item=item))
         key, value = item.split("=", 1)
         constants[key.strip()] = value.strip()
     options = LoadOptions(source_layer=source_layer, encoding=encoding, crs=crs,
                           from_gcj02=from_gcj02, field_map=parse_field_map(field_map),
                           constants=constants, strict=strict, replace=replace)
     with open_engine() as engine, progress_bar() as progress:
-        summary = load_file(engine, path, layer, options, progress, settings().extent)
+        summary = load_file(engine, path, layer, options, progress, settings().data.extent)
         progress.finish()
     if json_out:
         print_json(summary.as_dict())

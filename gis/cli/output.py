@@ -7,18 +7,35 @@ through :data:`err_console`, so ``gis ... --json > file`` captures only the JSON
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
+    from gis.messages import Lang, Message
+
 console = Console()
 err_console = Console(stderr=True)
+
+
+def language() -> Lang:
+    """The language of messages in this terminal: ``GIS_LANG`` (zh or en) if set, else
+    English when the POSIX locale asks for it, else Chinese (the bureaus' language)."""
+    chosen = os.environ.get("GIS_LANG", "").strip().lower()
+    if chosen in ("zh", "en"):
+        return chosen  # type: ignore[return-value]
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "zh"
+    return "zh"
 
 
 def print_json(data: Any) -> None:
@@ -28,17 +45,20 @@ def print_json(data: Any) -> None:
 
 class BarProgress:
     """Adapts the library's progress protocol (:class:`gis.progress.Progress`) to a rich
-    progress bar on stderr: each stage is a bar, and starting one completes the previous."""
+    progress bar on stderr: each stage is a bar, and starting one completes the previous.
+    Stage descriptions that are catalogue messages are shown in the terminal's language."""
 
-    def __init__(self, progress: RichProgress) -> None:
+    def __init__(self, progress: RichProgress, lang: Lang | None = None) -> None:
         self._progress = progress
         self._task: Any = None
+        self._lang: Lang = lang or language()
 
-    def stage(self, description: str, total: int | None = None) -> None:
+    def stage(self, description: str | Message, total: int | None = None) -> None:
         if self._task is not None:
             task = self._progress.tasks[-1]
             self._progress.update(self._task, completed=task.total or 1, total=task.total or 1)
-        self._task = self._progress.add_task(description, total=total)
+        shown = description if isinstance(description, str) else description.render(self._lang)
+        self._task = self._progress.add_task(escape(shown), total=total)
 
     def advance(self, steps: int = 1) -> None:
         if self._task is not None:
@@ -46,7 +66,9 @@ class BarProgress:
 
     def finish(self) -> None:
         """Complete the last stage and show a final ``done``."""
-        self.stage("done", 1)
+        from gis.messages import msg
+
+        self.stage(msg("progress.done"), 1)
         self.advance(1)
 
 

@@ -15,6 +15,7 @@ from gis.cli.options import DivisionOpt, JsonOpt, OnBehalfOfOpt, XlsxOutputOpt
 from gis.cli.output import console, print_json
 from gis.cli.resources import open_engine
 from gis.errors import InputError
+from gis.messages import msg
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -97,7 +98,7 @@ def reserve_ledger(
     from gis.analysis.reserve import invalid_entries, ledger
 
     if village is None and not invalid:
-        raise InputError("name the village (its code), or list invalid rows with --invalid")
+        raise InputError(msg("command.ledger_needs_village"))
     with open_engine() as engine:
         rows = (invalid_entries(engine, division) if village is None
                 else ledger(engine, village, invalid_only=invalid))
@@ -147,7 +148,7 @@ def reserve_draw(
     from gis.units import Area
 
     if (area_m2 is None) == (area_mu is None):
-        raise InputError("give the area once: --area-m2 or --area-mu")
+        raise InputError(msg("command.area_once"))
     if area_m2 is not None:
         area = require_finite(area_m2, "--area-m2", exclusive_minimum=0)
     else:
@@ -155,7 +156,7 @@ def reserve_draw(
     try:
         when = dt.date.fromisoformat(date) if date else None
     except ValueError as exc:
-        raise InputError(f"--date {date!r} is not YYYY-MM-DD") from exc
+        raise InputError(msg("command.bad_date", value=date)) from exc
     with open_engine() as engine:
         row = draw(engine, village, project, area, purpose, when, name,
                    Actor.cli(on_behalf_of))

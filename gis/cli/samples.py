@@ -53,8 +53,8 @@ def samples_build(
     from gis.samples.generate import BOUNDARIES, build_samples
 
     config = settings()
-    target = out or config.samples_dir
-    written = build_samples(target, seed=seed, boundaries=config.samples_dir / BOUNDARIES)
+    target = out or config.data.samples_dir
+    written = build_samples(target, seed=seed, boundaries=config.data.samples_dir / BOUNDARIES)
     if json_out:
         print_json([{"path": str(p), "bytes": p.stat().st_size} for p in written])
         return

@@ -22,4 +22,4 @@ def serve_cmd(
     from api.app import create_app
 
     config = settings()
-    uvicorn.run(create_app(config), host=host or config.host, port=port or config.port)
+    uvicorn.run(create_app(config), host=host or config.api.host, port=port or config.api.port)

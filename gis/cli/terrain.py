@@ -13,6 +13,7 @@ from gis.cli.options import JsonOpt
 from gis.cli.output import console, print_json
 from gis.cli.resources import settings
 from gis.errors import ConfigurationError, InputError
+from gis.messages import msg
 
 terrain_app = typer.Typer(help="Terrain from a DEM: slope (Horn), aspect, elevation.",
                           no_args_is_help=True)
@@ -32,11 +33,11 @@ def stats_cmd(
     """Mean and max slope, the share above the profile's steep-slope threshold, elevation."""
     from gis.analysis.terrain import footprint_terrain
 
-    dem = dem or settings().dem_path
+    dem = dem or settings().data.dem_path
     if dem is None:
-        raise ConfigurationError("no DEM: pass --dem or set GIS_DEM_PATH")
+        raise ConfigurationError(msg("command.no_dem"))
     if not footprint.is_file():
-        raise InputError(f"no such footprint file {str(footprint)!r}")
+        raise InputError(msg("command.no_footprint_file", path=str(footprint)))
     stats = footprint_terrain(dem, footprint.read_text(encoding="utf-8"), crs, profile,
                               line_width)
     if json_out:

@@ -5,7 +5,7 @@ machine with one command, without touching ``/etc/postgresql`` or needing a pass
 cluster listens on loopback only, on a port of its own, with scram passwords.
 
 PostgreSQL refuses to run as root. When the caller is root, every server-side command
-(``initdb``, ``pg_ctl``) runs as an unprivileged OS account (``Settings.db_os_user``, created
+(``initdb``, ``pg_ctl``) runs as an unprivileged OS account (``DatabaseSettings.os_user``, created
 if missing) which owns the cluster directory; clients connect over TCP as usual.
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gis.errors import ConfigurationError, DatabaseUnavailable
+from gis.messages import msg
 
 if TYPE_CHECKING:
     from gis.settings import Settings
@@ -35,7 +36,7 @@ def find_pg_bin(explicit: Path | None = None) -> Path:
     """Directory of ``initdb``/``pg_ctl`` for the newest PostgreSQL that has PostGIS."""
     if explicit is not None:
         if not (explicit / "pg_ctl").exists():
-            raise ConfigurationError(f"GIS_PG_BIN={explicit} has no pg_ctl")
+            raise ConfigurationError(msg("db.no_pg_ctl", path=explicit))
         return explicit
     candidates = sorted(
         (p for p in _PG_LIB.glob("*/bin") if (p / "pg_ctl").exists()),
@@ -46,11 +47,7 @@ def find_pg_bin(explicit: Path | None = None) -> Path:
         version = bin_dir.parent.name
         if Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists():
             return bin_dir
-    raise ConfigurationError(
-        "No PostgreSQL server with the PostGIS extension found under /usr/lib/postgresql. "
-        "Install the Debian packages (make setup does: postgresql and postgresql-NN-postgis-3) "
-        "or set GIS_DATABASE_URL to an external PostGIS."
-    )
+    raise ConfigurationError(msg("db.no_postgis"))
 
 
 @dataclass(frozen=True)
@@ -135,9 +132,7 @@ class LocalCluster:
 
     def _password(self) -> str:
         if not self.password_file.exists():
-            raise DatabaseUnavailable(
-                f"the embedded cluster in {self.root} is not initialized: run `gis db up`"
-            )
+            raise DatabaseUnavailable(msg("db.not_initialized", root=self.root))
         return self.password_file.read_text().strip()
 
     def _server_user(self) -> pwd.struct_passwd | None:
@@ -165,19 +160,20 @@ class LocalCluster:
             env["HOME"] = user.pw_dir if os.path.isdir(user.pw_dir) else "/tmp"
         proc = subprocess.run(args, **kwargs)
         if check and proc.returncode != 0:
-            raise DatabaseUnavailable(
-                f"{Path(args[0]).name} failed (exit {proc.returncode}): "
-                f"{(proc.stderr or proc.stdout).strip()[-2000:]}"
-                + self._log_tail()
-            )
+            failed = {"program": Path(args[0]).name, "code": proc.returncode,
+                      "output": (proc.stderr or proc.stdout).strip()[-2000:]}
+            log = self._log_tail()
+            raise DatabaseUnavailable(msg("db.command_failed_log", log=log, **failed) if log
+                                      else msg("db.command_failed", **failed))
         return proc
 
     def _log_tail(self) -> str:
+        """The server log's last lines ("" when there is none)."""
         try:
             lines = self.log_file.read_text(errors="replace").splitlines()[-15:]
         except OSError:
             return ""
-        return "\nserver log:\n" + "\n".join(lines) if lines else ""
+        return "\n".join(lines)
 
     def _initdb(self) -> None:
         user = self._server_user()
@@ -229,9 +225,7 @@ class LocalCluster:
             mode = parent.stat().st_mode
             if parent.stat().st_uid != user.pw_uid and not mode & 0o001:
                 raise ConfigurationError(
-                    f"{parent} is not traversable by the server account {user.pw_name}; "
-                    f"set GIS_DATA_DIR to a directory outside it (e.g. /var/tmp/onemap)"
-                )
+                    msg("db.not_traversable", parent=parent, user=user.pw_name))
 
     def _start(self) -> None:
         self._port_must_be_free()
@@ -258,10 +252,7 @@ class LocalCluster:
             try:
                 sock.bind(("127.0.0.1", self.port))
             except OSError as exc:
-                raise DatabaseUnavailable(
-                    f"port {self.port} on 127.0.0.1 is in use by another program; "
-                    f"set GIS_DB_PORT to a free port"
-                ) from exc
+                raise DatabaseUnavailable(msg("db.port_in_use", port=self.port)) from exc
 
     def _ensure_database(self) -> None:
         import psycopg
@@ -291,10 +282,10 @@ class LocalCluster:
 
 def cluster_from_settings(settings: Settings) -> LocalCluster:
     return LocalCluster(
-        data_dir=settings.data_dir,
-        port=settings.db_port,
-        db_name=settings.db_name,
-        db_user=settings.db_user,
-        os_user=settings.db_os_user,
-        pg_bin=settings.pg_bin,
+        data_dir=settings.database.data_dir,
+        port=settings.database.port,
+        db_name=settings.database.name,
+        db_user=settings.database.user,
+        os_user=settings.database.os_user,
+        pg_bin=settings.database.pg_bin,
     )

@@ -6,13 +6,14 @@ from sqlalchemy import Engine, create_engine, text
 
 from gis.db.cluster import cluster_from_settings
 from gis.errors import DatabaseUnavailable
+from gis.messages import msg
 from gis.settings import Settings
 
 
 def database_url(settings: Settings) -> str:
     """The SQLAlchemy URL to use: ``GIS_DATABASE_URL`` if set, else the embedded cluster."""
-    if settings.database_url:
-        url = settings.database_url
+    if settings.database.url:
+        url = settings.database.url
         for plain in ("postgresql://", "postgres://"):
             if url.startswith(plain):
                 url = "postgresql+psycopg://" + url[len(plain):]
@@ -24,9 +25,9 @@ def make_engine(settings: Settings, **kwargs) -> Engine:
     """An engine with the configured pool (``GIS_DB_POOL_SIZE``, ``GIS_DB_MAX_OVERFLOW``,
     ``GIS_DB_POOL_TIMEOUT_SECONDS``); callers own it and dispose of it."""
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", settings.db_pool_size)
-    kwargs.setdefault("max_overflow", settings.db_max_overflow)
-    kwargs.setdefault("pool_timeout", settings.db_pool_timeout_seconds)
+    kwargs.setdefault("pool_size", settings.database.pool_size)
+    kwargs.setdefault("max_overflow", settings.database.max_overflow)
+    kwargs.setdefault("pool_timeout", settings.database.pool_timeout_seconds)
     return create_engine(database_url(settings), **kwargs)
 
 
@@ -35,4 +36,5 @@ def postgis_version(engine: Engine) -> str:
         with engine.connect() as conn:
             return conn.execute(text("SELECT postgis_full_version()")).scalar_one()
     except Exception as exc:  # connection refused, auth, missing extension
-        raise DatabaseUnavailable(f"cannot reach PostGIS: {exc.__class__.__name__}: {exc}") from exc
+        raise DatabaseUnavailable(msg("db.unreachable", kind=exc.__class__.__name__,
+                                      reason=str(exc))) from exc

@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
-from gis.layers.schema import invalid_values
+from gis.db.records import invalid_values
 
 
 class InvalidValue(BaseModel):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gis.errors import UnknownLayer
 from gis.layers.styles import LayerStyle
+from gis.messages import Joined, msg
 
 FieldType = Literal["text", "int", "float", "bool", "date"]
 Sensitivity = Literal["public", "planner", "forestry", "admin"]
@@ -229,8 +230,8 @@ class Catalogue(BaseModel):
         for layer in self.layers:
             if layer.id == layer_id:
                 return layer
-        known = ", ".join(layer.id for layer in self.layers)
-        raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: {known}", layer=layer_id)
+        known = Joined(tuple(layer.id for layer in self.layers))
+        raise UnknownLayer(msg("layer.unknown", layer=layer_id, known=known), layer=layer_id)
 
     def __iter__(self):  # type: ignore[override]
         return iter(self.layers)

@@ -17,7 +17,9 @@ from psycopg import sql
 from sqlalchemy import Engine
 
 from gis.crs import CRS84, STORAGE_CRS
+from gis.errors import UnsupportedFormat
 from gis.layers.catalogue import Layer, get_layer
+from gis.messages import msg
 from gis.units import M2_PER_HA, M2_PER_MU
 
 ExportFormat = Literal["gpkg", "shp", "geojson", "xlsx"]
@@ -58,7 +60,8 @@ def export_layer(
 ) -> Path:
     layer = get_layer(layer_id)
     if fmt not in EXTENSIONS:
-        raise ValueError(f"unknown export format {fmt!r}; use one of {sorted(EXTENSIONS)}")
+        raise UnsupportedFormat(msg("export.unknown_format", fmt=fmt,
+                                    formats=sorted(EXTENSIONS)))
     output = Path(output) if output else Path(f"{layer.id}{EXTENSIONS[fmt]}")
     output.parent.mkdir(parents=True, exist_ok=True)
     frame = _with_areas(read_layer(engine, layer))

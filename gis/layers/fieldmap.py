@@ -19,6 +19,7 @@ import yaml
 
 from gis.errors import FieldMappingError
 from gis.layers.catalogue import Layer, LayerField
+from gis.messages import msg
 
 _MAX_LISTED = 20
 #: PostgreSQL ``integer`` range; binary COPY would otherwise wrap larger values silently.
@@ -34,16 +35,16 @@ def parse_field_map(spec: str | None) -> dict[str, str]:
     path = Path(spec)
     if path.suffix.lower() in {".yaml", ".yml", ".json"}:
         if not path.exists():
-            raise FieldMappingError(f"field map file {spec} does not exist")
+            raise FieldMappingError(msg("field_map.file_missing", spec=spec))
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
         if not isinstance(data, dict):
-            raise FieldMappingError(f"{spec} must hold a mapping of source field: layer field")
+            raise FieldMappingError(msg("field_map.not_mapping", spec=spec))
         return {str(k): str(v) for k, v in data.items()}
     pairs = {}
     for item in spec.split(","):
         if "=" not in item:
-            raise FieldMappingError(f"--field-map item {item!r} is not SOURCE=FIELD")
+            raise FieldMappingError(msg("field_map.bad_item", item=item))
         source, target = (part.strip() for part in item.split("=", 1))
         pairs[source] = target
     return pairs
@@ -56,16 +57,12 @@ def resolve_columns(
     overrides = dict(overrides or {})
     known = set(layer.field_names)
     if unknown := {t for t in overrides.values() if t not in known}:
-        raise FieldMappingError(
-            f"--field-map targets unknown fields {sorted(unknown)} of layer {layer.id}; "
-            f"its fields are {layer.field_names}",
-        )
+        raise FieldMappingError(msg("field_map.unknown_targets", unknown=sorted(unknown),
+                                    layer=layer.id, fields=layer.field_names))
     by_fold = {c.casefold(): c for c in source_columns}
     if missing := [s for s in overrides if s.casefold() not in by_fold]:
-        raise FieldMappingError(
-            f"--field-map names source fields {missing} that the file does not have; "
-            f"the file has {source_columns}"
-        )
+        raise FieldMappingError(msg("field_map.missing_sources", missing=missing,
+                                    columns=source_columns))
     mapping: dict[str, str] = {}
     for source, target in overrides.items():
         mapping[target] = by_fold[source.casefold()]
@@ -80,10 +77,8 @@ def resolve_columns(
         ]
         candidates = list(dict.fromkeys(candidates))
         if len(candidates) > 1:
-            raise FieldMappingError(
-                f"field {f.name} ({f.zh}) could come from {candidates}; choose one with "
-                f"--field-map {candidates[0]}={f.name}"
-            )
+            raise FieldMappingError(msg("field_map.ambiguous", field=f.name, zh=f.zh,
+                                        candidates=candidates, first=candidates[0]))
         if candidates:
             mapping[f.name] = candidates[0]
             taken.add(candidates[0])
@@ -111,8 +106,8 @@ def _int4_checked(field: LayerField, values: pd.Series, row_ids: np.ndarray) -> 
     bad = (values.notna() & ((values < low) | (values > high))).fillna(False).to_numpy(bool)
     if bad.any():
         raise FieldMappingError(
-            f"field {field.name} ({field.zh}) holds integers outside {low}..{high} in rows "
-            f"{_rows(bad, row_ids)} (e.g. {values[bad].iloc[0]})",
+            msg("field_map.int_out_of_range", field=field.name, zh=field.zh, low=low,
+                high=high, rows=_rows(bad, row_ids), example=values[bad].iloc[0]),
             field=field.name, rows=_rows(bad, row_ids),
         )
     return values
@@ -128,10 +123,11 @@ def _float_checked(field: LayerField, values: pd.Series, row_ids: np.ndarray) ->
     if field.minimum is not None:
         bad |= present & np.isfinite(arr) & (arr < field.minimum)
     if bad.any():
-        limit = "" if field.minimum is None else f" and at least {field.minimum:g}"
+        key, limit = (("field_map.not_finite", {}) if field.minimum is None
+                      else ("field_map.not_finite_min", {"minimum": field.minimum}))
         raise FieldMappingError(
-            f"field {field.name} ({field.zh}) must be a finite number{limit}, but rows "
-            f"{_rows(bad, row_ids)} hold {sorted({str(v) for v in arr[bad]})[:5]}",
+            msg(key, field=field.name, zh=field.zh, rows=_rows(bad, row_ids),
+                values=sorted({str(v) for v in arr[bad]})[:5], **limit),
             field=field.name, rows=_rows(bad, row_ids),
         )
     return values.mask(values.notna() & pd.Series(np.isnan(arr), index=values.index), pd.NA)
@@ -156,8 +152,8 @@ def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Seri
             values = sorted(set(text[bad].tolist()))[:_MAX_LISTED]
             allowed = {k: v for k, v in field.values.items()}
             raise FieldMappingError(
-                f"field {field.name} ({field.zh}) has values {values} that are not among the "
-                f"accepted ones {allowed} (rows {_rows(bad, row_ids)})",
+                msg("field_map.bad_code", field=field.name, zh=field.zh, values=values,
+                    allowed=allowed, rows=_rows(bad, row_ids)),
                 field=field.name, rows=_rows(bad, row_ids),
             )
         return canon
@@ -168,9 +164,10 @@ def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Seri
             arr = numbers.to_numpy(dtype=float)
             bad |= present & np.isfinite(arr) & (np.mod(np.nan_to_num(arr), 1) != 0)
         if bad.any():
+            key = "field_map.not_integers" if field.type == "int" else "field_map.not_numbers"
             raise FieldMappingError(
-                f"field {field.name} ({field.zh}) expects {field.type} numbers but rows "
-                f"{_rows(bad, row_ids)} hold {sorted(set(text[bad].tolist()))[:5]}",
+                msg(key, field=field.name, zh=field.zh, rows=_rows(bad, row_ids),
+                    values=sorted(set(text[bad].tolist()))[:5]),
                 field=field.name, rows=_rows(bad, row_ids),
             )
         if field.type == "int":
@@ -181,8 +178,8 @@ def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Seri
         bad = present & ~lowered.isin(_TRUE | _FALSE).to_numpy()
         if bad.any():
             raise FieldMappingError(
-                f"field {field.name} ({field.zh}) expects yes/no (是/否, 1/0, true/false) but "
-                f"rows {_rows(bad, row_ids)} hold {sorted(set(text[bad].tolist()))[:5]}",
+                msg("field_map.not_yes_no", field=field.name, zh=field.zh,
+                    rows=_rows(bad, row_ids), values=sorted(set(text[bad].tolist()))[:5]),
                 field=field.name, rows=_rows(bad, row_ids),
             )
         return lowered.map(lambda v: None if v is None else v in _TRUE).astype("boolean")
@@ -191,8 +188,8 @@ def coerce(field: LayerField, series: pd.Series, row_ids: np.ndarray) -> pd.Seri
         bad = present & dates.isna().to_numpy()
         if bad.any():
             raise FieldMappingError(
-                f"field {field.name} ({field.zh}) expects dates but rows "
-                f"{_rows(bad, row_ids)} hold {sorted(set(text[bad].tolist()))[:5]}",
+                msg("field_map.not_dates", field=field.name, zh=field.zh,
+                    rows=_rows(bad, row_ids), values=sorted(set(text[bad].tolist()))[:5]),
                 field=field.name, rows=_rows(bad, row_ids),
             )
         return dates.dt.date.astype(object).where(dates.notna(), None)
@@ -213,7 +210,8 @@ def map_attributes(
     """
     constants = dict(constants or {})
     if unknown := set(constants) - set(layer.field_names):
-        raise FieldMappingError(f"--set names unknown fields {sorted(unknown)} of {layer.id}")
+        raise FieldMappingError(msg("field_map.unknown_constants", unknown=sorted(unknown),
+                                    layer=layer.id))
     source_columns = [c for c in frame.columns if c != "geometry"]
     mapping = resolve_columns(layer, source_columns, overrides)
     out = pd.DataFrame(index=frame.index)
@@ -230,15 +228,14 @@ def map_attributes(
             missing = values.isna().to_numpy()
             if missing.all() and f.name not in mapping and f.name not in constants:
                 raise FieldMappingError(
-                    f"layer {layer.id} needs field {f.name} ({f.zh}) but the source has none of "
-                    f"{[f.name, *f.source]}; map one with --field-map SOURCE={f.name} or give "
-                    f"a constant with --set {f.name}=VALUE",
+                    msg("field_map.required_missing", layer=layer.id, field=f.name, zh=f.zh,
+                        names=[f.name, *f.source]),
                     field=f.name,
                 )
             if missing.any():
                 raise FieldMappingError(
-                    f"field {f.name} ({f.zh}) is required but empty in rows "
-                    f"{_rows(missing, row_ids)}",
+                    msg("field_map.required_empty", field=f.name, zh=f.zh,
+                        rows=_rows(missing, row_ids)),
                     field=f.name, rows=_rows(missing, row_ids),
                 )
         out[f.name] = values

@@ -22,12 +22,14 @@ from psycopg import sql
 from sqlalchemy import Engine
 
 from gis.crs import SourceCRS, resolve_source_crs, to_storage
+from gis.db.metadata import STORAGE_SRID
+from gis.db.records import layer_loads
 from gis.errors import DuplicateKey, InputError
 from gis.layers.catalogue import Layer, get_layer
 from gis.layers.fieldmap import map_attributes
-from gis.layers.schema import STORAGE_SRID, layer_loads
 from gis.layers.sources import read_source
 from gis.layers.validation import validate_polygons
+from gis.messages import msg
 from gis.progress import NullProgress, Progress
 from gis.units import ellipsoidal_areas
 
@@ -86,20 +88,20 @@ class PreparedLoad:
 def prepare(
     path: Path | str, layer: Layer, options: LoadOptions, progress: Progress, extent
 ) -> tuple[PreparedLoad, object]:
-    progress.stage(f"reading {Path(path).name}")
+    progress.stage(msg("load.stage.reading", name=Path(path).name))
     source = read_source(path, layer.id, options.source_layer, options.encoding)
     frame = source.frame
     row_ids = np.arange(1, len(frame) + 1)  # 1-based feature numbers, as GIS desktops show
-    progress.stage("mapping fields", len(layer.fields))
+    progress.stage(msg("load.stage.mapping"), len(layer.fields))
     attributes, mapping = map_attributes(
         layer, frame.drop(columns="geometry"), row_ids, options.field_map, options.constants
     )
     progress.advance(len(layer.fields))
     _refuse_duplicate_keys(layer, attributes, row_ids)
-    progress.stage("validating geometry", len(frame))
+    progress.stage(msg("load.stage.validating"), len(frame))
     validated = validate_polygons(frame.geometry.to_numpy(), row_ids, options.strict)
     progress.advance(len(frame))
-    progress.stage("transforming to EPSG:4490")
+    progress.stage(msg("load.stage.transforming"))
     source_crs = resolve_source_crs(source.crs, options.crs, options.from_gcj02)
     geoms = to_storage(validated.geoms, source_crs, row_ids, extent)
     # A transformation can fold a ring onto itself; re-check, repairing as before.
@@ -110,7 +112,7 @@ def prepare(
         geoms = again.geoms
         repaired += again.repaired
         repaired_rows = sorted(set(repaired_rows) | set(again.repaired_rows))
-    progress.stage("computing ellipsoidal areas")
+    progress.stage(msg("load.stage.areas"))
     areas = ellipsoidal_areas(geoms)
     wkb = ewkb_multipolygons(geoms, STORAGE_SRID)
     ignored = [c for c in frame.columns if c != "geometry" and c not in mapping.values()]
@@ -144,10 +146,10 @@ def _refuse_duplicate_keys(layer: Layer, attributes: pd.DataFrame, row_ids: np.n
     if dup.any():
         keys = attributes.loc[dup, layer.natural_key].drop_duplicates().head(10)
         listed = [tuple(map(str, k)) for k in keys.itertuples(index=False)]
+        rows = row_ids[dup][:20].tolist()
         raise DuplicateKey(
-            f"natural key {layer.natural_key} repeats within the file for {listed} "
-            f"(rows {row_ids[dup][:20].tolist()}); each feature must be unique",
-            keys=listed, rows=row_ids[dup][:20].tolist(),
+            msg("load.duplicate_key", natural_key=layer.natural_key, keys=listed, rows=rows),
+            keys=listed, rows=rows,
         )
 
 
@@ -227,14 +229,14 @@ def write(engine: Engine, prepared: PreparedLoad, options: LoadOptions, source_l
         bulk = _is_empty(cur, table)
         if bulk:
             # Straight into the table, then a sorted bulk build of the spatial index.
-            progress.stage(f"copying into {layer.table}", features)
+            progress.stage(msg("load.stage.copying", table=layer.table), features)
             cur.execute(sql.SQL("DROP INDEX {}").format(index))
             # Truncating the (empty) table gives it a new file in this transaction, which
             # lets PostgreSQL skip WAL for the copy when wal_level is minimal.
             if not _referenced_by_foreign_keys(cur, layer.table):
                 cur.execute(sql.SQL("TRUNCATE {}").format(table))
             _copy_binary(cur, table, layer, prepared, progress)
-            progress.stage("building spatial index")
+            progress.stage(msg("load.stage.index"))
             cur.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(index, table))
             flags = [True] * features
         else:
@@ -244,9 +246,9 @@ def write(engine: Engine, prepared: PreparedLoad, options: LoadOptions, source_l
                 sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.type]))
                 for f in layer.fields
             )))
-            progress.stage("copying into a staging table", features)
+            progress.stage(msg("load.stage.staging"), features)
             _copy_binary(cur, stage, layer, prepared, progress)
-            progress.stage("upserting by natural key")
+            progress.stage(msg("load.stage.upserting"))
             cur.execute(_upsert_sql(layer, table, stage))
             flags = [row[0] for row in cur.fetchall()]
         inserted = sum(flags)
@@ -294,16 +296,15 @@ def load_file(
     except (psycopg.DataError, psycopg.IntegrityError) as exc:
         # Values that passed our checks but not the column types (e.g. an integer too large);
         # the transaction has been rolled back, so the table is unchanged.
+        reason = str(exc.diag.message_primary or exc)
         raise InputError(
-            f"the database refused the data of {Path(path).name}: "
-            f"{exc.diag.message_primary or exc}"
-            + (f" ({exc.diag.context.splitlines()[0]})" if exc.diag.context else ""),
+            msg("load.refused_at", name=Path(path).name, reason=reason,
+                context=exc.diag.context.splitlines()[0]) if exc.diag.context
+            else msg("load.refused", name=Path(path).name, reason=reason),
         ) from exc
     except sqlalchemy.exc.DBAPIError as exc:
         orig = exc.orig
         if isinstance(orig, psycopg.DataError | psycopg.IntegrityError):
-            raise InputError(
-                f"the database refused the data of {Path(path).name}: "
-                f"{orig.diag.message_primary or orig}"
-            ) from exc
+            raise InputError(msg("load.refused", name=Path(path).name,
+                                 reason=str(orig.diag.message_primary or orig))) from exc
         raise

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from gis.errors import InvalidParameter
 from gis.layers.catalogue import Layer, LayerSearch
 from gis.layers.schema import table_for
+from gis.messages import msg
 
 #: Most hits per layer a caller may ask for.
 MAX_LIMIT = 50
@@ -82,10 +83,9 @@ def search_features(engine: Engine, q: str, layers: Iterable[Layer], limit: int 
     """
     text = q.strip()
     if not text:
-        raise InvalidParameter("the search text is empty: type part of a name or number",
-                               parameter="q")
+        raise InvalidParameter(msg("search.empty"), parameter="q")
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter(f"limit must be between 1 and {MAX_LIMIT}", parameter="limit")
+        raise InvalidParameter(msg("search.bad_limit", max=MAX_LIMIT), parameter="limit")
     pattern = f"%{_escape_like(text)}%"
     hits: list[SearchHit] = []
     with engine.connect() as conn:

@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 
 from gis.errors import EmptySource, EncodingError, InputError, UnsupportedFormat
+from gis.messages import Message, msg
 
 DRIVERS = {
     ".gpkg": "GPKG",
@@ -29,6 +30,9 @@ DRIVERS = {
     ".gdb": "OpenFileGDB",
 }
 _DETECT = ("utf-8", "gb18030")
+#: Python's reasons for a UnicodeDecodeError that the catalogue names in every language.
+_DECODE_REASONS = {"invalid start byte", "invalid continuation byte", "unexpected end of data",
+                   "illegal multibyte sequence", "incomplete multibyte sequence"}
 _HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 
 
@@ -47,10 +51,8 @@ class SourceData:
 def driver_for(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in DRIVERS:
-        raise UnsupportedFormat(
-            f"{path.name}: unsupported format {suffix or '(no extension)'}; "
-            f"use GeoPackage (.gpkg), Shapefile (.shp or zipped), GeoJSON or FileGDB (.gdb)"
-        )
+        raise UnsupportedFormat(msg("source.unsupported_format", name=path.name,
+                                    suffix=suffix or msg("source.no_extension")))
     return DRIVERS[suffix]
 
 
@@ -58,20 +60,19 @@ def choose_layer(path: Path, wanted: str | None, hint: str) -> str:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as exc:
-        raise InputError(f"{path.name}: cannot be opened as a GIS file ({exc})") from exc
+        raise InputError(msg("source.cannot_open", name=path.name, reason=str(exc))) from exc
     if not layers:
-        raise EmptySource(f"{path.name} contains no layers")
+        raise EmptySource(msg("source.no_layers", name=path.name))
     if wanted is not None:
         if wanted not in layers:
-            raise InputError(f"{path.name} has no layer {wanted!r}; it has {layers}")
+            raise InputError(msg("source.no_such_layer", name=path.name, wanted=wanted,
+                                 layers=layers))
         return wanted
     if len(layers) == 1:
         return layers[0]
     if hint in layers:
         return hint
-    raise InputError(
-        f"{path.name} has several layers {layers}; choose one with --source-layer"
-    )
+    raise InputError(msg("source.several_layers", name=path.name, layers=layers))
 
 
 def _declares_encoding(path: Path, info: dict) -> bool:
@@ -112,10 +113,14 @@ def _redecode(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
         for c, values in decoded.items():
             out[c] = values.astype(object)
         return out, encoding
-    raise EncodingError(
-        "the Shapefile has no .cpg and its text is neither UTF-8 nor GBK/GB18030; give the "
-        "encoding with --encoding (e.g. --encoding big5)"
-    )
+    raise EncodingError(msg("source.undetectable_encoding"))
+
+
+def _decode_reason(exc: UnicodeDecodeError) -> Message | str:
+    """Python's reason for a decoding error, in the reader's language where we know it."""
+    if exc.reason in _DECODE_REASONS:
+        return msg("source.decode." + exc.reason.replace(" ", "_"))
+    return exc.reason
 
 
 def read_source(
@@ -126,12 +131,12 @@ def read_source(
 ) -> SourceData:
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path} does not exist")
+        raise InputError(msg("source.missing", path=path))
     driver = driver_for(path)
     layer_name = choose_layer(path, source_layer, layer_hint)
     info = pyogrio.read_info(path, layer=layer_name)
     if info["features"] == 0:
-        raise EmptySource(f"{path.name} (layer {layer_name}) has no features")
+        raise EmptySource(msg("source.no_features", name=path.name, layer=layer_name))
     detect = (
         encoding is None and driver == "ESRI Shapefile" and not _declares_encoding(path, info)
     )
@@ -146,23 +151,21 @@ def read_source(
                 use_arrow=read_encoding is None and _HAS_ARROW,
             )
     except UnicodeDecodeError as exc:
-        raise EncodingError(
-            f"{path.name}: text is not valid {encoding or 'UTF-8'} ({exc.reason} at byte "
-            f"{exc.start}); give the right one with --encoding (GBK is common for Chinese "
-            "Shapefiles)"
-        ) from exc
+        raise EncodingError(msg("source.bad_encoding", name=path.name,
+                                encoding=encoding or "UTF-8", reason=_decode_reason(exc),
+                                start=exc.start)) from exc
     except LookupError as exc:
-        raise EncodingError(f"unknown encoding {encoding!r}") from exc
+        raise EncodingError(msg("source.unknown_encoding", encoding=encoding)) from exc
     except pyogrio.errors.DataSourceError as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc})") from exc
+        raise InputError(msg("source.cannot_read", name=path.name, reason=str(exc))) from exc
     used = encoding or _declared_encoding(path) or info.get("encoding") or "UTF-8"
     if detect:
         frame, used = _redecode(frame)
     if len(frame) == 0:
-        raise EmptySource(f"{path.name} (layer {layer_name}) has no features")
+        raise EmptySource(msg("source.no_features", name=path.name, layer=layer_name))
     frame = frame.reset_index(drop=True)
     crs = frame.crs.to_string() if frame.crs is not None else None
     if "geometry" not in frame:
-        raise InputError(f"{path.name} (layer {layer_name}) has no geometry column")
+        raise InputError(msg("source.no_geometry", name=path.name, layer=layer_name))
     frame = pd.DataFrame(frame) if not isinstance(frame, gpd.GeoDataFrame) else frame
     return SourceData(frame, path, driver, layer_name, crs, used)

@@ -8,15 +8,37 @@ polygonal parts, and the repairs are counted so a user sees how many were touche
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from gis.errors import InvalidGeometry, WrongGeometryType
+from gis.messages import Joined, Message, msg
 
 _POLYGONAL = {shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON}
 _MAX_LISTED = 20
+#: GEOS's reasons (``is_valid_reason``, e.g. ``Self-intersection[0.5 0.5]``) that the
+#: catalogue names in every language: reason -> key under ``geometry.reason``.
+_REASONS = {
+    "Self-intersection": "self_intersection", "Ring Self-intersection": "ring_self_intersection",
+    "Too few points in geometry component": "too_few_points",
+    "Hole lies outside shell": "hole_outside_shell", "Holes are nested": "nested_holes",
+    "Interior is disconnected": "disconnected_interior", "Nested shells": "nested_shells",
+    "Duplicate Rings": "duplicate_rings", "Invalid Coordinate": "invalid_coordinate",
+    "Ring is not closed": "ring_not_closed", "Repeated Point": "repeated_point",
+}
+_REASON = re.compile(r"^(?P<reason>[^\[]*)(?P<where>\[.*\])?$")
+
+
+def _reason(row: int, why: str) -> Message:
+    """One row's GEOS reason, named in the catalogue where it is a known one."""
+    match = _REASON.match(why)
+    reason, where = (match["reason"], match["where"] or "") if match else (why, "")
+    key = _REASONS.get(reason)
+    return msg("geometry.invalid_row", row=row, reason=msg(f"geometry.reason.{key}")
+               if key else reason, where=where)
 
 
 @dataclass(frozen=True)
@@ -50,19 +72,16 @@ def validate_polygons(
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         rows = row_ids[missing][:_MAX_LISTED].tolist()
-        raise InvalidGeometry(
-            f"{int(missing.sum())} features have no geometry or an empty one "
-            f"(first rows: {rows}); every parcel needs its polygon",
-            rows=rows,
-        )
+        raise InvalidGeometry(msg("geometry.missing", count=int(missing.sum()), rows=rows),
+                              rows=rows)
     type_ids = shapely.get_type_id(geoms)
     wrong = ~np.isin(type_ids, list(_POLYGONAL))
     if wrong.any():
         found = sorted({shapely.GeometryType(t).name for t in np.unique(type_ids[wrong])})
         rows = row_ids[wrong][:_MAX_LISTED].tolist()
         raise WrongGeometryType(
-            f"the layer takes polygons, but {int(wrong.sum())} features are "
-            f"{', '.join(found)} (first rows: {rows})",
+            msg("geometry.wrong_type", count=int(wrong.sum()), types=Joined(tuple(found)),
+                rows=rows),
             rows=rows, types=found,
         )
     if shapely.has_z(geoms).any():
@@ -74,9 +93,9 @@ def validate_polygons(
     if strict:
         reasons = shapely.is_valid_reason(geoms[invalid_idx[:_MAX_LISTED]]).tolist()
         listed = dict(zip(row_ids[invalid_idx[:_MAX_LISTED]].tolist(), reasons, strict=True))
+        listing = Joined(tuple(_reason(r, why) for r, why in listed.items()), strong=True)
         raise InvalidGeometry(
-            f"{len(invalid_idx)} features have invalid geometry and --strict forbids repair: "
-            + "; ".join(f"row {r}: {why}" for r, why in listed.items()),
+            msg("geometry.invalid_strict", count=len(invalid_idx), listing=listing),
             rows=list(listed), reasons=listed,
         )
     repaired = shapely.make_valid(geoms[invalid_idx])
@@ -84,11 +103,8 @@ def validate_polygons(
     lost = shapely.is_empty(repaired)
     if lost.any():
         rows = row_ids[invalid_idx[lost]][:_MAX_LISTED].tolist()
-        raise InvalidGeometry(
-            f"{int(lost.sum())} features are invalid beyond repair (nothing polygonal is "
-            f"left after make_valid; first rows: {rows})",
-            rows=rows,
-        )
+        raise InvalidGeometry(msg("geometry.beyond_repair", count=int(lost.sum()), rows=rows),
+                              rows=rows)
     geoms = geoms.copy()
     geoms[invalid_idx] = repaired
     return ValidatedGeometries(geoms, len(invalid_idx), row_ids[invalid_idx].tolist())

@@ -67,10 +67,52 @@ class AnyOf:
         return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
+@dataclass(frozen=True)
+class Joined:
+    """Names or messages listed as each language lists them ("a、b、c" / "a, b, c"; with
+    ``strong``, "；"/"; " for items that have commas of their own), each item rendered in the
+    reader's language, so a list never reads as an English phrase inside a Chinese sentence."""
+
+    items: tuple[Any, ...]
+    strong: bool = False
+
+    @classmethod
+    def of(cls, items: Any, strong: bool = False) -> Joined:
+        return cls(tuple(items), strong)
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        texts = [i.render(lang) if hasattr(i, "render") else str(i) for i in self.items]
+        if lang == "zh":
+            return ("；" if self.strong else "、").join(texts)
+        return ("; " if self.strong else ", ").join(texts)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """What another library said (the CQL2 parser, PostgreSQL, GDAL), in English only:
+    English readers get its words as they are, Chinese readers the catalogue's account."""
+
+    words: str
+    account: Message
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        return self.words if lang == "en" else self.account.render(lang)
+
+
+#: Parameter names that would collide with :func:`text`'s and :func:`msg`'s own arguments.
+_RESERVED = frozenset({"key", "lang"})
+
+
 def msg(key: str, **params: Any) -> Message:
-    """A catalogue message to raise or show; unknown keys fail at once, not when shown."""
+    """A catalogue message to raise or show; an unknown key or a parameter named like
+    :func:`text`'s own arguments fails at once, not when the message is shown."""
     if key not in _messages():
         raise KeyError(f"no message {key!r} in the catalogue (gis/messages/*.yaml)")
+    if clash := _RESERVED & set(params):
+        raise ValueError(f"message parameters may not be named {sorted(clash)}")
     return Message(key, params)
 
 
@@ -80,6 +122,17 @@ def text(key: str, lang: Lang = DEFAULT_LANG, **params: Any) -> str:
     entry = _messages()[key]
     rendered = {k: v.render(lang) if hasattr(v, "render") else v for k, v in params.items()}
     return entry[lang].format(**rendered)
+
+
+def template(key: str, lang: Lang = DEFAULT_LANG) -> str:
+    """Message ``key`` unformatted, for a renderer that fills the placeholders itself (the
+    portal's scripts fill ``{z}`` in the browser)."""
+    return _messages()[key][lang]
+
+
+def keys(prefix: str = "") -> list[str]:
+    """Every message key starting with ``prefix``, in catalogue order."""
+    return [key for key in _messages() if key.startswith(prefix)]
 
 
 def label(group: str, value: str, lang: Lang = DEFAULT_LANG) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from gis.layers.schema import layer_tables, metadata
+from gis.layers.schema import full_metadata
 
-layer_tables()  # populate metadata for autogenerate comparisons
+metadata = full_metadata()  # every table, for autogenerate comparisons
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -21,6 +21,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from gis.errors import InvalidParameter
+from gis.messages import Foreign, Joined, Message, msg
 from gis.ogc.crs import ServedCRS
 
 GEOMETRY_NAMES = {"geometry", "geom"}
@@ -29,6 +30,33 @@ MAX_FILTER_CHARS = 20_000
 
 class FilterError(InvalidParameter):
     title = "Invalid filter"
+
+
+def kind_of(python_type: type) -> Message | str:
+    """The name of a value type in each language (``str``, ``int`` ... in English)."""
+    try:
+        return msg(f"ogc.type.{python_type.__name__}")
+    except KeyError:
+        return python_type.__name__
+
+
+#: Families of filter nodes we do not evaluate -> what the Chinese message calls them.
+_UNSUPPORTED = ((ast.TemporalPredicate, "ogc.cql_temporal"),
+                (ast.ArrayPredicate, "ogc.cql_array"), (ast.Arithmetic, "ogc.cql_arithmetic"),
+                (ast.SpatialDistancePredicate, "ogc.cql_distance"),
+                (ast.Relate, "ogc.cql_relate"))
+
+
+def _unsupported(node: Any, words: str) -> FilterError:
+    """The error for a part of a filter we do not evaluate (``node``, None if unknown)."""
+    if node is None:
+        account = msg("ogc.cql_other")
+    elif isinstance(node, ast.Function):
+        account = msg("ogc.cql_function", name=node.name)
+    else:
+        account = next((msg(key) for cls, key in _UNSUPPORTED if isinstance(node, cls)),
+                       msg("ogc.cql_node", node=type(node).__name__))
+    return FilterError(msg("ogc.filter_unsupported", reason=Foreign(words, account)))
 
 
 def _swap(coords: Any) -> Any:
@@ -43,6 +71,10 @@ class _SQLEvaluator(Evaluator):
         self.columns = columns
         self.geom = geom
         self.crs = filter_crs
+
+    def adopt(self, node, *sub_args):
+        # No handler: the base class raises NotImplementedError with these words.
+        raise _unsupported(node, f"Failed to evaluate node of type {type(node)}")
 
     # -- logic --------------------------------------------------------------------------
     @handle(ast.Not)
@@ -72,7 +104,7 @@ class _SQLEvaluator(Evaluator):
     @handle(ast.Like)
     def like(self, node, lhs):
         if not isinstance(node.pattern, str):
-            raise FilterError("LIKE needs a text pattern")
+            raise FilterError(msg("ogc.filter_like_pattern"))
         # CQL2 wildcards are % and _ (pygeofilter normalises the text form to these).
         expr = lhs.ilike(node.pattern) if node.nocase else lhs.like(node.pattern)
         return sa.not_(expr) if node.not_ else expr
@@ -106,9 +138,8 @@ class _SQLEvaluator(Evaluator):
             return self.geom
         column = self.columns.get(node.name)
         if column is None:
-            known = ", ".join(sorted(self.columns))
-            raise FilterError(f"unknown property {node.name!r} in the filter; queryables: "
-                              f"{known}, geometry")
+            raise FilterError(msg("ogc.filter_unknown_property", name=node.name,
+                                  names=Joined.of([*sorted(self.columns), "geometry"])))
         return column
 
     @handle(values.Geometry)
@@ -133,7 +164,7 @@ class _SQLEvaluator(Evaluator):
         """A bound parameter of the column's type; a value that cannot be one is an error
         (rather than a database type error later)."""
         if not isinstance(value, (str, int, float, bool, dt.date, dt.datetime)):
-            raise FilterError("compare a property with a literal value")
+            raise FilterError(msg("ogc.filter_literal_needed"))
         python_type = getattr(getattr(column, "type", None), "python_type", str)
         try:
             if python_type is str:
@@ -152,8 +183,8 @@ class _SQLEvaluator(Evaluator):
                     value = dt.date.fromisoformat(value)
         except (ValueError, TypeError):
             name = getattr(column, "name", "property")
-            raise FilterError(f"{value!r} is not a valid {python_type.__name__} for "
-                              f"{name}") from None
+            raise FilterError(msg("ogc.filter_value_type", value=value, name=name,
+                                  kind=kind_of(python_type))) from None
         return sa.bindparam(None, value, type_=column.type)
 
     def _envelope(self, x1: float, y1: float, x2: float, y2: float):
@@ -171,7 +202,7 @@ def _bbox_to_polygon(node: Any) -> Any:
         if set(node) == {"bbox"} and isinstance(node["bbox"], list):
             box = node["bbox"]
             if len(box) not in (4, 6) or not all(isinstance(v, (int, float)) for v in box):
-                raise FilterError("a CQL2 bbox has 4 (or 6) numbers")
+                raise FilterError(msg("ogc.filter_bbox"))
             x1, y1, x2, y2 = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
             return {"type": "Polygon",
                     "coordinates": [[[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]]}
@@ -184,7 +215,7 @@ def _bbox_to_polygon(node: Any) -> Any:
 def parse_filter(text: str, lang: str | None) -> Any:
     """The pygeofilter AST of a CQL2 filter in ``cql2-text`` (default) or ``cql2-json``."""
     if len(text) > MAX_FILTER_CHARS:
-        raise FilterError(f"the filter is longer than {MAX_FILTER_CHARS:,} characters")
+        raise FilterError(msg("ogc.filter_too_long", limit=MAX_FILTER_CHARS))
     lang = (lang or "cql2-text").lower()
     try:
         if lang == "cql2-text":
@@ -194,10 +225,19 @@ def parse_filter(text: str, lang: str | None) -> Any:
     except FilterError:
         raise
     except Exception as exc:  # parser errors come in many types (lark, json, KeyError)
-        raise FilterError(f"the {lang} filter does not parse: {exc}".split("\n")[0],
+        raise FilterError(msg("ogc.filter_unparsable", language=lang, reason=_parse_error(exc)),
                           parameter="filter") from None
-    raise FilterError(f"filter-lang must be cql2-text or cql2-json, not {lang!r}",
-                      parameter="filter-lang")
+    raise FilterError(msg("ogc.filter_lang", language=lang), parameter="filter-lang")
+
+
+def _parse_error(exc: Exception) -> Foreign:
+    """The parser's words (English) and, for Chinese readers, where the error is."""
+    line = getattr(exc, "line", None) or getattr(exc, "lineno", None)
+    column = getattr(exc, "column", None) or getattr(exc, "colno", None)
+    account = (msg("ogc.filter_syntax_at", line=line, column=column)
+               if isinstance(line, int) and isinstance(column, int) and min(line, column) > 0
+               else msg("ogc.filter_structure"))
+    return Foreign(str(exc).split("\n")[0], account)
 
 
 def compile_filter(tree: Any, columns: Mapping[str, sa.ColumnElement], geom: sa.ColumnElement,
@@ -207,10 +247,7 @@ def compile_filter(tree: Any, columns: Mapping[str, sa.ColumnElement], geom: sa.
     except FilterError:
         raise
     except NotImplementedError as exc:
-        raise FilterError(f"this filter uses something not supported here ({exc}); supported: "
-                          "comparisons, BETWEEN, LIKE, IN, IS NULL, AND/OR/NOT, spatial "
-                          "S_INTERSECTS/S_WITHIN/S_CONTAINS/S_DISJOINT/... with geometry "
-                          "literals or BBOX") from None
+        raise _unsupported(None, str(exc)) from None
     if not isinstance(result, sa.ColumnElement):
-        raise FilterError("the filter is not a condition")
+        raise FilterError(msg("ogc.filter_not_condition"))
     return result

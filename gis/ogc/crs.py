@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from gis.errors import InvalidParameter
+from gis.messages import Joined, msg
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
@@ -55,9 +56,9 @@ def served_crs(value: str | None, parameter: str = "crs") -> ServedCRS:
             else _EPSG_URI.format(code)
         if uri in _BY_URI:
             return _BY_URI[uri]
-    supported = ", ".join(c.uri for c in SERVED)
-    raise InvalidParameter(f"{parameter}={value!r} is not supported; use one of {supported}",
-                     parameter=parameter)
+    raise InvalidParameter(msg("ogc.crs_unsupported", parameter=parameter, value=value,
+                               supported=Joined.of(c.uri for c in SERVED)),
+                           parameter=parameter)
 
 
 def content_crs_header(crs: ServedCRS) -> str:

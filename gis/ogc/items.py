@@ -20,11 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, ProgrammingError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from gis.errors import InvalidParameter, NotFound
 from gis.layers.catalogue import Layer
 from gis.layers.schema import table_for
-from gis.ogc.cql import FilterError, compile_filter, parse_filter
+from gis.messages import Foreign, Joined, msg
+from gis.ogc.cql import FilterError, compile_filter, kind_of, parse_filter
 from gis.ogc.crs import CRS84, ServedCRS
 from gis.units import M2_PER_MU
 
@@ -77,8 +80,8 @@ def parse_sortby(text: str | None, layer: Layer) -> list[tuple[str, bool]]:
         descending = part.startswith("-")
         name = part.lstrip("+-").strip()
         if name not in columns:
-            raise InvalidParameter(f"sortby: unknown property {name!r}; sortable: "
-                             f"{', '.join(columns)}", parameter="sortby")
+            raise InvalidParameter(msg("ogc.sortby_unknown", name=name,
+                                       names=Joined.of(columns)), parameter="sortby")
         out.append((name, descending))
     return out
 
@@ -90,8 +93,8 @@ def parse_properties(text: str | None, layer: Layer) -> list[str] | None:
     names = [n.strip() for n in text.split(",") if n.strip()]
     for name in names:
         if name not in allowed:
-            raise InvalidParameter(f"properties: unknown property {name!r}; available: "
-                             f"{', '.join(allowed)}", parameter="properties")
+            raise InvalidParameter(msg("ogc.properties_unknown", name=name,
+                                       names=Joined.of(allowed)), parameter="properties")
     return names
 
 
@@ -101,13 +104,12 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         numbers = [float(v) for v in text.split(",")]
     except ValueError:
-        raise InvalidParameter(f"bbox must be 4 (or 6) comma-separated numbers, not {text!r}",
-                         parameter="bbox") from None
+        raise InvalidParameter(msg("ogc.bbox_not_numbers", value=text),
+                               parameter="bbox") from None
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or any(v != v or v in (float("inf"), float("-inf")) for v in numbers):
-        raise InvalidParameter(f"bbox must be 4 (or 6) finite numbers, not {text!r}",
-                         parameter="bbox")
+        raise InvalidParameter(msg("ogc.bbox_not_finite", value=text), parameter="bbox")
     return numbers[0], numbers[1], numbers[2], numbers[3]
 
 
@@ -126,8 +128,9 @@ def _equals(column: sa.Column, raw: str) -> sa.ColumnElement:
         else:
             value = raw
     except ValueError:
-        raise InvalidParameter(f"{column.name}={raw!r} is not a valid {python_type.__name__}",
-                         parameter=column.name) from None
+        raise InvalidParameter(msg("ogc.value_type", name=column.name, value=raw,
+                                   kind=kind_of(python_type)),
+                               parameter=column.name) from None
     return column == sa.bindparam(None, value, type_=column.type)
 
 
@@ -174,7 +177,8 @@ def _feature_json(q: ItemsQuery) -> sa.ColumnElement:
             value = sa.func.round(sa.cast(table.c.area_m2, sa.Numeric), 2)
         else:
             value = table.c[name]
-        pairs += [sa.literal_column(_sql_string(name)), value]
+        # The key as a literal in the SQL text, as the other keys here, quoted by SQLAlchemy.
+        pairs += [sa.literal(name, sa.Text, literal_execute=True), value]
     return sa.cast(sa.func.json_build_object(
         sa.literal_column("'type'"), sa.literal_column("'Feature'"),
         sa.literal_column("'id'"), table.c.id,
@@ -184,16 +188,29 @@ def _feature_json(q: ItemsQuery) -> sa.ColumnElement:
     ), sa.Text)
 
 
-def _sql_string(name: str) -> str:
-    # Only catalogue names get here (checked above); quoting keeps that safe regardless.
-    return "'" + name.replace("'", "''") + "'"
+class _ExplainJson(sa.Executable, sa.ClauseElement):
+    """``EXPLAIN (FORMAT JSON)`` of a Core query: SQLAlchemy has no EXPLAIN construct, and
+    this one keeps the query an object (its bound values processed as in any execution)
+    instead of pasting its text after the keyword. Not cached: a cached EXPLAIN would be
+    matched to the query's result columns, which it does not return (compiled each time, as
+    the query was before)."""
+
+    inherit_cache = False
+
+    def __init__(self, query: sa.Select) -> None:
+        self.query = query
+
+
+@compiles(_ExplainJson, "postgresql")
+def _compile_explain(element: _ExplainJson, compiler: SQLCompiler, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.query, **kw)
 
 
 def fetch_items(engine: Engine, q: ItemsQuery, exact_count_limit: int = 100_000) -> ItemsPage:
     if not 1 <= q.limit <= MAX_LIMIT:
-        raise InvalidParameter(f"limit must be 1-{MAX_LIMIT}", parameter="limit")
+        raise InvalidParameter(msg("ogc.limit_range", limit=MAX_LIMIT), parameter="limit")
     if q.offset < 0:
-        raise InvalidParameter("offset must be 0 or more", parameter="offset")
+        raise InvalidParameter(msg("ogc.offset_negative"), parameter="offset")
     table = table_for(q.layer)
     conditions = where_clause(q)
     order = [table.c[name].desc() if desc else table.c[name].asc() for name, desc in q.sortby]
@@ -214,13 +231,12 @@ def fetch_items(engine: Engine, q: ItemsQuery, exact_count_limit: int = 100_000)
         # Reachable only through a filter the checks above let through (e.g. an invalid
         # geometry literal); the transaction is rolled back on leaving the block.
         message = str(exc.orig).split("\n")[0] if exc.orig else str(exc)
-        raise FilterError(f"the query could not be run: {message}") from None
+        raise FilterError(msg("ogc.query_failed", reason=Foreign(
+            message, msg("ogc.query_failed_account")))) from None
 
 
 def _estimate(conn: sa.Connection, query: sa.Select) -> int:
-    compiled = query.compile(conn)
-    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}",
-                                compiled.params).scalar_one()
+    plan = conn.execute(_ExplainJson(query)).scalar_one()
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
@@ -228,14 +244,14 @@ def _estimate(conn: sa.Connection, query: sa.Select) -> int:
 
 def fetch_item(engine: Engine, layer: Layer, fid: str, crs: ServedCRS = CRS84) -> str:
     if not fid.isdigit() or len(fid) > 18:
-        raise NotFound(f"no feature {fid!r} in {layer.id}")
+        raise NotFound(msg("ogc.no_feature", fid=fid, layer=layer.id))
     table = table_for(layer)
     query = sa.select(_feature_json(ItemsQuery(layer=layer, crs=crs))).where(
         table.c.id == int(fid))
     with engine.connect() as conn:
         row = conn.execute(query).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"no feature {fid!r} in {layer.id}")
+        raise NotFound(msg("ogc.no_feature", fid=fid, layer=layer.id))
     return row
 
 

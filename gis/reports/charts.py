@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gis.errors import ConfigurationError
+from gis.messages import msg
 from gis.reports.siting import CJK_FONT
 
 #: The family name matplotlib knows the font by.
@@ -28,9 +29,7 @@ def use_cjk_font(path: Path | str = CJK_FONT) -> str:
 
     font = Path(path)
     if not font.exists():
-        raise ConfigurationError(
-            f"the CJK font {font} is missing: install the Debian package fonts-wqy-microhei "
-            "(scripts/setup.sh does)")
+        raise ConfigurationError(msg("report.cjk_font_missing", font=str(font)))
     font_manager.fontManager.addfont(str(font))
     family = font_manager.FontProperties(fname=str(font)).get_name()
     rest = [name for name in rcParams["font.sans-serif"] if name != family]

@@ -18,17 +18,20 @@ from matplotlib.ticker import MaxNLocator
 from shapely.geometry import shape
 
 from gis.layers.catalogue import get_layer
+from gis.messages import text
 
 #: Fill opacity of overlap pieces: the footprint's outline and the grid stay readable.
 PIECE_ALPHA = 0.6
 
 
 def overlap_style(layer_id: str, zone: str | None) -> tuple[str, str]:
-    """(colour, English legend label) of an overlap piece of ``layer_id`` in ``zone``.
+    """(colour, English legend label) of an overlap piece of ``layer_id`` in ``zone``; the
+    label is the layer catalogue's layer and class names.
 
-    English labels, as the figure's axes: drawing Chinese needs matplotlib's global font
-    settings changed (``gis.reports.charts.use_cjk_font``), which a report rendered in one of
-    the API's worker threads should not do behind the others' backs."""
+    English labels, as the figure's axes (``report.map_*`` in the catalogue): drawing Chinese
+    needs matplotlib's global font settings changed (``gis.reports.charts.use_cjk_font``),
+    which a report rendered in one of the API's worker threads should not do behind the
+    others' backs."""
     style = get_layer(layer_id).style
     found = style.matching_class(zone) if style.field == "zone" else None
     label = f"{get_layer(layer_id).en}: {found.en}" if found else get_layer(layer_id).en
@@ -63,8 +66,8 @@ def footprint_map_figure(footprint: dict[str, Any], overlaps: list[dict[str, Any
         ax.plot(xs, ys, color="black", linewidth=1.5)
     # Degrees of longitude are shorter than degrees of latitude by cos(latitude).
     ax.set_aspect(1 / max(0.2, math.cos(math.radians(fp.centroid.y))))
-    ax.set_xlabel("Longitude (CGCS2000)")
-    ax.set_ylabel("Latitude")
+    ax.set_xlabel(text("report.map_longitude", "en"))
+    ax.set_ylabel(text("report.map_latitude", "en"))
     ax.ticklabel_format(useOffset=False)
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.yaxis.set_major_locator(MaxNLocator(5))

@@ -1,4 +1,8 @@
-"""Siting reports a planner can file: HTML (self-contained, map embedded) and PDF."""
+"""Siting reports a planner can file: HTML (self-contained, map embedded) and PDF.
+
+Chinese with English headings; every word is the catalogue's (``gis.reports.words``): no
+verdict, zone or activity is printed as its code.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,25 @@ import base64
 import io
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gis.analysis.siting_runs import StoredRun
 from gis.reports.mapimage import footprint_map_png
+from gis.reports.words import (
+    Both,
+    activity_name,
+    document_title,
+    label_both,
+    layer_name,
+    profile_title,
+    unit,
+    words,
+    yes_no,
+    zone_name,
+)
 from gis.rules import load_profile
-
-VERDICT_ZH = {
-    "prohibited": "禁止",
-    "justification_required": "需论证",
-    "permitted_with_conditions": "有条件允许",
-    "no_conflict": "无冲突",
-}
 
 
 @cache
@@ -33,11 +43,16 @@ def _map_png(run: StoredRun) -> bytes:
 
 
 def siting_html(run: StoredRun) -> str:
-    profile = load_profile(run.result.profile)
-    documents = {key: doc.title_zh for key, doc in profile.documents.items()}
+    """The report as one self-contained HTML page (the map embedded as a PNG)."""
+    r = run.result
+    profile = load_profile(r.profile)
     return _environment().get_template("siting.html").render(
-        run=run, r=run.result, verdict_zh=VERDICT_ZH, documents=documents,
-        map_png=base64.b64encode(_map_png(run)).decode("ascii"),
+        run=run, r=r, w=words, verdict=label_both("verdict", r.verdict),
+        verdict_of=lambda v: label_both("verdict", v), yes_no=yes_no, unit=unit,
+        profile=profile_title(profile), activity=activity_name(profile, r.activity,
+                                                               r.activity_zh),
+        document=lambda key: document_title(profile, key), layer_name=layer_name,
+        zone_name=zone_name, map_png=base64.b64encode(_map_png(run)).decode("ascii"),
     )
 
 
@@ -60,13 +75,12 @@ def _pdf_font() -> str:
     return "STSong-Light"
 
 
-def siting_pdf(run: StoredRun) -> bytes:
-    """PDF with reportlab, the CJK font embedded (see :data:`CJK_FONT`)."""
+def siting_pdf_story(run: StoredRun) -> list[Any]:
+    """The PDF's flowables (paragraphs, tables, the map), in the order printed."""
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
 
     body = ParagraphStyle("body", fontName=_pdf_font(), fontSize=9, leading=13)
     head = ParagraphStyle("head", parent=body, fontSize=12, leading=16, spaceBefore=6)
@@ -74,8 +88,8 @@ def siting_pdf(run: StoredRun) -> bytes:
     r = run.result
     profile = load_profile(r.profile)
 
-    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(text.replace("&", "&amp;").replace("<", "&lt;"), style)
+    def p(text: str | Both, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(str(text).replace("&", "&amp;").replace("<", "&lt;"), style)
 
     def table(rows: list[list], widths: list[float]) -> Table:
         t = Table([[p(str(c)) for c in row] for row in rows], colWidths=[w * mm for w in widths])
@@ -84,44 +98,59 @@ def siting_pdf(run: StoredRun) -> bytes:
                                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
         return t
 
+    def zh(key: str, **params: Any) -> str:
+        return words(key, **params).zh
+
+    area = r.footprint_area
+    verdict = label_both("verdict", r.verdict)
+    m2, mu, ha = unit("m2").en, unit("mu").zh, unit("ha").en
     story = [
-        p("建设项目选址合规审查报告 Project siting compliance report", title),
-        p(f"审查编号 {run.id}　时间 {run.created_at:%Y-%m-%d %H:%M} UTC　规则 {r.profile} "
-          f"{r.profile_version}"),
-        p(f"活动类别 {r.activity} {r.activity_zh}；新增建设用地："
-          f"{'是' if r.new_construction_land else '否'}；"
-          f"临时用地：{'是' if r.temporary else '否'}"),
-        p(f"项目面积 {r.footprint_area.area_m2:,.2f} m² / {r.footprint_area.area_mu:,.2f} 亩 / "
-          f"{r.footprint_area.area_ha:,.4f} ha"),
-        p(f"结论 Verdict：{VERDICT_ZH[r.verdict]}（{r.verdict}）", head),
+        p(words("title"), title),
+        p(f"{zh('run')} {run.id}　{zh('time')} {run.created_at:%Y-%m-%d %H:%M} UTC　"
+          f"{zh('profile')} {profile_title(profile).zh} {r.profile_version}"),
+        p(f"{zh('activity')} {r.activity} {activity_name(profile, r.activity, r.activity_zh).zh}"
+          f"；{zh('new_land')}：{yes_no(r.new_construction_land).zh}；"
+          f"{zh('temporary')}：{yes_no(r.temporary).zh}"),
+        p(f"{zh('footprint')} {area.area_m2:,.2f} {m2} / {area.area_mu:,.2f} {mu} / "
+          f"{area.area_ha:,.4f} {ha}"),
+        p(f"{words('verdict')}：{verdict.zh}（{verdict.en}）", head),
     ]
     if r.approval_path:
         a = r.approval_path
-        story += [p("论证与审批路径 Approval path", head), table([
-            ["组织", a.organizer_zh or "—"], ["审核", a.reviewer_zh or "—"],
-            ["认定/审批", a.decider_zh or "—"], ["附件", a.document_zh]], [30, 140])]
-    story += [p("地图 Map", head),
+        story += [p(words("approval_path"), head), table([
+            [zh("organizer"), a.organizer_zh or "—"], [zh("reviewer"), a.reviewer_zh or "—"],
+            [zh("decider"), a.decider_zh or "—"], [zh("document"), a.document_zh]], [30, 140])]
+    story += [p(words("map"), head),
               Image(io.BytesIO(_map_png(run)), width=110 * mm, height=110 * mm)]
-    story.append(p("叠加分析 Overlaps", head))
-    rows = [["图层", "分区", "m²", "亩", "ha", "占比", "要素"]]
+    story.append(p(words("overlaps"), head))
+    rows = [[zh("layer"), zh("zone"), m2, mu, ha, zh("share"), zh("features")]]
     for o in r.overlaps:
-        rows.append([o.layer_zh, o.zone or "—", f"{o.area_m2:,.2f}", f"{o.area_mu:,.2f}",
-                     f"{o.area_ha:,.4f}", f"{o.share:.1%}",
-                     "；".join(f.key or "" for f in o.features)])
+        rows.append([layer_name(o.layer, o.layer_zh).zh, zone_name(o.layer, o.zone).zh,
+                     f"{o.area_m2:,.2f}", f"{o.area_mu:,.2f}", f"{o.area_ha:,.4f}",
+                     f"{o.share:.1%}", "；".join(f.key or "" for f in o.features)])
     story.append(table(rows, [28, 26, 24, 20, 20, 16, 36]) if r.overlaps
-                 else p("未与管控图层重叠。"))
-    story.append(p("适用规则 Rules", head))
-    rows = [["规则", "结论", "条文与出处"]]
+                 else p(zh("no_overlap")))
+    story.append(p(words("rules"), head))
+    rows = [[zh("rule"), zh("verdict"), zh("rule_source")]]
     for f in r.rules:
-        doc = profile.documents[f.citation.document].title_zh
-        rows.append([f.rule_id, VERDICT_ZH[f.verdict],
+        doc = document_title(profile, f.citation.document).zh
+        rows.append([f.rule_id, label_both("verdict", f.verdict).zh,
                      f"{f.text_zh}（{doc} {f.citation.section}；{f.citation.label()}）"])
     story.append(table(rows, [40, 20, 110]))
     if r.warnings:
-        story.append(p("提示 Warnings", head))
+        story.append(p(words("warnings"), head))
         story += [p("· " + w.message_zh) for w in r.warnings]
-    story += [Spacer(1, 6 * mm), p("面积为 CGCS2000 椭球面积。Areas are ellipsoidal (CGCS2000).")]
+    story += [Spacer(1, 6 * mm), p(words("areas_note"))]
+    return story
+
+
+def siting_pdf(run: StoredRun) -> bytes:
+    """PDF with reportlab, the CJK font embedded (see :data:`CJK_FONT`)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, title=f"Siting report {run.id}",
-                      leftMargin=18 * mm, rightMargin=18 * mm).build(story)
+    SimpleDocTemplate(buffer, pagesize=A4, title=f"{words('title').en} {run.id}",
+                      leftMargin=18 * mm, rightMargin=18 * mm).build(siting_pdf_story(run))
     return buffer.getvalue()

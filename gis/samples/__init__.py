@@ -21,7 +21,7 @@ SAMPLES_GPKG = "onemap_samples.gpkg"
 
 def load_samples(engine: Engine, settings: Settings,
                  progress: Progress | None = None) -> list[LoadSummary]:
-    path = settings.samples_dir / SAMPLES_GPKG
+    path = settings.data.samples_dir / SAMPLES_GPKG
     if not path.exists():
         return []
     available = {str(name) for name, _ in pyogrio.list_layers(path)}
@@ -30,7 +30,7 @@ def load_samples(engine: Engine, settings: Settings,
         if layer.id in available:
             summaries.append(load_file(
                 engine, path, layer.id, LoadOptions(source_layer=layer.id, strict=True),
-                progress or NullProgress(), settings.extent,
+                progress or NullProgress(), settings.data.extent,
             ))
     return summaries
 
@@ -39,7 +39,7 @@ def load_sample_ledger(engine: Engine, settings: Settings, actor: Actor | None =
     """Import the sample quota ledger (the over-drawn village's draws); idempotent."""
     from gis.analysis.reserve import import_ledger
 
-    path = settings.samples_dir / SAMPLES_GPKG
+    path = settings.data.samples_dir / SAMPLES_GPKG
     if not path.exists() or "quota_ledger" not in {str(n) for n, _ in pyogrio.list_layers(path)}:
         return 0
     return import_ledger(engine, str(path), actor=actor)

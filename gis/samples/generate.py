@@ -28,6 +28,8 @@ import numpy as np
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from gis.errors import InputError
+from gis.messages import msg
 from gis.samples import SAMPLES_GPKG
 from gis.samples import _geo as geo
 from gis.samples import _raster as raster
@@ -124,8 +126,10 @@ def build_samples(out_dir: Path, seed: int = DEFAULT_SEED,
     if boundaries is None:
         from gis.settings import get_settings
 
-        boundaries = get_settings().samples_dir / BOUNDARIES
+        boundaries = get_settings().data.samples_dir / BOUNDARIES
     boundaries = Path(boundaries)
+    if not boundaries.is_file():
+        raise InputError(msg("samples.no_boundaries", path=boundaries))
     builder = Builder(boundaries, seed)
     for step in STEPS:
         getattr(builder, step)()

@@ -20,6 +20,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from gis.errors import InputError
+from gis.messages import msg
 from gis.progress import NullProgress, Progress
 from gis.units import M2_PER_MU, ellipsoidal_areas
 
@@ -237,7 +239,7 @@ def write_scale_dataset(
     ]
     if max(survey_side, grass_x - west + grass_side) > min(
             NINGXIA[2] - NINGXIA[0], (NINGXIA[3] - NINGXIA[1]) / 0.78):
-        raise ValueError(f"{parcels:,} parcels do not fit in Ningxia's extent")
+        raise InputError(msg("samples.too_many_parcels", parcels=parcels))
     counts: dict[str, int] = {}
     # Geometries first: the survey's classes depend on where the forest and grassland are.
     geometries = {layer: jittered_grid(n, origin, _CELL_DEG, rng)
@@ -246,7 +248,7 @@ def write_scale_dataset(
     for layer, n, _origin, attributes in plans:
         if n <= 0:
             continue
-        progress.stage(f"generating {layer}", n)
+        progress.stage(msg("samples.stage.generating", layer=layer), n)
         geoms = geometries[layer]
         if layer == "survey_patches":
             table = _survey(geoms, rng, boxes.get("forest_parcels"),
@@ -255,14 +257,14 @@ def write_scale_dataset(
             table = attributes(geoms, rng)
         frame = gpd.GeoDataFrame(table, geometry=geoms, crs="EPSG:4490")
         progress.advance(n)
-        progress.stage(f"writing {layer}", n)
+        progress.stage(msg("samples.stage.writing", layer=layer), n)
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=path.exists())
         progress.advance(n)
         counts[layer] = n
         if layer == "survey_patches" and control_lines:
             bounds = tuple(frame.total_bounds)
             for name, extra in _control_lines(frame, bounds, rng).items():
-                progress.stage(f"writing {name}", len(extra))
+                progress.stage(msg("samples.stage.writing", layer=name), len(extra))
                 pyogrio.write_dataframe(extra, path, layer=name, driver="GPKG", append=True)
                 progress.advance(len(extra))
                 counts[name] = len(extra)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from gis.errors import NotFound
 from gis.layers.catalogue import MAX_TILE_ZOOM, Layer, TilePolicy
+from gis.messages import msg
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
@@ -68,15 +69,14 @@ def check_tile(z: int, x: int, y: int, policy: TilePolicy | None = None) -> Tile
     """
     lo, hi = (policy.minzoom, policy.maxzoom) if policy else (0, MAX_ZOOM)
     if not 0 <= z <= MAX_ZOOM:
-        raise NotFound(f"tileMatrix {z} is not served: WebMercatorQuad tiles are served at "
-                       f"zoom 0-{MAX_ZOOM}", tileMatrix=z)
+        raise NotFound(msg("tiles.zoom_not_served", z=z, max=MAX_ZOOM), tileMatrix=z)
     if not lo <= z <= hi:
-        raise NotFound(f"tileMatrix {z} is outside this layer's tileset (zoom {lo}-{hi}); "
-                       f"zoom in to see it", tileMatrix=z, minzoom=lo, maxzoom=hi)
+        raise NotFound(msg("tiles.zoom_outside_layer", z=z, lo=lo, hi=hi), tileMatrix=z,
+                       minzoom=lo, maxzoom=hi)
     n = 1 << z
     if not (0 <= x < n and 0 <= y < n):
-        raise NotFound(f"tile {z}/{y}/{x} does not exist: at tileMatrix {z} tileRow and "
-                       f"tileCol run from 0 to {n - 1}", tileMatrix=z, tileRow=y, tileCol=x)
+        raise NotFound(msg("tiles.no_such_tile", z=z, y=y, x=x, last=n - 1), tileMatrix=z,
+                       tileRow=y, tileCol=x)
     return Tile(z, x, y)
 
 

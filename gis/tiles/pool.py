@@ -27,12 +27,14 @@ async def _warm_up(conn: Any) -> None:
     await conn.execute(_WARM_UP)
 
 
-def tile_pool(settings: Settings, min_size: int = 2, max_size: int = 12) -> AsyncConnectionPool:
+def tile_pool(settings: Settings) -> AsyncConnectionPool:
     """An (unopened) async psycopg pool for tiles: autocommit (one read-only statement needs
-    no BEGIN/ROLLBACK round trips), warmed-up connections, a statement timeout."""
+    no BEGIN/ROLLBACK round trips), warmed-up connections, a statement timeout; sized by
+    ``GIS_TILE_POOL_MIN_SIZE``/``GIS_TILE_POOL_MAX_SIZE``."""
     url = database_url(settings).replace("postgresql+psycopg://", "postgresql://", 1)
     return AsyncConnectionPool(
-        url, min_size=min_size, max_size=max_size, open=False, configure=_warm_up,
+        url, min_size=min(settings.tiles.pool_min_size, settings.tiles.pool_max_size),
+        max_size=settings.tiles.pool_max_size, open=False, configure=_warm_up,
         kwargs={"autocommit": True,
                 "options": f"-c statement_timeout={TILE_STATEMENT_TIMEOUT_MS}"},
         name="tiles",

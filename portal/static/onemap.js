@@ -1,13 +1,18 @@
 /* One-Map portal: code shared by every page.
  *
  * - OneMap.api(): the ONE fetch helper. Every request to the API goes through it so the
- *   X-API-Key header (kept in localStorage "onemap.apiKey") is never forgotten; tile requests
- *   get the same header through VectorGrid's fetchOptions (OneMap.headers()).
+ *   X-API-Key header (kept in localStorage "onemap.apiKey") is never forgotten, and with it
+ *   Accept-Language: the page's language, so problem details come back in the language the
+ *   page shows; tile requests get the same headers through VectorGrid's fetchOptions
+ *   (OneMap.headers()).
+ * - Words: OneMap.t(key) is the page's words (the catalogue's portal.yaml), OneMap.label(group,
+ *   value) an enum value's label (labels.yaml): no code is shown raw.
  * - Layers: each catalogue layer is an empty Folium FeatureGroup; when it is switched on it
  *   is filled from the OGC API (GeoJSON items for small layers, vector tiles for large ones).
  *   Layers the key may not read (401/403) are greyed out in the layer control.
  * - Identify: a click lists the features of every visible layer under the point, with the
- *   catalogue's Chinese field titles and the area in m², 亩 and ha.
+ *   catalogue's field titles in the page's language, coded values by their labels and the
+ *   area in m², 亩 and ha.
  */
 (function () {
   'use strict';
@@ -23,6 +28,14 @@
       Object.keys(vars).forEach(function (name) { s = s.replace('{' + name + '}', vars[name]); });
     }
     return s;
+  }
+
+  /* The label of an enum value (labels.yaml), e.g. label('finding_status', 'open'). */
+  function label(group, value) {
+    if (value == null || value === '') { return ''; }
+    var names = (config.labels || {})[group];
+    var name = names ? names[String(value)] : null;
+    return name != null ? name : String(value);
   }
 
   function esc(value) {
@@ -46,6 +59,7 @@
     var h = Object.assign({}, extra || {});
     var key = apiKey();
     if (key) { h['X-API-Key'] = key; }
+    if (config.lang && !h['Accept-Language']) { h['Accept-Language'] = config.lang; }
     return h;
   }
 
@@ -66,9 +80,27 @@
     });
   }
 
+  /* Titles of the request fields a page posts (reason -> 理由), so a validation problem reads
+   * "理由 至少 1 个字符" rather than naming a JSON field. */
+  var fieldTitles = {};
+
+  function setFieldTitles(titles) { Object.assign(fieldTitles, titles); }
+
+  /* What a problem details body says, in the page's language (the request asked for it): a
+   * request-validation problem lists its fields' complaints, anything else its detail. */
+  function problemText(body, response) {
+    var fields = (body.errors || []).filter(function (e) { return e && e.msg; }).map(function (e) {
+      var loc = e.loc || [];
+      var title = fieldTitles[loc[loc.length - 1]];
+      return title ? title + ' ' + e.msg : e.msg;
+    });
+    if (fields.length) { return (body.title ? body.title + ': ' : '') + fields.join(' · '); }
+    return body.detail || body.title || response.statusText || String(response.status);
+  }
+
   function apiError(response) {
     return response.json().catch(function () { return {}; }).then(function (body) {
-      var err = new Error(body.detail || body.title || response.statusText || String(response.status));
+      var err = new Error(problemText(body, response));
       err.status = response.status;
       err.body = body;
       return err;
@@ -133,8 +165,8 @@
   }
 
   function areaText(m2) {
-    return num(m2, 0) + ' ' + t('area_m2') + ' / ' + num(m2 / M2_PER_MU, 2) + ' ' + t('area_mu') +
-      ' / ' + num(m2 / 10000, 4) + ' ' + t('area_ha');
+    return num(m2, 0) + ' ' + label('unit', 'm2') + ' / ' + num(m2 / M2_PER_MU, 2) + ' ' +
+      label('unit', 'mu') + ' / ' + num(m2 / 10000, 4) + ' ' + label('unit', 'ha');
   }
 
   // ---- CGCS2000 Gauss-Kruger (3-degree zones), Krüger n-series on the CGCS2000 ellipsoid ----
@@ -482,13 +514,14 @@
     if (value == null || value === '') { return null; }
     var coded = c && c.coded && c.coded[field.name];
     if (coded && coded[value] != null) { return coded[value]; }
-    if (field.type === 'bool' || typeof value === 'boolean') { return value ? t('yes') : t('no'); }
+    if (field.type === 'bool' || typeof value === 'boolean') { return label('boolean', !!value); }
     if (field.type === 'float' && typeof value === 'number') { return num(value, 2); }
     return String(value);
   }
 
+  /* A catalogue layer's popup, or a page's own (config.popups: the monitoring patches). */
   function featureHtml(id, props) {
-    var c = layerConfig(id);
+    var c = layerConfig(id) || (config.popups || {})[id];
     var rows = [];
     if (c) {
       c.fields.forEach(function (field) {
@@ -508,7 +541,7 @@
       rows.push('<tr><th>' + esc(t('area')) + '</th><td>' + esc(areaText(props.area_m2)) +
                 '</td></tr>');
     }
-    var title = c ? c.title : t(id);
+    var title = c ? c.title : id;
     return '<div class="om-popup-layer" data-layer="' + esc(id) + '"><h4>' + esc(title) +
       '</h4><table>' + rows.join('') + '</table></div>';
   }
@@ -589,7 +622,8 @@
   if (document.readyState !== 'loading') { initKeyBox(); }
 
   window.OneMap = {
-    config: config, t: t, esc: esc, api: api, json: json, postJSON: postJSON,
+    config: config, t: t, label: label, esc: esc, api: api, json: json, postJSON: postJSON,
+    setFieldTitles: setFieldTitles,
     download: download, headers: headers, apiKey: apiKey, setApiKey: setApiKey,
     num: num, areaText: areaText, gaussKruger: gaussKruger,
     addGaussKrugerControl: addGaussKrugerControl, geometryContains: geometryContains,

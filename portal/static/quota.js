@@ -110,7 +110,7 @@
       .then(function (draws) {
         el('quota-ledger').hidden = false;
         el('quota-ledger-hint').textContent = t('quota_quota') + ' ' + O.num(v.quota_m2, 0) + ' ' +
-          t('area_m2') + ' · ' + t('quota_drawn') + ' ' + O.num(v.drawn_m2, 0) + ' · ' +
+          O.label('unit', 'm2') + ' · ' + t('quota_drawn') + ' ' + O.num(v.drawn_m2, 0) + ' · ' +
           t('quota_remaining') + ' ' + O.num(v.remaining_m2, 0) +
           (draws.length ? '' : ' · ' + t('quota_ledger_empty'));
         el('quota-ledger').querySelector('tbody').innerHTML = draws.map(function (d) {
@@ -119,15 +119,15 @@
             : d.invalid_value ? t('quota_invalid', {value: d.invalid_value})
             : d.reversed_by ? t('quota_reversed', {id: d.reversed_by}) : '';
           var who = (d.recorded_by || '') +
-            (d.on_behalf_of ? ' (' + t('recon_on_behalf', {name: d.on_behalf_of}) + ')' : '');
+            (d.on_behalf_of ? ' (' + t('on_behalf', {name: d.on_behalf_of}) + ')' : '');
           return '<tr data-entry="' + O.esc(d.id) + '"><td>' + O.esc(d.project_code) +
             (d.project_name ? ' ' + O.esc(d.project_name) : '') +
             (note ? '<div class="om-hint">' + O.esc(note) + '</div>' : '') +
-            '</td><td>' + O.esc(d.draw_date) + '</td><td>' + O.esc(t('purpose_' + d.purpose)) +
+            '</td><td>' + O.esc(d.draw_date) + '</td><td>' + O.esc(O.label('purpose', d.purpose)) +
             '</td><td class="num">' + (d.area_m2 == null ? '-' : O.num(d.area_m2, 0)) +
             '</td><td class="num">' + (d.area_mu == null ? '-' : O.num(d.area_mu, 2)) +
             '</td><td>' + O.esc(who) + (d.actor_verified === false
-              ? ' <span class="om-unverified">' + O.esc(t('recon_unverified')) + '</span>' : '') +
+              ? ' <span class="om-unverified">' + O.esc(t('unverified')) + '</span>' : '') +
             '</td></tr>';
         }).join('');
       }).catch(function (err) { O.status('quota-status', t('error') + ': ' + err.message, 'error'); });
@@ -173,9 +173,11 @@
       var all = [].concat.apply([], lists);
       tbody.innerHTML = all.map(function (i) {
         var meets = i.meets_target == null ? '' : (i.meets_target ? '✔' : '✘');
-        var target = i.target == null ? '' : (i.comparator || '') + ' ' + O.num(i.target, 2);
+        var target = i.target == null ? ''
+          : (i.comparator ? O.label('comparator', i.comparator) + ' ' : '') + O.num(i.target, 2);
         return '<tr' + (i.meets_target === false ? ' class="om-bad"' : '') + '><td>' +
-          O.esc(i.label_zh) + '</td><td class="num">' + O.num(i.value, 2) + ' ' + O.esc(i.unit) +
+          O.esc(i.label_zh) + '</td><td class="num">' + O.num(i.value, 2) + ' ' +
+          O.esc(O.label('unit', i.unit)) +
           '</td><td>' + O.esc(target) + '</td><td>' + meets + '</td></tr>';
       }).join('');
     });

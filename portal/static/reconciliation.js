@@ -23,6 +23,8 @@
   if (!map.getPane('om-findings')) { map.createPane('om-findings').style.zIndex = '530'; }
 
   var el = function (id) { return document.getElementById(id); };
+  O.setFieldTitles({decision: t('recon_decision'), reason: t('recon_reason'),
+                    division: t('division')});
 
   function filters() {
     var params = new URLSearchParams();
@@ -66,11 +68,11 @@
   }
 
   function row(f) {
-    var decision = f.decision ? t('decision_' + f.decision) : '';
+    var decision = O.label('finding_decision', f.decision);
     return '<tr data-id="' + f.id + '"' + (selected && selected.id === f.id ? ' class="om-selected"' : '') +
       '><td>' + f.id + '</td><td><span class="om-swatch" style="--c:' + (KIND_COLORS[f.kind] || '#333') +
-      '"></span> ' + O.esc(t('kind_' + f.kind)) + '</td><td class="om-status-cell">' +
-      O.esc(t('status_' + f.status)) + '</td><td>' + O.esc(decision) + '</td><td>' +
+      '"></span> ' + O.esc(O.label('finding_kind', f.kind)) + '</td><td class="om-status-cell">' +
+      O.esc(O.label('finding_status', f.status)) + '</td><td>' + O.esc(decision) + '</td><td>' +
       O.esc(f.township || '') + '</td><td>' + O.esc(f.village || '') + '</td><td>' +
       O.esc(parcelsText(f)) + '</td><td class="num">' + O.num(f.area_mu, 2) + '</td></tr>';
   }
@@ -87,7 +89,7 @@
         return {color: c, weight: 2, fillColor: c, fillOpacity: 0.45};
       },
       onEachFeature: function (f, layer) {
-        layer.bindTooltip('#' + f.properties.id + ' ' + t('kind_' + f.properties.kind));
+        layer.bindTooltip('#' + f.properties.id + ' ' + O.label('finding_kind', f.properties.kind));
         layer.on('click', function (ev) {
           L.DomEvent.stopPropagation(ev);
           var item = items.filter(function (i) { return i.id === f.properties.id; })[0];
@@ -121,16 +123,20 @@
     });
   }
 
+  /* The history: every action, decision and status by its label (发现, 保留林地 ...). */
   function historyHtml(events) {
     return events.map(function (e) {
       var when = new Date(e.at).toLocaleString(O.config.lang === 'en' ? 'en-GB' : 'zh-CN');
-      var detail = e.details && e.details.decision ? ' ' + t('decision_' + e.details.decision) : '';
+      var details = e.details || {};
+      var detail = details.decision ? ' ' + O.label('finding_decision', details.decision)
+        : details.status ? ' ' + O.label('finding_status', details.status) : '';
       /* The actor is the key's holder; a typed name is only "on behalf of"; entries written
        * before actors were authenticated are marked unverified. */
       var who = O.esc(e.actor) +
-        (e.on_behalf_of ? ' (' + O.esc(t('recon_on_behalf', {name: e.on_behalf_of})) + ')' : '') +
-        (e.actor_verified === false ? ' <span class="om-unverified">' + O.esc(t('recon_unverified')) + '</span>' : '');
-      return '<li>' + O.esc(when) + ' · ' + who + ' · ' + O.esc(e.action) +
+        (e.on_behalf_of ? ' (' + O.esc(t('on_behalf', {name: e.on_behalf_of})) + ')' : '') +
+        (e.actor_verified === false ? ' <span class="om-unverified">' + O.esc(t('unverified')) + '</span>' : '');
+      return '<li data-action="' + O.esc(e.action) + '">' + O.esc(when) + ' · ' + who + ' · ' +
+        O.esc(O.label('event_action', e.action)) +
         O.esc(detail) + (e.reason ? ' — ' + O.esc(e.reason) : '') + '</li>';
     }).join('');
   }
@@ -144,9 +150,10 @@
       O.showHighlight(map, [{type: 'Feature', geometry: item.geometry, properties: {}}], true);
     }
     el('recon-detail').hidden = false;
-    el('recon-detail-title').textContent = '#' + item.id + ' ' + t('kind_' + item.kind);
+    el('recon-detail-title').textContent = '#' + item.id + ' ' + O.label('finding_kind', item.kind);
     el('recon-detail-body').innerHTML = '<p>' + O.esc(t('recon_status')) + '：' +
-      O.esc(t('status_' + item.status)) + ' · ' + O.esc(t('recon_version')) + ' ' + item.version +
+      O.esc(O.label('finding_status', item.status)) + ' · ' + O.esc(t('recon_version')) + ' ' +
+      item.version +
       '</p><p>' + O.esc(parcelsText(item)) + '</p><p>' + O.esc(O.areaText(item.area_m2)) + '</p>';
     if (item.decision) { el('recon-decision').value = item.decision; }
     O.status('recon-decide-status', '');

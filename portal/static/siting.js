@@ -8,6 +8,7 @@
   var drawn = window[O.config.extra.drawn];
   var result = null;
   var pieces = null;
+  var activityNames = {};  // profile -> activity code -> name in the page's language
 
   O.initOfflineBase(map);
   O.addGaussKrugerControl(map);
@@ -15,15 +16,22 @@
 
   var profileSel = document.getElementById('siting-profile');
   var activitySel = document.getElementById('siting-activity');
+  O.setFieldTitles({activity: t('siting_activity'), profile: t('siting_profile'),
+                    new_construction_land: t('siting_new_land'),
+                    temporary: t('siting_temporary'), line_width_m: t('siting_line_width')});
 
   function loadActivities() {
     var keep = activitySel.value;
-    return O.json('/api/v1/rules/' + encodeURIComponent(profileSel.value)).then(function (p) {
+    var profile = profileSel.value;
+    return O.json('/api/v1/rules/' + encodeURIComponent(profile)).then(function (p) {
       activitySel.innerHTML = '';
+      activityNames[profile] = {};
       p.activities.forEach(function (a) {
+        var name = O.config.lang === 'en' ? a.name_en : a.name_zh;
+        activityNames[profile][a.code] = name;
         var opt = document.createElement('option');
         opt.value = a.code;
-        opt.textContent = a.code + ' ' + (O.config.lang === 'en' ? a.name_en : a.name_zh);
+        opt.textContent = a.code + ' ' + name;
         activitySel.appendChild(opt);
       });
       if (keep) { activitySel.value = keep; }
@@ -62,29 +70,37 @@
     return c ? c.title : fallback;
   }
 
+  /* A piece's zone by its catalogue label: the layer's zone field, or the field it is
+   * classified by (cultivated land's subclass: 水田 for paddy). */
   function zoneText(layer, zone) {
     if (!zone) { return ''; }
     var c = O.config.layers[layer];
-    var coded = c && c.coded && c.coded.zone;
-    return (coded && coded[zone]) || zone;
+    var coded = (c && c.coded) || {};
+    var names = coded.zone || (c && c.field ? coded[c.field] : null);
+    return (names && names[zone]) || zone;
   }
 
   function pathHtml(path) {
     if (!path) { return '<p>' + O.esc(t('siting_no_path')) + '</p>'; }
     var rows = [];
     if (path.exempt) { rows.push('<li><b>' + O.esc(t('siting_exempt')) + '</b></li>'); }
-    [['siting_organizer', path.organizer_zh], ['siting_reviewer', path.reviewer_zh],
-     ['siting_decider', path.decider_zh], ['siting_document', path.document_zh]]
+    [[t('siting_organizer'), path.organizer_zh], [t('siting_reviewer'), path.reviewer_zh],
+     [t('siting_decider'), path.decider_zh], [t('siting_document'), path.document_zh]]
       .forEach(function (pair) {
-        if (pair[1]) { rows.push('<li>' + O.esc(t(pair[0])) + '：' + O.esc(pair[1]) + '</li>'); }
+        if (pair[1]) { rows.push('<li>' + O.esc(pair[0]) + '：' + O.esc(pair[1]) + '</li>'); }
       });
     return '<ul>' + rows.join('') + '</ul><p class="om-muted">' + O.esc(path.en) + '</p>' +
       '<p class="om-cite">' + O.esc(cite(path.citation)) + '</p>';
   }
 
+  /* A citation: the document by its title (the profile's), section, seed file and lines. */
   function cite(c) {
     if (!c) { return ''; }
-    return c.document + ' ' + c.section + ' (' + c.seed.split('_')[0] + ':' + c.lines + ')';
+    var profile = (O.config.profiles || []).filter(function (p) {
+      return result && p.id === result.profile;
+    })[0];
+    var title = (profile && profile.documents[c.document]) || c.document;
+    return title + ' ' + c.section + ' (' + c.seed.split('_')[0] + ':' + c.lines + ')';
   }
 
   function show(res) {
@@ -93,10 +109,11 @@
     var verdict = document.getElementById('siting-verdict');
     verdict.className = 'om-verdict om-verdict-' + res.verdict;
     verdict.dataset.verdict = res.verdict;
-    verdict.textContent = t('siting_verdict') + '：' + t('verdict_' + res.verdict) +
-      (O.config.lang === 'en' ? '' : ' (' + res.verdict + ')');
-    document.getElementById('siting-area').textContent = t('siting_footprint_area') + '：' +
-      O.areaText(res.footprint_area.area_m2) + ' · ' + res.activity + ' ' + res.activity_zh;
+    verdict.textContent = t('siting_verdict_is', {verdict: O.label('verdict', res.verdict)});
+    var activity = (activityNames[res.profile] || {})[res.activity] || res.activity_zh;
+    document.getElementById('siting-area').textContent =
+      t('siting_footprint_area_is', {area: O.areaText(res.footprint_area.area_m2)}) + ' · ' +
+      res.activity + ' ' + activity;
     document.getElementById('siting-path').innerHTML = pathHtml(res.approval_path);
     var tbody = document.querySelector('#siting-overlaps tbody');
     tbody.innerHTML = res.overlaps.map(function (o) {
@@ -111,7 +128,7 @@
       var conditions = (r.conditions || []).map(function (c) {
         return '<li>' + O.esc(O.config.lang === 'en' ? c.en : c.zh) + '</li>';
       }).join('');
-      return '<li data-rule="' + O.esc(r.rule_id) + '"><b>' + O.esc(t('verdict_' + r.verdict)) +
+      return '<li data-rule="' + O.esc(r.rule_id) + '"><b>' + O.esc(O.label('verdict', r.verdict)) +
         '</b> · ' + O.esc(O.config.lang === 'en' ? r.summary_en : r.text_zh) +
         '<div class="om-cite">' + O.esc(cite(r.citation)) + '</div>' +
         (conditions ? '<div>' + O.esc(t('siting_conditions')) + '：<ul>' + conditions +
@@ -162,8 +179,8 @@
       O.status('siting-status', '');
       show(res);
     }).catch(function (err) {
-      var msg = err.status === 401 || err.status === 403 ? t('need_key') + ' (planner)' : err.message;
-      O.status('siting-status', t('error') + ': ' + msg, 'error');
+      // A missing key or role is explained by the problem details, in the page's language.
+      O.status('siting-status', t('error') + ': ' + err.message, 'error');
     }).then(function () { button.disabled = false; });
   });
 

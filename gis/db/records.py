@@ -1,0 +1,361 @@
+"""The application's own tables: the import audit, API keys, siting runs, the quota ledger,
+the reconciliation and monitoring work lists, quarantined values and background jobs.
+
+The schema is owned by Alembic migrations (``gis/migrations``); these definitions are what
+the code queries with, and ``tests/test_catalogue.py`` checks that the migrated database and
+the metadata agree, so the two cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gis.db.metadata import STORAGE_SRID, actor_columns, finite_check, metadata
+
+invalid_values = sa.Table(
+    "invalid_values",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("table_name", sa.Text, nullable=False),
+    sa.Column("row_key", sa.Text, nullable=False),
+    sa.Column("column_name", sa.Text, nullable=False),
+    sa.Column("original", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("found_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    comment="Values found non-finite or out of range by migration 0009, with what was "
+            "done; listed by `gis db invalid`.",
+)
+
+layer_loads = sa.Table(
+    "layer_loads",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("layer_id", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_layer", sa.Text),
+    sa.Column("source_crs", sa.Text),
+    sa.Column("encoding", sa.Text),
+    sa.Column("features", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("unchanged", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Integer, nullable=False),
+    sa.Column("repaired", sa.Integer, nullable=False),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    comment="One row per successful `gis load`: the audit trail of imports.",
+)
+
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("key_id", sa.Text, nullable=False, unique=True),
+    sa.Column("key_hash", sa.Text, nullable=False),
+    sa.Column("rate_limit_per_minute", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("role IN ('planner', 'forestry', 'admin')", name="api_keys_role"),
+    sa.Index("api_keys_active_name", "name", unique=True,
+             postgresql_where=sa.text("revoked_at IS NULL")),
+    comment="API keys (SHA-256 of the secret only); see gis.auth.",
+)
+
+siting_runs = sa.Table(
+    "siting_runs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("profile_version", sa.Text, nullable=False),
+    sa.Column("activity", sa.Text, nullable=False),
+    sa.Column("new_construction_land", sa.Boolean, nullable=False),
+    sa.Column("temporary", sa.Boolean, nullable=False),
+    sa.Column("verdict", sa.Text, nullable=False),
+    sa.Column("requested_by", sa.Text),
+    sa.Column("actor_key", sa.Text),
+    sa.Column("on_behalf_of", sa.Text),
+    sa.Column("inputs", JSONB, nullable=False),
+    sa.Column("result", JSONB, nullable=False),
+    sa.Column("footprint", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Index("siting_runs_created_at", "created_at"),
+    sa.Index("siting_runs_footprint_gist", "footprint", postgresql_using="gist"),
+    comment="Audit trail of siting checks: never updated, never deleted by the app.",
+)
+
+
+quota_draws = sa.Table(
+    "quota_draws",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("village_code", sa.Text, nullable=False),
+    sa.Column("project_code", sa.Text, nullable=False),
+    sa.Column("project_name", sa.Text),
+    #: Positive for a draw, the negated draw for a reversal; NULL only for an invalid row.
+    sa.Column("area_m2", sa.Float),
+    sa.Column("draw_date", sa.Date, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("imported", sa.Boolean, server_default=sa.false(), nullable=False),
+    sa.Column("entry", sa.Text, server_default="draw", nullable=False),
+    sa.Column("reverses", sa.BigInteger, sa.ForeignKey("quota_draws.id",
+                                                       name="quota_draws_reverses_fkey")),
+    sa.Column("reason", sa.Text),
+    #: The non-finite value a row held before migration 0009 (then area_m2 is NULL).
+    sa.Column("invalid_value", sa.Text),
+    *actor_columns(),
+    sa.CheckConstraint("entry IN ('draw', 'reversal')", name="quota_draws_entry"),
+    sa.CheckConstraint(
+        "(invalid_value IS NULL AND entry = 'draw' AND reverses IS NULL "
+        " AND area_m2 > 0 AND area_m2 < 'Infinity'::float8)"
+        " OR (invalid_value IS NULL AND entry = 'reversal' AND reverses IS NOT NULL "
+        " AND reason IS NOT NULL AND area_m2 <= 0 AND area_m2 > '-Infinity'::float8)"
+        " OR (invalid_value IS NOT NULL AND entry = 'draw' AND area_m2 IS NULL)",
+        name="ck_quota_draws_area_m2_finite"),
+    sa.CheckConstraint("purpose IN ('key_industry', 'major_project', 'ecological_restoration')",
+                       name="quota_draws_purpose"),
+    sa.Index("quota_draws_village", "village_code"),
+    sa.Index("quota_draws_reversed_once", "reverses", unique=True,
+             postgresql_where=sa.text("reverses IS NOT NULL")),
+    comment="Ledger of draws on village flexible quotas (机动指标); rows are never updated: "
+            "a wrong draw is undone by a reversal entry.",
+)
+
+
+recon_runs = sa.Table(
+    "recon_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("division", sa.Text, nullable=False),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("profile_version", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("summary", JSONB),
+)
+
+recon_findings = sa.Table(
+    "recon_findings",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, server_default="open", nullable=False),
+    sa.Column("decision", sa.Text),
+    sa.Column("division", sa.Text, nullable=False),
+    sa.Column("township", sa.Text),
+    sa.Column("village", sa.Text),
+    sa.Column("parcel_keys", sa.Text, nullable=False),
+    sa.Column("parcels", JSONB, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Column("version", sa.Integer, server_default="1", nullable=False),
+    sa.Column("first_run", sa.BigInteger, sa.ForeignKey("recon_runs.id"), nullable=False),
+    sa.Column("last_run", sa.BigInteger, sa.ForeignKey("recon_runs.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.CheckConstraint("status IN ('open', 'field_check', 'decided', 'applied', 'closed')",
+                       name="recon_findings_status"),
+    finite_check("recon_findings", "area_m2"),
+    sa.Index("recon_findings_geom_gist", "geom", postgresql_using="gist"),
+    sa.Index("recon_findings_division", "division", "status", "kind"),
+    comment="The reconciliation work list (台账): one row per finding, decisions attached.",
+)
+
+recon_events = sa.Table(
+    "recon_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("finding_id", sa.BigInteger, sa.ForeignKey("recon_findings.id"), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
+              nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("details", JSONB),
+    sa.Column("reason", sa.Text),
+    *actor_columns(),
+    sa.Index("recon_events_finding", "finding_id", "id"),
+    comment="Append-only history of every change to a finding.",
+)
+
+
+recon_versions = sa.Table(
+    "recon_versions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("division", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("summary", JSONB),
+    *actor_columns(),
+    comment="Each apply of decisions makes a new version; the originals are never edited.",
+)
+
+recon_parcels = sa.Table(
+    "recon_parcels",
+    metadata,
+    sa.Column("version_id", sa.BigInteger, sa.ForeignKey("recon_versions.id"),
+              primary_key=True),
+    sa.Column("layer", sa.Text, primary_key=True),
+    sa.Column("parcel_key", sa.Text, primary_key=True),
+    sa.Column("attributes", JSONB, nullable=False),
+    sa.Column("township", sa.Text),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    finite_check("recon_parcels", "area_m2"),
+    sa.Index("recon_parcels_geom_gist", "geom", postgresql_using="gist"),
+)
+
+
+monitor_runs = sa.Table(
+    "monitor_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("profile_version", sa.Text, nullable=False),
+    sa.Column("raster_a", sa.Text, nullable=False),
+    sa.Column("raster_b", sa.Text, nullable=False),
+    sa.Column("date_a", sa.Text, nullable=False),
+    sa.Column("date_b", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    *actor_columns(),
+    sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("grid", JSONB, nullable=False),
+    sa.Column("summary", JSONB),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Index("monitor_runs_geom_gist", "geom", postgresql_using="gist"),
+    comment="One row per land-cover comparison; geom is the compared extent.",
+)
+
+monitor_patches = sa.Table(
+    "monitor_patches",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("layer", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, server_default="open", nullable=False),
+    sa.Column("decision", sa.Text),
+    sa.Column("feature_id", sa.BigInteger),
+    sa.Column("feature_key", sa.Text, nullable=False),
+    sa.Column("feature_name", sa.Text),
+    sa.Column("zone", sa.Text),
+    sa.Column("division", sa.Text),
+    sa.Column("township", sa.Text),
+    sa.Column("village", sa.Text),
+    sa.Column("village_code", sa.Text),
+    sa.Column("village_distance_m", sa.Float),
+    sa.Column("date_a", sa.Text, nullable=False),
+    sa.Column("date_b", sa.Text, nullable=False),
+    sa.Column("transitions", JSONB, nullable=False),
+    sa.Column("pixels", sa.Integer, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
+              nullable=False),
+    sa.Column("version", sa.Integer, server_default="1", nullable=False),
+    sa.Column("first_run", sa.BigInteger, sa.ForeignKey("monitor_runs.id"), nullable=False),
+    sa.Column("last_run", sa.BigInteger, sa.ForeignKey("monitor_runs.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.CheckConstraint("status IN ('open', 'field_check', 'decided', 'closed')",
+                       name="monitor_patches_status"),
+    sa.CheckConstraint("layer IN ('eco_redline', 'basic_farmland')",
+                       name="monitor_patches_layer"),
+    finite_check("monitor_patches", "area_m2"),
+    finite_check("monitor_patches", "village_distance_m"),
+    sa.Index("monitor_patches_geom_gist", "geom", postgresql_using="gist"),
+    sa.Index("monitor_patches_period", "date_a", "date_b", "status"),
+    comment="Suspected new construction or bare land in the red line or permanent basic "
+            "farmland: the field-inspection work list, decisions attached.",
+)
+
+monitor_events = sa.Table(
+    "monitor_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("patch_id", sa.BigInteger, sa.ForeignKey("monitor_patches.id"), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
+              nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("details", JSONB),
+    sa.Column("reason", sa.Text),
+    *actor_columns(),
+    sa.Index("monitor_events_patch", "patch_id", "id"),
+    comment="Append-only history of every change to a monitoring patch.",
+)
+
+
+#: Job states; the last three are final.
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("params", JSONB, nullable=False),
+    # The owner: the authenticated actor who started it (a retry keeps the owner).
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_key", sa.Text),
+    sa.Column("on_behalf_of", sa.Text),
+    # Who created this row: the owner, or whoever asked for the retry.
+    sa.Column("submitted_by", sa.Text, nullable=False),
+    sa.Column("submitted_by_key", sa.Text),
+    sa.Column("status", sa.Text, server_default="queued", nullable=False),
+    sa.Column("stage", sa.Text),
+    sa.Column("done", sa.BigInteger, server_default="0", nullable=False),
+    sa.Column("total", sa.BigInteger),
+    sa.Column("result", JSONB),
+    sa.Column("error", JSONB),
+    sa.Column("cancel_requested", sa.Boolean, server_default=sa.false(), nullable=False),
+    sa.Column("cancelled_by", sa.Text),
+    sa.Column("cancelled_by_key", sa.Text),
+    sa.Column("attempt", sa.Integer, server_default="1", nullable=False),
+    sa.Column("retry_of", sa.Text, sa.ForeignKey("jobs.id", name="jobs_retry_of_fkey")),
+    sa.Column("runner", sa.Integer,
+              comment="Advisory-lock key of the process that runs the job; a job whose "
+                      "runner holds no lock was left by a process that is gone"),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.CheckConstraint("id ~ '^[0-9a-f]{32}$'", name="jobs_id_hex"),
+    sa.CheckConstraint(sa.column("status").in_(JOB_STATUSES), name="jobs_status"),
+    sa.CheckConstraint("jsonb_typeof(params) = 'object'", name="jobs_params_object"),
+    sa.CheckConstraint("done >= 0 AND (total IS NULL OR total >= 0)", name="jobs_progress"),
+    sa.CheckConstraint("attempt >= 1 AND (retry_of IS NULL) = (attempt = 1)",
+                       name="jobs_attempt"),
+    sa.CheckConstraint("(status IN ('succeeded', 'failed', 'cancelled')) "
+                       "= (finished_at IS NOT NULL)", name="jobs_finished"),
+    sa.CheckConstraint("(status <> 'succeeded' OR result IS NOT NULL) "
+                       "AND (status <> 'failed' OR error IS NOT NULL)", name="jobs_outcome"),
+    sa.Index("jobs_owner", "actor_key", "created_at"),
+    sa.Index("jobs_created", "created_at"),
+    sa.Index("jobs_active", "runner",
+             postgresql_where=sa.text("status IN ('queued', 'running')")),
+    sa.Index("jobs_retried_once", "retry_of", unique=True,
+             postgresql_where=sa.text("retry_of IS NOT NULL")),
+    comment="Background jobs (gis.jobs): long analyses run outside the request, their "
+            "progress, result or error; a retry is a new row (retry_of).",
+)
