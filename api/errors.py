@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.observability import current_request_id
 from gis import errors as gis_errors
-from gis.messages import Lang, negotiate, text
+from gis.messages import Lang, negotiate, text, validation_message
 from gis.rules import UnknownProfile
 
 log = logging.getLogger("api.errors")
@@ -60,41 +60,6 @@ def lang_of(headers: Mapping[str, str]) -> Lang:
     return negotiate(headers.get("accept-language"))
 
 
-#: pydantic error type -> (catalogue key, context keys it needs).
-_VALIDATION = {
-    "missing": "validation.missing", "float_parsing": "validation.number",
-    "float_type": "validation.number", "int_parsing": "validation.integer",
-    "int_type": "validation.integer", "int_from_float": "validation.integer",
-    "finite_number": "validation.finite_number", "greater_than": "validation.greater_than",
-    "greater_than_equal": "validation.greater_than_equal", "less_than": "validation.less_than",
-    "less_than_equal": "validation.less_than_equal",
-    "string_too_short": "validation.too_short_text", "string_too_long": "validation.too_long_text",
-    "too_short": "validation.too_short_list", "too_long": "validation.too_long_list",
-    "string_pattern_mismatch": "validation.pattern", "literal_error": "validation.choice",
-    "enum": "validation.choice", "string_type": "validation.text",
-    "bool_parsing": "validation.boolean", "bool_type": "validation.boolean",
-    "date_parsing": "validation.date", "date_from_datetime_parsing": "validation.date",
-    "date_type": "validation.date", "dict_type": "validation.object",
-    "model_type": "validation.object", "model_attributes_type": "validation.object",
-    "list_type": "validation.list", "json_invalid": "validation.json",
-    "extra_forbidden": "validation.extra",
-}
-
-
-def validation_message(error: Mapping, lang: Lang) -> str:
-    """One field's complaint in ``lang``; unknown types get the generic "invalid value"."""
-    key = _VALIDATION.get(str(error.get("type")), "validation.invalid")
-    context = {k: _plain(v) for k, v in (error.get("ctx") or {}).items()}
-    try:
-        return text(key, lang, **context)
-    except (KeyError, IndexError, ValueError):
-        return text("validation.invalid", lang)
-
-
-def _plain(value: object) -> object:
-    return value if isinstance(value, int | float | str) else str(value)
-
-
 def status_for(exc: gis_errors.GISError) -> int:
     for cls, status in STATUS_BY_ERROR:
         if isinstance(exc, cls):
@@ -130,7 +95,7 @@ def register_error_handlers(app: FastAPI) -> None:
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         lang = lang_of(request.headers)
         errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"),
-                   "msg": validation_message(e, lang)} for e in exc.errors()]
+                   "msg": validation_message(e).render(lang)} for e in exc.errors()]
         # OGC API answers bad parameters with 400; the rest of the API uses FastAPI's 422.
         status = 400 if request.url.path.startswith("/ogc") else 422
         return problem(status, text("error.InvalidRequest", lang),

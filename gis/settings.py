@@ -119,6 +119,10 @@ class TileSettings(_Section):
     pool_max_size: int = _env(
         "TILE_POOL_MAX_SIZE", default=12, ge=1, le=200,
         description="Most connections the tile pool opens (tiles are many small queries).")
+    statement_timeout_ms: int = _env(
+        "TILE_STATEMENT_TIMEOUT_MS", default=30_000, ge=100, le=600_000,
+        description="A tile query running longer is cancelled (the client gets an error "
+        "rather than a server busy for minutes on one huge tile).")
 
 
 class PortalSettings(_Section):

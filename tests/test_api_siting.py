@@ -88,7 +88,8 @@ def test_rules_listing(client: TestClient) -> None:
       "profile": "nowhere"}, 404, "nowhere"),
 ])
 def test_bad_requests_are_problem_details(client: TestClient, body, status, fragment) -> None:
-    response = client.post("/api/v1/analysis/siting", json=body)
+    response = client.post("/api/v1/analysis/siting", json=body,
+                           headers={"Accept-Language": "en"})
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()

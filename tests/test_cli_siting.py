@@ -31,7 +31,8 @@ def test_single_footprint_json_and_table(layers, tmp_path) -> None:
     assert table.exit_code == 0 and "prohibited" in table.stdout and "亩" in table.stdout
 
 
-def test_batch_to_xlsx_and_csv(layers, tmp_path) -> None:
+def test_batch_to_xlsx_and_csv(layers, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIS_LANG", "en")  # the rows' errors in English
     frame = gpd.GeoDataFrame({"XMMC": ["核心区项目", "空地项目", "坏项目"]},
                              geometry=[CORE_FP, FREE_FP, box(120, 45, 120.1, 45.1)],
                              crs="EPSG:4490")

@@ -32,6 +32,7 @@ from gis.analysis import forest_grass as fg
 from gis.analysis.siting_batch import check_file
 from gis.auth import authenticate, issue_key
 from gis.jobs import store
+from gis.messages import text as message_text
 from gis.settings import Settings
 from tests.conftest import free_port
 
@@ -39,6 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
 JOBS = "/api/v1/jobs"
 RECON_TABLES = ("recon_runs", "recon_findings", "recon_events")
+#: A job stores its progress stage as it shows it: in the default language (Chinese).
+DETECTING = message_text("recon.stage.detecting", "zh", division="640104")
+UPDATING = message_text("worklist.stage.updating", "zh")
+ENGLISH = {"Accept-Language": "en"}
+
+
+def checking(count: int) -> str:
+    return message_text("siting.batch.stage", "zh", count=count)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -193,11 +202,11 @@ def test_detection_job_runs_to_completion(client: TestClient, db: Engine, keys) 
         forestry = _as(client, keys["forestry"])
         running, _ = wait_for(forestry, job["id"], lambda j: j["progress"]["stage"] is not None)
         assert running["status"] == "running"
-        assert running["progress"]["stage"] == "detecting conflicts in 640104"
+        assert running["progress"]["stage"] == DETECTING
         lock.rollback()
         done, _ = wait_for(forestry, job["id"], finished)
     assert done["status"] == "succeeded", done
-    assert done["progress"]["stage"] == "updating the work list"
+    assert done["progress"]["stage"] == UPDATING
     assert done["started_at"] <= done["finished_at"] and done["error"] is None
     result = done["result"]
     with db.connect() as conn:
@@ -220,7 +229,7 @@ def test_cancelled_detection_leaves_the_database_as_it_was(client: TestClient, d
             "kind": "reconciliation.detect", "params": {"division": "640104"}}).json()
         running, _ = wait_for(_as(client, forestry), job["id"],
                               lambda j: j["progress"]["stage"] is not None)
-        assert running["progress"]["stage"] == "detecting conflicts in 640104"
+        assert running["progress"]["stage"] == DETECTING
         cancel = client.post(f"{JOBS}/{job['id']}/cancel", headers=forestry)
         assert cancel.status_code == 202 and cancel.json()["cancel_requested"]
         assert cancel.json()["status"] == "running" and cancel.json()["cancelled_by"] \
@@ -255,9 +264,11 @@ def test_a_job_interrupted_by_shutdown_fails_retryable_and_rolls_back(
             releaser.start()
         releaser.join()
     with TestClient(create_app(configured), headers=keys["forestry"]) as forestry:
-        done = forestry.get(f"{JOBS}/{job['id']}").json()
+        done = forestry.get(f"{JOBS}/{job['id']}", headers=ENGLISH).json()
+        shown = forestry.get(f"{JOBS}/{job['id']}").json()  # the caller's language: Chinese
     assert done["status"] == "failed"
     assert done["error"]["message"] == "interrupted by a server restart"
+    assert shown["error"]["message"] == message_text("job.interrupted", "zh")
     assert done["error"]["retryable"] is True
     assert fingerprint(db, RECON_TABLES) == before
 
@@ -286,7 +297,7 @@ def test_an_unexpected_error_fails_generic_logged_and_rolled_back(
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"),
                                 {"pid": pid}).scalar_one()
         lock.rollback()
-        done, _ = wait_for(_as(client, forestry), job["id"], finished)
+        done, _ = wait_for(_as(client, {**forestry, **ENGLISH}), job["id"], finished)
     assert done["status"] == "failed" and done["result"] is None
     assert done["error"] == {"title": "Internal error",
                              "message": "an unexpected error occurred; it has been logged",
@@ -306,7 +317,7 @@ def test_siting_batch_result_and_spreadsheet(client: TestClient, db: Engine, key
     job_id = started.json()["id"]
     done, _ = wait_for(_as(client, planner), job_id, finished)
     assert done["status"] == "succeeded", done
-    assert done["progress"] == {"stage": f"checking {len(projects['features'])} footprints",
+    assert done["progress"] == {"stage": checking(len(projects["features"])),
                                 "done": len(projects["features"]),
                                 "total": len(projects["features"])}
     result = done["result"]
@@ -341,8 +352,7 @@ def test_running_batch_cancelled_after_its_first_progress_update(client: TestCli
         job = client.post(JOBS, headers=planner, json=batch(squares(200))).json()
         running, _ = wait_for(_as(client, planner), job["id"],
                               lambda j: j["progress"]["stage"] is not None)
-        assert running["progress"] == {"stage": "checking 200 footprints", "done": 0,
-                                       "total": 200}
+        assert running["progress"] == {"stage": checking(200), "done": 0, "total": 200}
         unfinished = client.get(f"{JOBS}/{job['id']}/result.xlsx", headers=planner)
         assert unfinished.status_code == 409
         assert client.post(f"{JOBS}/{job['id']}/cancel", headers=planner).status_code == 202
@@ -381,7 +391,7 @@ def test_queued_job_cancelled_never_starts(settings: Settings, db: Engine, keys)
         assert after["status"] == "cancelled" and after["started_at"] is None
         assert after["progress"] == {"stage": None, "done": 0, "total": None}
         # a finished job cannot be cancelled, a succeeded one not retried
-        ended = planner.post(f"{JOBS}/{busy['id']}/cancel")
+        ended = planner.post(f"{JOBS}/{busy['id']}/cancel", headers=ENGLISH)
         assert ended.status_code == 409 and "succeeded" in ended.json()["detail"]
         assert planner.post(f"{JOBS}/{busy['id']}/retry").status_code == 409
 
@@ -403,7 +413,8 @@ def test_monitoring_job(client: TestClient, db: Engine, keys) -> None:
     swapped = client.post(JOBS, headers=keys["forestry"], json={
         "kind": "monitoring.run", "params": {"raster_a": "landcover_2023.tif",
                                              "raster_b": "landcover_2020.tif"}})
-    failed, _ = wait_for(_as(client, keys["forestry"]), swapped.json()["id"], finished)
+    failed, _ = wait_for(_as(client, {**keys["forestry"], **ENGLISH}), swapped.json()["id"],
+                         finished)
     assert failed["status"] == "failed" and failed["result"] is None
     assert failed["error"]["title"] == "Invalid input"
     assert "earlier" in failed["error"]["message"] and failed["error"]["retryable"] is False
@@ -538,7 +549,7 @@ def test_jobs_survive_a_server_restart(configured: Settings, db: Engine, keys) -
             assert time.monotonic() < deadline
             time.sleep(0.05)
         lock.rollback()
-    with TestClient(create_app(configured), headers=planner) as restarted:
+    with TestClient(create_app(configured), headers={**planner, **ENGLISH}) as restarted:
         for old in (job_id, left):
             job = restarted.get(f"{JOBS}/{old}").json()
             assert job["status"] == "failed", job

@@ -391,7 +391,8 @@ def test_api(db, settings, role_keys) -> None:
             "raster_a": "../samples/landcover_2020.tif", "raster_b": "/etc/passwd"})
         assert escape.status_code == 422
         bad = client.post("/api/v1/monitoring/runs", json={
-            "raster_a": LC_2023.name, "raster_b": LC_2020.name})
+            "raster_a": LC_2023.name, "raster_b": LC_2020.name},
+            headers={"Accept-Language": "en"})
         assert bad.status_code == 422 and "earlier" in bad.json()["detail"]
     with TestClient(create_app(settings), headers=role_keys["planner"]) as client:
         # no raster directory configured

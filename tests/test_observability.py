@@ -206,3 +206,24 @@ def test_streamed_body_over_the_limit_is_refused(server: LoggedServer) -> None:
     assert answer.status_code == 413, answer.text[:200]
     assert answer.json()["title"] == "请求内容过大"
     assert sent > 20_000_000
+
+
+def test_tile_pool_takes_its_size_and_timeout_from_settings(settings: Settings, engine) -> None:
+    import asyncio
+
+    from gis.tiles import tile_pool
+
+    configured = settings.with_changes(tiles={"pool_min_size": 1, "pool_max_size": 2,
+                                              "statement_timeout_ms": 1234})
+
+    async def probe() -> tuple[int, str]:
+        pool = tile_pool(configured)
+        await pool.open(wait=True)
+        try:
+            async with pool.connection() as conn:
+                cur = await conn.execute("SHOW statement_timeout")
+                return pool.max_size, (await cur.fetchone())[0]
+        finally:
+            await pool.close()
+
+    assert asyncio.run(probe()) == (2, "1234ms")

@@ -191,7 +191,8 @@ def test_api_and_cli(settings, tmp_path: Path) -> None:
         assert ok.status_code == 200, ok.text
         assert ok.json()["steep_share"] > 0 and ok.json()["steep_threshold_deg"] == 25.0
         far = client.post("/api/v1/terrain/stats",
-                          json={**body, "geometry": mapping(box(110, 30, 110.01, 30.01))})
+                          json={**body, "geometry": mapping(box(110, 30, 110.01, 30.01))},
+                          headers={"Accept-Language": "en"})
         assert far.status_code == 422 and "outside the DEM" in far.json()["detail"]
     with TestClient(create_app(settings)) as client:
         missing = client.post("/api/v1/terrain/stats", json=body)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Expensive, PrincipalDep
 from api.deps import EngineDep
+from api.errors import lang_of
 from api.models import OnBehalfOf
 from gis import jobs
 from gis.jobs.runner import JobRunner
@@ -49,6 +50,12 @@ def _location(job: jobs.Job) -> str:
     return f"{router.prefix}/{job.id}"
 
 
+def _shown(job: jobs.Job, request: Request) -> jobs.Job:
+    """The job in the caller's language (``Accept-Language``): a failed job's error is
+    stored in every language."""
+    return job.in_language(lang_of(request.headers))
+
+
 @router.post("", status_code=202, dependencies=[Expensive],
              summary="Start a job (the kind's roles: reconciliation.detect forestry, "
              "monitoring.run planner or forestry, siting.batch planner; admin all)")
@@ -57,26 +64,28 @@ async def start(body: JobRequest, request: Request, response: Response,
     job = await run_in_threadpool(jobs.start_job, _runner(request), who, body.kind,
                                   body.params, body.on_behalf_of)
     response.headers["Location"] = _location(job)
-    return job
+    return _shown(job, request)
 
 
 @router.get("", summary="Your jobs, newest first (an admin's: everyone's), without params "
             "and results")
 async def listing(
-    engine: EngineDep, who: PrincipalDep,
+    engine: EngineDep, who: PrincipalDep, request: Request,
     status: str | None = None, kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobPage:
     total, items = await run_in_threadpool(jobs.list_jobs, engine, who, limit, offset, status,
                                            kind)
-    return JobPage(total=total, limit=limit, offset=offset, items=items)
+    return JobPage(total=total, limit=limit, offset=offset,
+                   items=[_shown(job, request) for job in items])
 
 
 @router.get("/{job_id}", summary="One job: status, progress, result or error (its owner's "
             "key or admin; 404 otherwise)")
-async def detail(job_id: str, engine: EngineDep, who: PrincipalDep) -> jobs.Job:
-    return await run_in_threadpool(jobs.get_job, engine, who, job_id)
+async def detail(job_id: str, engine: EngineDep, who: PrincipalDep,
+                 request: Request) -> jobs.Job:
+    return _shown(await run_in_threadpool(jobs.get_job, engine, who, job_id), request)
 
 
 @router.post("/{job_id}/cancel", summary="Cancel a queued job, or ask a running one to stop "
@@ -85,7 +94,7 @@ async def cancel(job_id: str, request: Request, response: Response,
                  who: PrincipalDep) -> jobs.Job:
     job = await run_in_threadpool(jobs.cancel_job, _runner(request), who, job_id)
     response.status_code = 200 if job.finished else 202
-    return job
+    return _shown(job, request)
 
 
 @router.post("/{job_id}/retry", status_code=202, dependencies=[Expensive],
@@ -95,7 +104,7 @@ async def retry(job_id: str, request: Request, response: Response,
                 who: PrincipalDep) -> jobs.Job:
     job = await run_in_threadpool(jobs.retry_job, _runner(request), who, job_id)
     response.headers["Location"] = _location(job)
-    return job
+    return _shown(job, request)
 
 
 @router.get("/{job_id}/result.xlsx", dependencies=[Expensive],

@@ -18,6 +18,7 @@ from gis.analysis import monitoring as mon
 from gis.analysis.terrain import TerrainStats, footprint_terrain
 from gis.errors import ConfigurationError
 from gis.jobs.rasters import raster_path
+from gis.messages import msg
 
 router = APIRouter(prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -77,7 +78,7 @@ class TerrainRequest(BaseModel):
 def _raster(request: Request, name: str) -> Path:
     """A raster under the configured directory: the API never reads arbitrary paths (the
     check is shared with the ``monitoring.run`` job)."""
-    return raster_path(request.app.state.settings.raster_dir, name)
+    return raster_path(request.app.state.settings.data.raster_dir, name)
 
 
 @router.post("/monitoring/runs", status_code=201, tags=["monitoring"],
@@ -161,8 +162,8 @@ async def status_change(patch_id: int, body: StatusRequest, engine: EngineDep,
 @router.post("/terrain/stats", tags=["terrain"],
              summary="Slope (Horn), share above the steep-slope threshold, elevation")
 async def terrain_stats(body: TerrainRequest, request: Request) -> TerrainStats:
-    dem = request.app.state.settings.dem_path
+    dem = request.app.state.settings.data.dem_path
     if dem is None:
-        raise ConfigurationError("no DEM is configured on this server (GIS_DEM_PATH)")
+        raise ConfigurationError(msg("terrain.no_dem_configured"))
     return await run_in_threadpool(footprint_terrain, dem, body.geometry, body.crs,
                                    body.profile, body.line_width_m)

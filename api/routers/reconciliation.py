@@ -16,6 +16,8 @@ from api.deps import EngineDep
 from api.models import OnBehalfOf
 from gis.analysis import forest_grass as fg
 from gis.analysis.forest_grass_apply import ApplySummary, apply_decisions
+from gis.errors import InputError
+from gis.messages import Named, msg
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"],
                    dependencies=[Forestry])
@@ -122,9 +124,8 @@ async def export(fmt: str, engine: EngineDep,
                  division: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None
                  ) -> Response:
     if fmt not in _MEDIA:
-        from gis.errors import InputError
-
-        raise InputError(f"export formats are {sorted(_MEDIA)}, not {fmt!r}")
+        formats = Named("、".join(sorted(_MEDIA)), str(sorted(_MEDIA)))
+        raise InputError(msg("recon.export_formats", formats=formats, fmt=fmt))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"worklist.{fmt}"
         await run_in_threadpool(fg.export_findings, engine, str(path), division)

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gis.analysis.statements import statement
 from gis.errors import InputError
+from gis.messages import msg
 from gis.rules import division_prefix, profile_for_division
 from gis.rules.models import Citation, Target
 from gis.units import Area
@@ -71,7 +72,7 @@ def _check_division(division: str) -> None:
     """A division is a code prefix (digits, at most a village's 12); anything else is a
     mistake to report, not a prefix that silently matches nothing."""
     if not division.isdigit() or len(division) > 12:
-        raise InputError(f"a division code is up to 12 digits (e.g. 640202), not {division!r}")
+        raise InputError(msg("control_lines.bad_division", division=division))
 
 
 def _cursor(conn: Connection, **kwargs: Any) -> Cursor[Any]:

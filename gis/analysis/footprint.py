@@ -20,6 +20,7 @@ from shapely.geometry import shape
 from gis.crs import STORAGE_CRS, gauss_kruger_epsg, parse_crs, to_storage, transformer
 from gis.errors import InputError, InvalidGeometry, WrongGeometryType
 from gis.layers.validation import polygonal_part
+from gis.messages import Foreign, Label, msg
 from gis.rules.models import SitingParameters
 from gis.units import Area, geodesic_area
 
@@ -45,16 +46,17 @@ def _geometry_from_geojson(data: dict[str, Any]) -> shapely.Geometry:
     if kind == "FeatureCollection":
         features = data.get("features") or []
         if not features:
-            raise InputError("the FeatureCollection has no features")
+            raise InputError(msg("footprint.collection_empty"))
         return shapely.union_all([_geometry_from_geojson(f) for f in features])
     if kind == "Feature":
         if not data.get("geometry"):
-            raise InputError("the Feature has no geometry")
+            raise InputError(msg("footprint.feature_without_geometry"))
         return _geometry_from_geojson(data["geometry"])
     try:
         return shape(data)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise InputError(f"not a valid GeoJSON geometry: {exc}") from exc
+        reason = Foreign(str(exc), msg("footprint.bad_geojson_account"))
+        raise InputError(msg("footprint.bad_geojson", reason=reason)) from exc
 
 
 def read_geometry(value: str | dict[str, Any]) -> shapely.Geometry:
@@ -63,16 +65,18 @@ def read_geometry(value: str | dict[str, Any]) -> shapely.Geometry:
         return _geometry_from_geojson(value)
     text = value.strip()
     if not text:
-        raise InputError("the footprint is empty")
+        raise InputError(msg("footprint.empty"))
     if text.startswith("{"):
         try:
             return _geometry_from_geojson(json.loads(text))
         except json.JSONDecodeError as exc:
-            raise InputError(f"the footprint is not valid JSON: {exc.msg}") from exc
+            reason = Foreign(exc.msg, msg("footprint.bad_json_account"))
+            raise InputError(msg("footprint.bad_json", reason=reason)) from exc
     try:
         return shapely.from_wkt(text)
     except shapely.errors.GEOSException as exc:
-        raise InputError(f"the footprint is neither GeoJSON nor valid WKT: {exc}") from exc
+        reason = Foreign(str(exc), msg("footprint.bad_wkt_account"))
+        raise InputError(msg("footprint.bad_wkt", reason=reason)) from exc
 
 
 def _gk(lon: float) -> pyproj.Transformer:
@@ -94,17 +98,16 @@ def prepare_footprint(
     """Parse, transform to EPSG:4490, validate and measure a footprint."""
     geom = read_geometry(value)
     if geom is None or geom.is_empty:
-        raise InvalidGeometry("the footprint geometry is empty")
+        raise InvalidGeometry(msg("footprint.empty_geometry"))
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        raise InvalidGeometry(msg("footprint.not_finite"))
     source = parse_crs(crs)
     geom = to_storage(np.array([shapely.force_2d(geom)], dtype=object), source,
                       np.array([1]), extent)[0]
     buffered = False
     if geom.geom_type in _LINEAR:
         if not line_width_m or line_width_m <= 0:
-            raise WrongGeometryType(
-                "the footprint is a line; give its width in metres (line_width_m) to check "
-                "the corridor it occupies"
-            )
+            raise WrongGeometryType(msg("footprint.line_without_width"))
         centroid = geom.centroid
         to_gk = _gk(centroid.x)
         corridor = _project(geom, to_gk).buffer(line_width_m / 2, cap_style="flat")
@@ -112,23 +115,20 @@ def prepare_footprint(
         geom = _project(corridor, back)
         buffered = True
     elif geom.geom_type not in {"Polygon", "MultiPolygon", "GeometryCollection"}:
-        raise WrongGeometryType(
-            f"a project footprint must be a polygon, not a {geom.geom_type}")
+        raise WrongGeometryType(msg("footprint.not_polygon",
+                                    geometry_type=Label("geometry_type", geom.geom_type)))
     repaired = not geom.is_valid
     geom = polygonal_part(shapely.make_valid(geom) if repaired else geom)
     if geom.is_empty:
-        raise InvalidGeometry("the footprint has no polygonal area (invalid beyond repair, or "
-                              "a collection without polygons)")
+        raise InvalidGeometry(msg("footprint.no_area"))
     vertices = int(shapely.get_num_coordinates(geom))
     if vertices > params.max_vertices:
-        raise InputError(f"the footprint has {vertices:,} vertices; the limit is "
-                         f"{params.max_vertices:,} (simplify it first)")
+        raise InputError(msg("footprint.too_many_vertices", vertices=vertices,
+                             limit=params.max_vertices))
     area = geodesic_area(geom)
     if area.m2 > params.max_footprint_m2:
-        raise InputError(
-            f"the footprint covers {area.m2 / 1e6:,.1f} km², more than the "
-            f"{params.max_footprint_m2 / 1e6:,.0f} km² a single project check accepts"
-        )
+        raise InputError(msg("footprint.too_large", area_km2=area.m2 / 1e6,
+                             limit_km2=params.max_footprint_m2 / 1e6))
     multi = geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom])
     elongation, width = _shape_of(multi)
     return Footprint(multi, area, vertices, source.label, repaired, buffered, elongation, width)

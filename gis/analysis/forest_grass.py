@@ -13,7 +13,7 @@ are closed. Every change appends an event; nothing is overwritten without a trac
 carry the version the decider saw, so two concurrent decisions cannot both win.
 
 The scan is :mod:`gis.analysis.forest_grass_scan`; the work-list statements here are
-SQLAlchemy Core over ``gis.layers.schema.recon_findings``, or static text.
+SQLAlchemy Core over ``gis.db.records.recon_findings``, or static text.
 """
 
 from __future__ import annotations
@@ -33,12 +33,16 @@ from gis.analysis.worklist import (
     actor_params,
     read_events,
     require_decision,
+    require_known,
+    require_page,
     versioned_update,
 )
 from gis.analysis.worklist import record_event as _append_event
+from gis.db.records import recon_events, recon_findings
 from gis.errors import InputError, NotFound
 from gis.identity import Actor, resolve
-from gis.layers.schema import recon_events, recon_findings
+from gis.messages import DEFAULT_LANG, Codes, msg
+from gis.messages import text as message_text
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile, profile_for_division
 from gis.units import Area
@@ -50,6 +54,9 @@ Decision = Literal["keep_forest", "keep_grass", "split_by_line", "reassign_owner
                    "correct_certificate", "no_change"]
 DECISIONS: tuple[str, ...] = Decision.__args__  # type: ignore[attr-defined]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+#: What a finding is called in messages.
+_NOUN = msg("worklist.noun.finding")
 #: Statuses a person may set; ``closed`` and ``applied`` are set by detection and apply.
 _SETTABLE = {"open", "field_check"}
 #: Statuses that take a finding off the work list for good.
@@ -136,7 +143,7 @@ def _close_missing_statement() -> sa.Insert:
         closed.c.id, *(sa.bindparam(f"by_{name}", type_=sa.Text) for name in _WHO),
         sa.literal("closed", sa.Text),
         sa.func.jsonb_build_object(sa.literal("run", sa.Text), _RUN_ID),
-        sa.literal("no longer detected after the data changed", sa.Text),
+        sa.literal(message_text("recon.closed_reason", DEFAULT_LANG), sa.Text),
     ).order_by(closed.c.id)
     events = recon_events
     targets = [events.c.finding_id, *(events.c[name] for name in _WHO), events.c.action,
@@ -189,17 +196,16 @@ def detect(engine: Engine, division: str, profile: str | None = None,
         exists = conn.execute(text("SELECT count(*) FROM admin_divisions WHERE code = :c"),
                               {"c": division}).scalar_one()
         if not exists:
-            raise NotFound(f"division {division!r} is not in admin_divisions; load the "
-                           "administrative divisions first")
+            raise NotFound(msg("recon.division_missing", division=division))
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('recon:' || :d))"),
                      {"d": division})
-        progress.stage(f"detecting conflicts in {division}")
+        progress.stage(msg("recon.stage.detecting", division=division))
         scan(conn, division, rules)
         run_id = conn.execute(text(
             "INSERT INTO recon_runs (division, profile, profile_version) "
             "VALUES (:d, :p, :v) RETURNING id"),
             {"d": division, "p": rules.id, "v": rules.version}).scalar_one()
-        progress.stage("updating the work list")
+        progress.stage(msg("worklist.stage.updating"))
         _match(conn, division, rules.reconciliation.rematch_min_iou)
         kept = conn.execute(text(
             "UPDATE recon_findings AS f SET parcels = s.parcels, parcel_keys = s.parcel_keys, "
@@ -249,12 +255,10 @@ def list_findings(engine: Engine, division: str | None = None, kind: str | None 
                   village: str | None = None, limit: int = 50, offset: int = 0,
                   with_geometry: bool = False) -> tuple[int, list[Finding]]:
     """Filtered, paged work list and the total number of matches."""
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise InputError("limit must be 1..1000 and offset >= 0")
-    if kind is not None and kind not in Kind.__args__:  # type: ignore[attr-defined]
-        raise InputError(f"unknown kind {kind!r}; kinds: {', '.join(Kind.__args__)}")  # type: ignore[attr-defined]
-    if status is not None and status not in STATUSES:
-        raise InputError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    require_page(limit, offset)
+    require_known(kind, KINDS, "finding_kind", "recon.unknown_kind", "kind", "kinds")
+    require_known(status, STATUSES, "finding_status", "worklist.unknown_status", "status",
+                  "statuses")
     t = recon_findings
     where = [t.c[column] == value for column, value in (
         ("division", division), ("kind", kind), ("status", status), ("township", township),
@@ -272,7 +276,7 @@ def get_finding(engine: Engine, finding_id: int) -> tuple[Finding, list[Event]]:
         row = conn.execute(sa.select(*_columns(with_geojson=True))
                            .where(recon_findings.c.id == finding_id)).first()
         if row is None:
-            raise NotFound(f"no finding {finding_id}")
+            raise NotFound(msg("worklist.not_found", noun=_NOUN, id=finding_id))
         events = read_events(conn, recon_events, recon_events.c.finding_id, finding_id)
     return _finding(row, json.loads(row.geojson)), events
 
@@ -285,7 +289,8 @@ def _change(engine: Engine, finding_id: int, expected_version: int, actor: Actor
     actor = resolve(actor)
     with engine.begin() as conn:
         row = versioned_update(conn, recon_findings, finding_id, expected_version, assignments,
-                               _FINISHED, _columns(with_geojson=False), "finding")
+                               _FINISHED, _columns(with_geojson=False), _NOUN,
+                               "finding_status")
         record_event(conn, finding_id, actor, action, details, reason)
     return _finding(row)
 
@@ -293,7 +298,7 @@ def _change(engine: Engine, finding_id: int, expected_version: int, actor: Actor
 def decide(engine: Engine, finding_id: int, decision: str, actor: Actor | None, reason: str,
            expected_version: int) -> Finding:
     """Record a decision (status becomes ``decided``); the reason is required."""
-    require_decision(decision, reason, DECISIONS)
+    require_decision(decision, reason, DECISIONS, "finding_decision")
     t = recon_findings
     return _change(engine, finding_id, expected_version, actor, reason, "decided",
                    {t.c.decision: decision, t.c.status: "decided"}, {"decision": decision})
@@ -303,8 +308,8 @@ def set_status(engine: Engine, finding_id: int, status: str, actor: Actor | None
                expected_version: int, reason: str | None = None) -> Finding:
     """Move a finding to ``open`` or ``field_check`` (e.g. sent for field inspection)."""
     if status not in _SETTABLE:
-        raise InputError(f"status can be set to {sorted(_SETTABLE)}; 'decided' comes with a "
-                         "decision, 'applied' with apply, 'closed' with detection")
+        raise InputError(msg("recon.status_not_settable", allowed=Codes.of(
+            "finding_status", sorted(_SETTABLE), english=str(sorted(_SETTABLE)), sep="或")))
     return _change(engine, finding_id, expected_version, actor, reason, "status",
                    {recon_findings.c.status: status}, {"status": status})
 
@@ -363,5 +368,5 @@ def export_findings(engine: Engine, path: str, division: str | None = None) -> s
             target.unlink()
         frame.to_file(target, layer="recon_findings", driver="GPKG")
     else:
-        raise InputError(f"export to .xlsx or .gpkg, not {target.suffix!r}")
+        raise InputError(msg("recon.export_format", suffix=target.suffix))
     return str(target)

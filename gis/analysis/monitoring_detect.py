@@ -43,6 +43,7 @@ from gis.analysis.monitoring_patches import Piece, ZoneFeature, build_pieces
 from gis.analysis.monitoring_raster import LandCoverPair
 from gis.crs import STORAGE_CRS, transformer
 from gis.errors import InputError
+from gis.messages import msg
 from gis.progress import NullProgress, Progress
 
 __all__ = ["DEFAULT_WINDOW", "Grid", "GridWarning", "LandCoverPair", "Piece", "ZoneFeature",
@@ -75,7 +76,7 @@ def detect_changes(pair: LandCoverPair, zones: Sequence[ZoneFeature],
     progress = progress or NullProgress()
     params = pair.params
     if window is not None and window < 16:
-        raise InputError("the window must be at least 16 pixels")
+        raise InputError(msg("monitor.window_too_small", min=16))
     codes = [c.code for c in sorted(params.classes, key=lambda c: c.value)]
     n = len(codes)
     target = np.zeros(n + 2, dtype=bool)  # indexed by class index + 2 (-2, -1 are not)
@@ -89,7 +90,7 @@ def detect_changes(pair: LandCoverPair, zones: Sequence[ZoneFeature],
     frags: list[shapely.Geometry] = []
     frag_codes: list[int] = []
     windows = list(pair.windows(window))
-    progress.stage("comparing land cover", len(windows))
+    progress.stage(msg("monitor.stage.comparing"), len(windows))
     for win in windows:
         wt = pair.grid.window_transform(win)
         x0, y0 = wt @ (0, 0)

@@ -24,6 +24,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 from gis.errors import InputError, MissingCRS
+from gis.messages import Foreign, Message, msg
 
 __all__ = ["Grid", "GridWarning", "WindowReader", "common_grid", "on_one_grid", "open_classified",
            "pixel_area_m2"]
@@ -50,28 +51,29 @@ class Grid:
                 "width": self.width, "height": self.height}
 
 
-def open_classified(path: str | Path, which: str) -> rasterio.DatasetReader:
+def open_classified(path: str | Path, which: str | Message) -> rasterio.DatasetReader:
     """Open a raster that can be a classified land cover (integer, north-up, with a CRS);
     ``which`` names it in the errors, so a user knows which of the two files is wrong."""
+    name = Path(path).name
     if not Path(path).is_file():
-        raise InputError(f"{which}: no such file {str(path)!r}")
+        raise InputError(msg("monitor.raster_missing", which=which, path=str(path)))
     try:
         ds = rasterio.open(path)
     except RasterioIOError as exc:
-        raise InputError(f"{which}: {Path(path).name} is not a readable raster ({exc})") from exc
+        reason = Foreign(str(exc), msg("monitor.raster_unreadable_account"))
+        raise InputError(msg("monitor.raster_unreadable", which=which, name=name,
+                             reason=reason)) from exc
     if ds.crs is None:
         ds.close()
-        raise MissingCRS(f"{which}: {Path(path).name} has no CRS; assign one (e.g. "
-                         "gdal_edit.py -a_srs EPSG:4544) before comparing")
+        raise MissingCRS(msg("monitor.raster_no_crs", which=which, name=name))
     if not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
         ds.close()
-        raise InputError(f"{which}: {Path(path).name} holds {ds.dtypes[0]} values; a classified "
-                         "land cover is an integer raster")
+        raise InputError(msg("monitor.raster_not_integer", which=which, name=name,
+                             dtype=ds.dtypes[0]))
     t = ds.transform
     if t.b != 0 or t.d != 0:
         ds.close()
-        raise InputError(f"{which}: {Path(path).name} has a rotated grid; warp it to a "
-                         "north-up grid first")
+        raise InputError(msg("monitor.raster_rotated", which=which, name=name))
     return ds
 
 
@@ -112,8 +114,9 @@ def common_grid(ref: rasterio.DatasetReader, other: rasterio.DatasetReader,
     right, top = min(rb.right, ob[2]), min(rb.top, ob[3])
     if left >= right or bottom >= top:
         raise InputError(
-            f"the rasters do not overlap: {names[0]} covers {tuple(round(v, 3) for v in rb)} "
-            f"and {names[1]} {tuple(round(v, 3) for v in ob)} (in {ref.crs.to_string()})",
+            msg("monitor.no_overlap", name_a=names[0], extent_a=tuple(round(v, 3) for v in rb),
+                name_b=names[1], extent_b=tuple(round(v, 3) for v in ob),
+                crs=ref.crs.to_string()),
             extent_a=list(rb), extent_b=list(ob))
     inv = ~ref.transform
     corners = [inv @ (x, y) for x in (left, right) for y in (bottom, top)]
@@ -121,7 +124,7 @@ def common_grid(ref: rasterio.DatasetReader, other: rasterio.DatasetReader,
     col0, col1 = max(_floor(min(cols)), 0), min(_ceil(max(cols)), ref.width)
     row0, row1 = max(_floor(min(rows)), 0), min(_ceil(max(rows)), ref.height)
     if col1 <= col0 or row1 <= row0:
-        raise InputError("the rasters overlap by less than one pixel")
+        raise InputError(msg("monitor.overlap_below_pixel"))
     return Grid(ref.crs, ref.transform @ Affine.translation(col0, row0), col1 - col0,
                 row1 - row0)
 

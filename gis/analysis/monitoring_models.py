@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from gis.messages import Message
 from gis.rules.models import Citation
 
 Layer = Literal["eco_redline", "basic_farmland"]
@@ -91,6 +92,13 @@ class RunInfo(BaseModel):
     actor_verified: bool = True
     started_at: datetime
     summary: dict[str, Any] | None
+
+
+def note(code: str, message: Message) -> dict[str, str]:
+    """A run's warning (``RunSummary.warnings``): its code, ``message`` in English as it always
+    was, and the same in each language (``message_zh``, ``message_en``) for readers."""
+    return {"code": code, "message": message.render("en"), "message_zh": message.render("zh"),
+            "message_en": message.render("en")}
 
 
 def zone_label(layer: str, zone: str | None) -> str:

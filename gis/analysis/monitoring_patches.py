@@ -19,6 +19,7 @@ import shapely
 from gis.analysis.monitoring_grid import Grid
 from gis.crs import STORAGE_CRS, transformer
 from gis.layers.validation import polygonal_part
+from gis.messages import msg
 from gis.progress import Progress
 from gis.units import ellipsoidal_areas
 
@@ -109,7 +110,7 @@ def build_pieces(frags: np.ndarray, frag_codes: np.ndarray, codes: list[str], gr
     from_idx, to_idx = (frag_codes - 1) // n, (frag_codes - 1) % n
     pixels = np.rint(shapely.area(frags)).astype(np.int64)  # pixel units: exact
     patches, patch_to, patch_pixels, patch_transitions = [], [], [], []
-    progress.stage("merging patches across windows")
+    progress.stage(msg("monitor.stage.merging"))
     for to in np.unique(to_idx):
         members = np.flatnonzero(to_idx == to)
         for group in _components(frags[members]):
@@ -127,7 +128,7 @@ def build_pieces(frags: np.ndarray, frag_codes: np.ndarray, codes: list[str], gr
     zone_geoms = np.array([z.geometry for z in zones], dtype=object)
     shapely.prepare(zone_geoms)
     p_idx, z_idx = shapely.STRtree(zone_geoms).query(storage, predicate="intersects")
-    progress.stage("clipping patches to the zones", len(p_idx))
+    progress.stage(msg("monitor.stage.clipping"), len(p_idx))
     clipped = []
     for p, z in zip(p_idx, z_idx, strict=True):
         if shapely.contains_properly(zone_geoms[z], storage[p]):

@@ -28,7 +28,9 @@ from gis.analysis.monitoring_grid import (
     open_classified,
     pixel_area_m2,
 )
+from gis.analysis.monitoring_models import note
 from gis.errors import InputError
+from gis.messages import Joined, Message, msg
 from gis.rules.models import MonitoringParameters
 
 __all__ = ["LandCoverPair"]
@@ -39,21 +41,21 @@ _DATE = re.compile(r"^\s*(\d{4})(?:[-:/.](\d{1,2})(?:[-:/.](\d{1,2}))?)?")
 
 
 def _date_label(value: str | date | int | None, path: str, which: str) -> tuple[int, ...]:
+    """The date parts of ``value`` for raster ``which`` ("a" or "b")."""
+    name = msg("monitor.raster_a" if which == "a" else "monitor.raster_b")
     if value is None:
-        raise InputError(f"the date of {which} ({Path(path).name}) is unknown: its tags carry "
-                         f"none of {', '.join(_DATE_TAGS)}; give it explicitly "
-                         f"(--date-{which[-1].lower()} 2023 or 2023-06-30)")
+        raise InputError(msg("monitor.date_unknown", which=name, name=Path(path).name,
+                             tags=Joined.of(_DATE_TAGS), option=which))
     if isinstance(value, date):
         return (value.year, value.month, value.day)
     match = _DATE.match(str(value))
     if not match:
-        raise InputError(f"cannot read a date from {value!r} for {which}: use YYYY, YYYY-MM or "
-                         "YYYY-MM-DD")
+        raise InputError(msg("monitor.date_unreadable", value=value, which=name))
     parts = tuple(int(p) for p in match.groups() if p is not None)
     try:
         date(*(*parts, 1, 1)[:3])
     except ValueError:
-        raise InputError(f"{value!r} is not a valid date for {which}") from None
+        raise InputError(msg("monitor.date_invalid", value=value, which=name)) from None
     return parts
 
 
@@ -79,6 +81,14 @@ def _declared_classes(ds: rasterio.DatasetReader) -> dict[int, str] | None:
             if code != "nodata":
                 out[int(match.group(1))] = code
     return out or None
+
+
+def _resampled(names: tuple[str, str], other: rasterio.DatasetReader,
+               ref: rasterio.DatasetReader) -> Message:
+    """The warning that ``names[1]`` (``other``) was resampled onto ``names[0]``'s grid."""
+    return msg("monitor.resampled", other=names[1], ref=names[0],
+               crs_other=other.crs.to_string(), crs_ref=ref.crs.to_string(),
+               pixel_other=abs(other.transform.a), pixel_ref=abs(ref.transform.a))
 
 
 class _Classifier:
@@ -137,9 +147,9 @@ class LandCoverPair:
     def open(cls, path_a: str | Path, path_b: str | Path, params: MonitoringParameters,
              date_a: str | date | None = None, date_b: str | date | None = None
              ) -> LandCoverPair:
-        ds_a = open_classified(path_a, "raster A (earlier)")
+        ds_a = open_classified(path_a, msg("monitor.raster_a_earlier"))
         try:
-            ds_b = open_classified(path_b, "raster B (later)")
+            ds_b = open_classified(path_b, msg("monitor.raster_b_later"))
         except Exception:
             ds_a.close()
             raise
@@ -164,31 +174,27 @@ class LandCoverPair:
             if differ:
                 v = differ[0]
                 raise InputError(
-                    f"the class tables differ: value {v} is {declared[0][v]!r} in {name_a} "
-                    f"and {declared[1][v]!r} in {name_b}; the two dates must use one "
-                    "classification", values=differ)
+                    msg("monitor.class_tables_differ", value=v, class_a=declared[0][v],
+                        name_a=name_a, class_b=declared[1][v], name_b=name_b), values=differ)
         for name, table in zip((name_a, name_b), declared, strict=True):
             if table is None:
-                notes.append({"code": "class_table_assumed",
-                              "message": f"{name} declares no class table (CLASS_n tags); the "
-                                         "profile's is assumed"})
+                notes.append(note("class_table_assumed",
+                                  msg("monitor.class_table_assumed", name=name)))
                 continue
             wrong = {v: c for v, c in table.items() if profile_classes.get(v) != c}
             if wrong:
                 v, code = next(iter(sorted(wrong.items())))
+                table = Joined.of(f"{k}={c}" for k, c in sorted(profile_classes.items()))
                 raise InputError(
-                    f"the class table of {name} does not match the rule profile: value {v} is "
-                    f"{code!r} in the raster and {profile_classes.get(v)!r} in the profile "
-                    f"({', '.join(f'{k}={c}' for k, c in sorted(profile_classes.items()))})",
+                    msg("monitor.class_table_mismatch", name=name, value=v, found=code,
+                        expected=profile_classes.get(v), table=table),
                     raster=name, mismatched={str(k): c for k, c in wrong.items()})
-        parts_a = _date_label(date_a if date_a is not None else _tag_date(ds_a), path_a,
-                              "raster A")
-        parts_b = _date_label(date_b if date_b is not None else _tag_date(ds_b), path_b,
-                              "raster B")
+        parts_a = _date_label(date_a if date_a is not None else _tag_date(ds_a), path_a, "a")
+        parts_b = _date_label(date_b if date_b is not None else _tag_date(ds_b), path_b, "b")
         n = min(len(parts_a), len(parts_b))
         if parts_a[:n] >= parts_b[:n]:
-            raise InputError(f"raster A must be the earlier date: A is {_format_date(parts_a)}"
-                             f", B is {_format_date(parts_b)}")
+            raise InputError(msg("monitor.dates_order", date_a=_format_date(parts_a),
+                                 date_b=_format_date(parts_b)))
         aligned = on_one_grid(ds_a, ds_b)
         coarser_b = pixel_area_m2(ds_b) > pixel_area_m2(ds_a) * (1 + 1e-9)
         ref, other = (ds_b, ds_a) if coarser_b and not aligned else (ds_a, ds_b)
@@ -197,12 +203,9 @@ class LandCoverPair:
         resampled = None
         if not aligned:
             resampled = names[1]
-            message = (f"{names[1]} is not on the grid of {names[0]} (CRS "
-                       f"{other.crs.to_string()} vs {ref.crs.to_string()}, pixel "
-                       f"{abs(other.transform.a):g} vs {abs(ref.transform.a):g}); it was "
-                       f"resampled (nearest neighbour) onto the grid of {names[0]}")
-            warnings.warn(message, GridWarning, stacklevel=3)
-            notes.append({"code": "resampled", "message": message})
+            message = _resampled(names, other, ref)
+            warnings.warn(message.render("en"), GridWarning, stacklevel=3)
+            notes.append(note("resampled", message))
         nodata = params.nodata
         readers = tuple(
             WindowReader(ds, grid, int(ds.nodata) if ds.nodata is not None else nodata,
@@ -246,8 +249,7 @@ class LandCoverPair:
             unknown = idx == -2
             if unknown.any():
                 values = sorted({int(v) for v in np.unique(raw[unknown])[:10]})
-                raise InputError(
-                    f"{Path(path).name} holds values {values} that are neither a class of the "
-                    f"rule profile nor nodata; check the class table", values=values)
+                raise InputError(msg("monitor.unknown_values", name=Path(path).name,
+                                     values=values), values=values)
             out.append(idx)
         return out[0], out[1]

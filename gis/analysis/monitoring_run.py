@@ -29,12 +29,14 @@ from gis.analysis.monitoring_detect import (
     ZoneFeature,
     detect_changes,
 )
-from gis.analysis.monitoring_models import RunSummary, zone_label
+from gis.analysis.monitoring_models import RunSummary, note, zone_label
 from gis.analysis.monitoring_worklist import record_patch_event
 from gis.analysis.statements import statement
 from gis.analysis.worklist import actor_params
 from gis.crs import STORAGE_CRS, transformer
 from gis.identity import Actor, resolve
+from gis.messages import DEFAULT_LANG, msg
+from gis.messages import text as message_text
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile
 
@@ -96,18 +98,17 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
     rules = load_profile(profile)
     with LandCoverPair.open(raster_a, raster_b, rules.monitoring, date_a, date_b) as pair:
         extent = _extent_4490(pair.grid)
-        progress.stage("loading the red line and permanent basic farmland")
+        progress.stage(msg("monitor.stage.zones"))
         with engine.connect() as conn:
             zones = load_zones(conn, extent)
         pieces = detect_changes(pair, zones, window, progress)
         grid = {**pair.grid.describe(), "resampled": pair.resampled, "window": window}
         notes = list(pair.warnings)
         if not zones:
-            notes.append({"code": "no_zones", "message": "no red-line zone or permanent basic "
-                          "farmland parcel is loaded inside the compared extent"})
+            notes.append(note("no_zones", msg("monitor.no_zones")))
         dates = (pair.date_a, pair.date_b)
         names = (str(raster_a), str(raster_b))
-    progress.stage("updating the work list", len(pieces))
+    progress.stage(msg("worklist.stage.updating"), len(pieces))
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('monitor:' || :a || '/' || :b))"),
                      {"a": dates[0], "b": dates[1]})
@@ -178,7 +179,7 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
                 "updated_at = now(), last_run = :run WHERE id = :id"),
                 {"id": patch_id, "run": run_id})
             record_patch_event(conn, patch_id, actor, "closed", {"run": run_id},
-                          "not found again when the same period was compared again")
+                               message_text("monitor.closed_reason", DEFAULT_LANG))
         found: dict[str, int] = {}
         areas: dict[str, float] = {}
         for piece in pieces:

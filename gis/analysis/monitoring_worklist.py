@@ -3,7 +3,7 @@ and the field inspection's decisions and status changes.
 
 Decisions carry the version the decider saw (:func:`gis.analysis.worklist.versioned_update`),
 so two concurrent decisions cannot both win; every change appends an event. Statements are
-SQLAlchemy Core over ``gis.layers.schema`` (filters are bound values). Part of
+SQLAlchemy Core over ``gis.db.records`` (filters are bound values). Part of
 :mod:`gis.analysis.monitoring`.
 """
 
@@ -29,16 +29,21 @@ from gis.analysis.worklist import (
     read_events,
     record_event,
     require_decision,
+    require_known,
+    require_page,
     versioned_update,
 )
+from gis.db.records import monitor_events, monitor_patches, monitor_runs
 from gis.errors import InputError, NotFound
 from gis.identity import Actor, resolve
-from gis.layers.schema import monitor_events, monitor_patches, monitor_runs
+from gis.messages import Codes, msg
 from gis.rules import load_profile
 from gis.units import Area
 
 #: Statuses a person may set; ``decided`` comes with a decision, ``closed`` with a re-run.
 _SETTABLE = {"open", "field_check"}
+#: What a patch is called in messages.
+_NOUN = msg("worklist.noun.patch")
 
 
 def record_patch_event(conn: Connection, patch_id: int, actor: Actor, action: str,
@@ -58,8 +63,7 @@ def _runs() -> sa.Select:
 
 
 def list_runs(engine: Engine, limit: int = 50, offset: int = 0) -> tuple[int, list[RunInfo]]:
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise InputError("limit must be 1..1000 and offset >= 0")
+    require_page(limit, offset)
     with engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(monitor_runs)
                              ).scalar_one()
@@ -72,7 +76,7 @@ def get_run(engine: Engine, run_id: int) -> RunInfo:
     with engine.connect() as conn:
         row = conn.execute(_runs().where(monitor_runs.c.id == run_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no monitoring run {run_id}")
+        raise NotFound(msg("monitor.no_run", id=run_id))
     return RunInfo(**row)
 
 
@@ -102,10 +106,9 @@ def _filters(run: int | None, layer: str | None, zone: str | None, kind: str | N
              status: str | None, division: str | None, township: str | None,
              village: str | None) -> list[sa.ColumnElement[bool]]:
     """The conditions of the given filters (none: every patch), values bound."""
-    if layer is not None and layer not in LAYERS:
-        raise InputError(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
-    if status is not None and status not in STATUSES:
-        raise InputError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    require_known(layer, LAYERS, "monitored_layer", "monitor.unknown_layer", "layer", "layers")
+    require_known(status, STATUSES, "patch_status", "worklist.unknown_status", "status",
+                  "statuses")
     t = monitor_patches
     where: list[sa.ColumnElement[bool]] = []
     if run is not None:  # first found or last confirmed by that run
@@ -126,8 +129,7 @@ def list_patches(engine: Engine, run: int | None = None, layer: str | None = Non
                  with_geometry: bool = False, max_limit: int = 1000
                  ) -> tuple[int, list[Patch]]:
     """Filtered, paged work list and the total number of matches."""
-    if not 1 <= limit <= max_limit or offset < 0:
-        raise InputError(f"limit must be 1..{max_limit} and offset >= 0")
+    require_page(limit, offset, max_limit)
     where = _filters(run, layer, zone, kind, status, division, township, village)
     t = monitor_patches
     with engine.connect() as conn:
@@ -167,7 +169,7 @@ def get_patch(engine: Engine, patch_id: int) -> tuple[Patch, list[Event], list[C
         row = conn.execute(sa.select(*_columns(with_geojson=True))
                            .where(monitor_patches.c.id == patch_id)).first()
         if row is None:
-            raise NotFound(f"no monitoring patch {patch_id}")
+            raise NotFound(msg("worklist.not_found", noun=_NOUN, id=patch_id))
         events = read_events(conn, monitor_events, monitor_events.c.patch_id, patch_id)
         profile = conn.execute(sa.select(monitor_runs.c.profile)
                                .where(monitor_runs.c.id == row.first_run)).scalar_one()
@@ -183,7 +185,8 @@ def _change(engine: Engine, patch_id: int, expected_version: int, actor: Actor |
     actor = resolve(actor)
     with engine.begin() as conn:
         row = versioned_update(conn, monitor_patches, patch_id, expected_version, assignments,
-                               ("closed",), _columns(with_geojson=False), "monitoring patch")
+                               ("closed",), _columns(with_geojson=False), _NOUN,
+                               "patch_status")
         record_patch_event(conn, patch_id, actor, action, details, reason)
     return _patch(row)
 
@@ -191,7 +194,7 @@ def _change(engine: Engine, patch_id: int, expected_version: int, actor: Actor |
 def decide(engine: Engine, patch_id: int, decision: str, actor: Actor | None, reason: str,
            expected_version: int) -> Patch:
     """Record the field inspection's decision (status becomes ``decided``); reason required."""
-    require_decision(decision, reason, DECISIONS)
+    require_decision(decision, reason, DECISIONS, "patch_decision")
     t = monitor_patches
     return _change(engine, patch_id, expected_version, actor, reason, "decided",
                    {t.c.decision: decision, t.c.status: "decided"}, {"decision": decision})
@@ -201,7 +204,7 @@ def set_status(engine: Engine, patch_id: int, status: str, actor: Actor | None,
                expected_version: int, reason: str | None = None) -> Patch:
     """Send a patch to field inspection (``field_check``) or reopen it."""
     if status not in _SETTABLE:
-        raise InputError(f"status can be set to {sorted(_SETTABLE)}; 'decided' comes with a "
-                         "decision, 'closed' with a re-run of the same period")
+        raise InputError(msg("monitor.status_not_settable", allowed=Codes.of(
+            "patch_status", sorted(_SETTABLE), english=str(sorted(_SETTABLE)), sep="或")))
     return _change(engine, patch_id, expected_version, actor, reason, "status",
                    {monitor_patches.c.status: status}, {"status": status})

@@ -20,9 +20,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.analysis.statements import statement
+from gis.db.records import quota_draws
 from gis.errors import Conflict, InputError, NotFound
 from gis.identity import Actor, resolve
-from gis.layers.schema import quota_draws
 from gis.messages import msg
 from gis.numbers import require_finite
 from gis.rules import division_prefix, profile_for_division

@@ -33,6 +33,7 @@ from gis.analysis.siting_models import (
 from gis.analysis.siting_overlay import CHECKED_LAYERS, overlay
 from gis.analysis.siting_rules import evaluate, overall
 from gis.errors import InputError
+from gis.messages import Joined, msg
 from gis.rules import load_profile
 
 __all__ = [
@@ -61,8 +62,8 @@ def check(
     try:
         activity_def, category = rules.activity(activity)
     except KeyError:
-        codes = ", ".join(a.code for a in rules.activities)
-        raise InputError(f"unknown activity code {activity!r}; use one of {codes}") from None
+        raise InputError(msg("siting.unknown_activity", activity=activity,
+                             codes=Joined.of(a.code for a in rules.activities))) from None
     fp = prepare_footprint(footprint, crs, rules.siting, line_width_m)
     outside = jurisdiction_advice(engine, rules, fp)
     overlaps, warnings = overlay(engine, fp, rules.siting.sliver_tolerance_m2)
@@ -73,13 +74,12 @@ def check(
     if new_construction_land:
         warnings += quota_advice(engine, fp, overlaps, rules.siting.sliver_tolerance_m2)
     if fp.repaired:
-        warnings.append(AdvisoryModel(code="footprint_repaired",
-                                 message_zh="项目范围几何无效，已自动修复",
-                                 message_en="the footprint geometry was invalid and repaired"))
+        warnings.append(AdvisoryModel.of("footprint_repaired",
+                                         msg("siting.advice.footprint_repaired")))
     if dem is None:
         from gis.settings import get_settings
 
-        dem = get_settings().dem_path
+        dem = get_settings().data.dem_path
     terrain = None
     if dem is not None:
         terrain, terrain_warnings = terrain_advice(dem, rules, fp)

@@ -19,6 +19,7 @@ from gis.analysis.siting_rules import overlaps_in
 from gis.analysis.statements import statement
 from gis.analysis.terrain import TerrainStats, footprint_stats
 from gis.errors import InputError
+from gis.messages import Named, msg
 from gis.rules import division_prefix
 from gis.rules.models import Profile
 from gis.units import Area
@@ -42,20 +43,16 @@ def jurisdiction_advice(engine: Engine, profile: Profile, footprint: Footprint
             {"fp": ewkb, "prefix": prefix + "%"},
         )
         count, touches, covered = cur.fetchone()
+    title = Named(profile.title_zh, profile.title_en)
     if not count:
-        return AdvisoryModel(
-            code="jurisdiction_not_checked",
-            message_zh=f"未加载{profile.title_zh}行政区划边界，未核对项目是否在辖区内",
-            message_en=f"the boundary of {profile.title_en} is not loaded: jurisdiction "
-                       "not checked")
+        return AdvisoryModel.of("jurisdiction_not_checked",
+                                msg("siting.advice.jurisdiction_not_checked", title=title))
     if not touches:
-        raise InputError(f"the footprint lies outside {profile.title_en} ({profile.title_zh}); "
-                         "choose the profile of the jurisdiction it is in")
+        place = Named(profile.title_zh, f"{profile.title_en} ({profile.title_zh})")
+        raise InputError(msg("siting.outside_jurisdiction", place=place))
     if not covered:
-        return AdvisoryModel(
-            code="partly_outside_jurisdiction",
-            message_zh=f"项目范围部分超出{profile.title_zh}",
-            message_en=f"the footprint extends beyond {profile.title_en}")
+        return AdvisoryModel.of("partly_outside_jurisdiction",
+                                msg("siting.advice.partly_outside_jurisdiction", title=title))
     return None
 
 
@@ -77,18 +74,11 @@ def quota_advice(engine: Engine, footprint: Footprint, overlaps: list[Overlap],
             if outside < tolerance_m2:
                 continue
             quota = next(iter(village_report(engine, feature.key)), None)
-            left = (f"剩余机动指标{Area(max(quota.remaining_m2, 0)).mu:,.2f}亩"
-                    if quota else "该村规划未设机动指标")
-            left_en = (f"{Area(max(quota.remaining_m2, 0)).mu:,.2f} mu of quota left"
-                       if quota else "no quota in the plan")
-            advice.append(AdvisoryModel(
-                code="village_quota_draw",
-                message_zh=f"项目有{Area(outside).mu:,.2f}亩位于{feature.name}({feature.key})"
-                           f"规划建设用地之外，需使用该村机动指标；{left}",
-                message_en=f"{Area(outside).mu:,.2f} mu lie outside the planned construction "
-                           f"land of {feature.name} ({feature.key}) and would draw on its "
-                           f"flexible quota; {left_en}",
-            ))
+            left = (msg("siting.advice.quota_left", left_mu=Area(max(quota.remaining_m2, 0)).mu)
+                    if quota else msg("siting.advice.no_quota"))
+            advice.append(AdvisoryModel.of("village_quota_draw", msg(
+                "siting.advice.village_quota_draw", outside_mu=Area(outside).mu,
+                name=feature.name, code=feature.key, left=left)))
     return advice
 
 
@@ -99,31 +89,22 @@ def terrain_advice(dem: Path | str, profile: Profile, footprint: Footprint
     try:
         stats = footprint_stats(dem, footprint.geometry, profile.terrain)
     except InputError as exc:
-        return None, [AdvisoryModel(code="terrain_not_checked",
-                                    message_zh=f"未能计算坡度：{exc.message}",
-                                    message_en=f"terrain not checked: {exc.message}")]
+        return None, [AdvisoryModel.of("terrain_not_checked", msg(
+            "siting.advice.terrain_not_checked", reason=exc.catalogued or exc.message))]
     warnings = []
     if stats.pixels_without_data:
-        warnings.append(AdvisoryModel(
-            code="terrain_partial",
-            message_zh=f"高程模型在项目范围内有{stats.pixels_without_data}个无数据像元",
-            message_en=f"the DEM has no data in {stats.pixels_without_data} cells of the "
-                       "footprint; the slope figures cover the rest"))
+        warnings.append(AdvisoryModel.of("terrain_partial", msg(
+            "siting.advice.terrain_partial", cells=stats.pixels_without_data)))
     if stats.steep_share > 0:
-        threshold = profile.terrain.steep_slope_deg
         source = profile.terrain.citation
-        basis_zh = (f"依据{profile.documents[source.document].title_zh}({source.label()})"
-                    if source else
-                    "该阈值为规则配置中的技术参数(terrain.steep_slope_deg)，无文件依据")
-        basis_en = (f"per {profile.documents[source.document].title_en} ({source.label()})"
-                    if source else "the threshold is a technical parameter of the rule "
-                    "profile (terrain.steep_slope_deg), not a cited rule")
-        warnings.append(AdvisoryModel(
-            code="steep_slope",
-            message_zh=f"项目范围内坡度大于{threshold:g}°的面积约{stats.steep_area_mu:,.2f}亩，"
-                       f"占{stats.steep_share:.1%}（平均坡度{stats.slope_mean_deg:.1f}°，最大"
-                       f"{stats.slope_max_deg:.1f}°）；{basis_zh}",
-            message_en=f"{stats.steep_share:.1%} of the footprint ({stats.steep_area_mu:,.2f} mu)"
-                       f" is steeper than {threshold:g}° (mean {stats.slope_mean_deg:.1f}°, max "
-                       f"{stats.slope_max_deg:.1f}°); {basis_en}"))
+        if source:
+            document = profile.documents[source.document]
+            basis = msg("siting.advice.slope_basis_cited", source=source.label(),
+                        document=Named(document.title_zh, document.title_en))
+        else:
+            basis = msg("siting.advice.slope_basis_parameter")
+        warnings.append(AdvisoryModel.of("steep_slope", msg(
+            "siting.advice.steep_slope", threshold=profile.terrain.steep_slope_deg,
+            steep_mu=stats.steep_area_mu, share=stats.steep_share,
+            mean=stats.slope_mean_deg, max=stats.slope_max_deg, basis=basis)))
     return stats, warnings

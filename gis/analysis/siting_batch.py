@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from gis.analysis.siting import SitingResult, check
 from gis.errors import GISError, InputError
+from gis.messages import DEFAULT_LANG, Foreign, Lang, msg
 from gis.progress import NullProgress, Progress
 
 #: (layer, zone) columns of the batch table, in the order planners read them.
@@ -22,7 +23,7 @@ OVERLAP_COLUMNS = [
 ]
 
 
-def _row(result: SitingResult) -> dict:
+def _row(result: SitingResult, lang: Lang = DEFAULT_LANG) -> dict:
     row = {"verdict": result.verdict, "area_m2": result.footprint_area.area_m2,
            "area_mu": result.footprint_area.area_mu, "area_ha": result.footprint_area.area_ha}
     for layer, zone, label in OVERLAP_COLUMNS:
@@ -32,37 +33,42 @@ def _row(result: SitingResult) -> dict:
         row[f"{label}_mu"] = round(area * 15 / 10000, 4)
     row["rules"] = "; ".join(f"{r.rule_id}={r.verdict}" for r in result.rules)
     row["approval_path"] = result.approval_path.id if result.approval_path else ""
-    row["warnings"] = "; ".join(w.message_zh for w in result.warnings)
+    row["warnings"] = "; ".join(w.message_en if lang == "en" else w.message_zh
+                                for w in result.warnings)
     return row
 
 
 def check_file(engine: Engine, path: Path | str, activity: str, new_construction_land: bool,
                temporary: bool = False, profile: str = "ningxia", id_field: str | None = None,
                activity_field: str | None = None, crs: str | None = None,
-               progress: Progress | None = None) -> pd.DataFrame:
+               progress: Progress | None = None, lang: Lang = DEFAULT_LANG) -> pd.DataFrame:
     """Check each feature of ``path``; a footprint that fails gets its error in the row
-    rather than stopping the batch."""
+    rather than stopping the batch. The rows' errors and warnings are in ``lang`` (Chinese
+    unless asked: the table is the bureau's spreadsheet, and a job stores it as shown)."""
     progress = progress or NullProgress()
+    name = Path(path).name
     try:
         frame = pyogrio.read_dataframe(path)
     except Exception as exc:  # pyogrio raises several classes for unreadable files
-        raise InputError(f"cannot read {Path(path).name}: {exc}") from exc
+        reason = Foreign(str(exc), msg("siting.batch.unreadable_account"))
+        raise InputError(msg("siting.batch.unreadable", name=name, reason=reason)) from exc
     if frame.empty:
-        raise InputError(f"{Path(path).name} has no features")
+        raise InputError(msg("siting.batch.no_features", name=name))
     if frame.crs is None and crs is None:
-        raise InputError(f"{Path(path).name} has no CRS: give it with --crs")
+        raise InputError(msg("siting.batch.no_crs", name=name))
     source_crs = crs or frame.crs.to_string()
     rows = []
-    progress.stage(f"checking {len(frame)} footprints", len(frame))
+    progress.stage(msg("siting.batch.stage", count=len(frame)), len(frame))
     for number, (_, feature) in enumerate(frame.iterrows(), start=1):
         ident = feature[id_field] if id_field else number
         code = feature[activity_field] if activity_field else activity
         try:
             result = check(engine, feature.geometry.wkt, code, new_construction_land,
                            temporary, profile, source_crs)
-            rows.append({"id": ident, "activity": code, **_row(result), "error": ""})
+            rows.append({"id": ident, "activity": code, **_row(result, lang), "error": ""})
         except GISError as exc:
-            rows.append({"id": ident, "activity": code, "verdict": "error", "error": str(exc)})
+            rows.append({"id": ident, "activity": code, "verdict": "error",
+                         "error": exc.render(lang)})
         progress.advance()
     return pd.DataFrame(rows)
 
@@ -73,7 +79,7 @@ def write_table(table: pd.DataFrame, output: Path) -> Path:
     elif output.suffix.lower() == ".xlsx":
         table.to_excel(output, index=False, sheet_name="siting")
     else:
-        raise InputError(f"batch output must be .xlsx or .csv, not {output.suffix}")
+        raise InputError(msg("siting.batch.output_format", suffix=output.suffix))
     return output
 
 

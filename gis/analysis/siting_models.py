@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from gis.analysis.terrain import TerrainStats
+from gis.messages import Message
 from gis.rules.models import Citation, Condition, JustificationPath, Verdict
 from gis.units import Area
 
@@ -59,10 +60,18 @@ class RuleFinding(BaseModel):
 
 
 class AdvisoryModel(BaseModel):
+    """A warning beside the verdict: its code and its catalogue message in both languages
+    (a stored run keeps both, and the portal and reports show the reader's)."""
+
     code: str
     message_zh: str
     message_en: str
     rule_id: str | None = None
+
+    @classmethod
+    def of(cls, code: str, message: Message, rule_id: str | None = None) -> AdvisoryModel:
+        return cls(code=code, message_zh=message.render("zh"), message_en=message.render("en"),
+                   rule_id=rule_id)
 
 
 class SitingResult(BaseModel):

@@ -17,6 +17,7 @@ from gis.analysis.footprint import Footprint
 from gis.analysis.siting_models import AdvisoryModel, FeatureHit, Overlap
 from gis.analysis.statements import statement
 from gis.layers.catalogue import get_layer
+from gis.messages import Named, msg
 from gis.units import Area
 
 
@@ -71,13 +72,9 @@ def overlay(engine: Engine, footprint: Footprint, tolerance_m2: float
             for zone, rows in groups.items():
                 area = sum(r[6] for r in rows)
                 if area < tolerance_m2:
-                    warnings.append(AdvisoryModel(
-                        code="sliver_ignored",
-                        message_zh=f"与{layer.zh}({zone or '-'})的重叠仅{area:.2f}平方米，"
-                                   f"低于容差{tolerance_m2}平方米，视为数字化误差忽略",
-                        message_en=f"overlap with {layer.en} ({zone or '-'}) of {area:.2f} m² "
-                                   f"is below the {tolerance_m2} m² tolerance and is ignored",
-                    ))
+                    warnings.append(AdvisoryModel.of("sliver_ignored", msg(
+                        "siting.advice.sliver_ignored", layer=Named(layer.zh, layer.en),
+                        zone=zone or "-", area=area, tolerance=tolerance_m2)))
                     continue
                 pieces = shapely.union_all([shapely.from_wkb(bytes(r[5])) for r in rows])
                 a = Area(area)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gis.analysis.footprint import Footprint
 from gis.analysis.siting_models import AdvisoryModel, ApprovalPath, Overlap, RuleFinding
+from gis.messages import Named, msg
 from gis.rules.models import VERDICT_ORDER, Condition, Profile, Rule, Verdict
 from gis.units import Area
 
@@ -60,11 +61,10 @@ def evaluate(profile: Profile, footprint: Footprint, overlaps: list[Overlap], ac
         and footprint.min_width_m <= profile.siting.linear_max_width_m)
     if (core or general) and linear:
         rule = rules["redline.linear_infrastructure"]
-        warnings.append(AdvisoryModel(
-            code="linear_crossing_redline", rule_id="redline.linear_infrastructure",
-            message_zh=f"线性工程穿越生态保护红线：{rule.text_zh}",
-            message_en=f"Linear infrastructure crosses the red line: {rule.summary_en}",
-        ))
+        warnings.append(AdvisoryModel.of(
+            "linear_crossing_redline", msg("siting.advice.linear_crossing_redline",
+                                           rule=Named(rule.text_zh, rule.summary_en)),
+            rule_id="redline.linear_infrastructure"))
     farmland = overlaps_in(overlaps, "basic_farmland")
     if farmland:
         rule = rules["farmland.permanent_basic"]
@@ -78,14 +78,11 @@ def evaluate(profile: Profile, footprint: Footprint, overlaps: list[Overlap], ac
                                  area_m2=area))
         good = sum(f.area_m2 for o in cultivated for f in o.features
                    if f.grade is not None and f.grade <= profile.siting.good_land_max_grade)
-        warnings.append(AdvisoryModel(
-            code="cultivated_land_taken", rule_id="farmland.siting_preference",
-            message_zh=f"占用耕地{Area(area).mu:.2f}亩，其中优质耕地（等别≤"
-                       f"{profile.siting.good_land_max_grade}）{Area(good).mu:.2f}亩；"
-                       "可以利用荒地的，不得占用耕地；可以利用劣地的，不得占用好地",
-            message_en=f"takes {Area(area).mu:.2f} mu of cultivated land, {Area(good).mu:.2f} "
-                       f"mu of it good land (grade <= {profile.siting.good_land_max_grade})",
-        ))
+        warnings.append(AdvisoryModel.of(
+            "cultivated_land_taken", msg("siting.advice.cultivated_land_taken",
+                                         area_mu=Area(area).mu, good_mu=Area(good).mu,
+                                         grade=profile.siting.good_land_max_grade),
+            rule_id="farmland.siting_preference"))
     centralized = overlaps_in(overlaps, "urban_boundary", "centralized_construction")
     inside = sum(o.area_m2 for o in centralized)
     if inside > 0:

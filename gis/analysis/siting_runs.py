@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, func, insert, select
 
 from gis.analysis.siting import SitingResult, check
+from gis.db.records import siting_runs
 from gis.errors import NotFound
 from gis.identity import Actor, resolve
-from gis.layers.schema import siting_runs
+from gis.messages import msg
 
 
 class StoredRun(BaseModel):
@@ -66,7 +67,7 @@ def get_run(engine: Engine, run_id: str) -> StoredRun:
                    siting_runs.c.on_behalf_of).where(siting_runs.c.id == run_id)
         ).first()
     if row is None:
-        raise NotFound(f"no siting run with id {run_id!r}")
+        raise NotFound(msg("siting.no_run", id=run_id))
     return StoredRun(id=row.id, created_at=row.created_at, inputs=row.inputs,
                      result=SitingResult.model_validate(row.result),
                      requested_by=row.requested_by, on_behalf_of=row.on_behalf_of)

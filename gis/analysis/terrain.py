@@ -34,6 +34,7 @@ from rasterio.windows import Window
 
 from gis.crs import STORAGE_CRS, crs_label, transformer
 from gis.errors import InputError, MissingCRS
+from gis.messages import Foreign, msg
 from gis.rules.models import Citation, TerrainParameters
 from gis.units import Area, geodesic_area
 
@@ -66,21 +67,23 @@ class TerrainStats(BaseModel):
 
 
 def _open_dem(path: str | Path) -> rasterio.DatasetReader:
+    name = Path(path).name
     if not Path(path).is_file():
-        raise InputError(f"DEM: no such file {str(path)!r}")
+        raise InputError(msg("terrain.dem_missing", path=str(path)))
     try:
         ds = rasterio.open(path)
     except RasterioIOError as exc:
-        raise InputError(f"DEM: {Path(path).name} is not a readable raster ({exc})") from exc
+        reason = Foreign(str(exc), msg("terrain.dem_unreadable_account"))
+        raise InputError(msg("terrain.dem_unreadable", name=name, reason=reason)) from exc
     if ds.crs is None:
         ds.close()
-        raise MissingCRS(f"DEM: {Path(path).name} has no CRS; assign one before use")
+        raise MissingCRS(msg("terrain.dem_no_crs", name=name))
     if ds.transform.b != 0 or ds.transform.d != 0:
         ds.close()
-        raise InputError(f"DEM: {Path(path).name} has a rotated grid; warp it north-up first")
+        raise InputError(msg("terrain.dem_rotated", name=name))
     if not np.issubdtype(np.dtype(ds.dtypes[0]), np.number):
         ds.close()
-        raise InputError(f"DEM: {Path(path).name} holds {ds.dtypes[0]} values, not heights")
+        raise InputError(msg("terrain.dem_not_heights", name=name, dtype=ds.dtypes[0]))
     return ds
 
 
@@ -89,7 +92,7 @@ def cell_sizes(crs: pyproj.CRS, transform: Affine, row_y: np.ndarray
     """Signed ground size (m) of a cell eastwards per column and northwards per row, for rows
     whose centre has CRS y-coordinate ``row_y`` (one value per row)."""
     if transform.b != 0 or transform.d != 0:
-        raise InputError("rotated grids are not supported")
+        raise InputError(msg("terrain.rotated_grid"))
     if crs.is_geographic:
         to_rad = crs.axis_info[0].unit_conversion_factor  # radians per unit (degree)
         ellipsoid = crs.ellipsoid
@@ -102,7 +105,7 @@ def cell_sizes(crs: pyproj.CRS, transform: Affine, row_y: np.ndarray
         m = a * (1 - e2) / w**1.5
         return transform.a * to_rad * n * np.cos(phi), transform.e * to_rad * m
     if not crs.is_projected:
-        raise InputError(f"the DEM's CRS {crs.name!r} is neither geographic nor projected")
+        raise InputError(msg("terrain.crs_unusable", name=crs.name))
     unit = crs.axis_info[0].unit_conversion_factor
     k = _scale_factor(crs, transform, row_y)
     rows = np.ones(len(row_y))
@@ -169,7 +172,7 @@ def footprint_stats(dem: str | Path, geometry: shapely.Geometry,
                 np.column_stack(to_dem.transform(xy[:, 0], xy[:, 1]))))
         left, bottom, right, top = ds.bounds
         if not local.intersects(shapely.box(left, bottom, right, top)):
-            raise InputError(f"the footprint lies outside the DEM {Path(dem).name}")
+            raise InputError(msg("terrain.outside_dem", name=Path(dem).name))
         inv = ~ds.transform
         minx, miny, maxx, maxy = local.bounds
         corners = [inv @ (x, y) for x in (minx, maxx) for y in (miny, maxy)]
@@ -179,8 +182,7 @@ def footprint_stats(dem: str | Path, geometry: shapely.Geometry,
         row1 = math.ceil(max(r for _, r in corners)) + 1
         h, w = row1 - row0, col1 - col0
         if h * w > MAX_CELLS:
-            raise InputError(f"the footprint spans {h * w:,} DEM cells; terrain statistics "
-                             f"take at most {MAX_CELLS:,}")
+            raise InputError(msg("terrain.too_many_cells", cells=h * w, limit=MAX_CELLS))
         z = _read(ds, row0, col0, h, w)
         window_transform = ds.transform @ Affine.translation(col0, row0)
     row_y = window_transform.f + window_transform.e * (np.arange(h) + 0.5)
@@ -196,7 +198,7 @@ def footprint_stats(dem: str | Path, geometry: shapely.Geometry,
                                     all_touched=True).astype(bool)
     valid = inside & np.isfinite(slope)
     if not valid.any():
-        raise InputError(f"the DEM {Path(dem).name} has no data under the footprint")
+        raise InputError(msg("terrain.no_data", name=Path(dem).name))
     weight = np.broadcast_to(np.abs(dx * dy)[:, None], (h, w))[valid]
     values = slope[valid]
     share = float(weight[values > params.steep_slope_deg].sum() / weight.sum())

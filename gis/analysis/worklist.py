@@ -1,7 +1,7 @@
 """The work-list pattern shared by reconciliation findings and monitoring patches: a change
 is admitted only on the version the caller saw, so two concurrent decisions cannot both win.
 
-Statements are SQLAlchemy Core over the work list's ``Table`` (``gis.layers.schema``): the
+Statements are SQLAlchemy Core over the work list's ``Table`` (``gis.db.records``): the
 caller names its table and owner column as objects, never as SQL text.
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row
 
 from gis.errors import Conflict, InputError, NotFound
 from gis.identity import Actor
+from gis.messages import DEFAULT_LANG, Code, Codes, Lang, Message, msg, text
 
 #: The columns of an event history (``recon_events``, ``monitor_events``) read back.
 EVENT_FIELDS = ("at", "actor", "on_behalf_of", "actor_verified", "action", "details", "reason")
@@ -35,11 +36,12 @@ class Event(BaseModel):
     details: dict[str, Any] | None
     reason: str | None
 
-    def who(self) -> str:
-        """The actor as a reader should see it: with whom they acted for, and a warning when
-        the name was never authenticated."""
-        text = self.actor + (f" (代 {self.on_behalf_of})" if self.on_behalf_of else "")
-        return text if self.actor_verified else f"{text} [未核实 unverified]"
+    def who(self, lang: Lang = DEFAULT_LANG) -> str:
+        """The actor as a reader should see it (in ``lang``): with whom they acted for, and a
+        warning when the name was never authenticated."""
+        who = (text("worklist.acting_for", lang, actor=self.actor, name=self.on_behalf_of)
+               if self.on_behalf_of else self.actor)
+        return who if self.actor_verified else text("worklist.unverified", lang, who=who)
 
 
 def actor_params(actor: Actor) -> dict[str, str | None]:
@@ -66,21 +68,40 @@ def read_events(conn: Connection, table: sa.Table, owner_column: sa.Column,
     return [Event(**row) for row in rows]
 
 
-def require_decision(decision: str, reason: str | None, decisions: tuple[str, ...]) -> None:
-    """A decision must be one the work list knows and must say why: the reason is what a
-    later reviewer reads in the history."""
+def require_page(limit: int, offset: int, max_limit: int = 1000) -> None:
+    """A page of a work list: ``limit`` 1..``max_limit`` rows from ``offset`` >= 0."""
+    if not 1 <= limit <= max_limit or offset < 0:
+        raise InputError(msg("worklist.bad_page", max=max_limit))
+
+
+def require_known(value: str | None, values: tuple[str, ...], group: str, key: str,
+                  name: str, plural: str) -> None:
+    """A filter value (``status``, ``kind``, ``layer``) the work list knows, else the message
+    ``key`` with the value as parameter ``name`` and the choices (labels of ``group``) as
+    ``plural``."""
+    if value is not None and value not in values:
+        raise InputError(msg(key, **{name: value,
+                                     plural: Codes.of(group, values, with_code=True)}))
+
+
+def require_decision(decision: str, reason: str | None, decisions: tuple[str, ...],
+                     group: str) -> None:
+    """A decision must be one the work list knows (``group``: its labels) and must say why:
+    the reason is what a later reviewer reads in the history."""
     if decision not in decisions:
-        raise InputError(f"unknown decision {decision!r}; decisions: {', '.join(decisions)}")
+        raise InputError(msg("worklist.unknown_decision", decision=decision,
+                             decisions=Codes.of(group, decisions, with_code=True)))
     if not reason or not reason.strip():
-        raise InputError("a decision needs its reason")
+        raise InputError(msg("worklist.reason_missing"))
 
 
 def versioned_update(conn: Connection, table: sa.Table, row_id: int, expected_version: int,
                      assignments: Mapping[sa.Column, Any], final_statuses: tuple[str, ...],
-                     columns: Sequence[sa.Column], noun: str) -> Row:
+                     columns: Sequence[sa.Column], noun: Message, status_group: str) -> Row:
     """Set ``assignments`` (column -> value) on row ``row_id`` of ``table`` if it is still at
     ``expected_version`` and not in one of ``final_statuses``, bumping its version; returns
-    ``columns`` of the changed row. Otherwise NotFound or a Conflict saying which."""
+    ``columns`` of the changed row. Otherwise NotFound or a Conflict saying which (``noun``
+    names the row, ``status_group`` is the label group of its statuses)."""
     row = conn.execute(
         sa.update(table)
         .where(table.c.id == row_id, table.c.version == expected_version,
@@ -93,9 +114,9 @@ def versioned_update(conn: Connection, table: sa.Table, row_id: int, expected_ve
     current = conn.execute(sa.select(table.c.version, table.c.status)
                            .where(table.c.id == row_id)).first()
     if current is None:
-        raise NotFound(f"no {noun} {row_id}")
+        raise NotFound(msg("worklist.not_found", noun=noun, id=row_id))
     if current.status in final_statuses:
-        raise Conflict(f"{noun} {row_id} is {current.status}: it can no longer be changed")
-    raise Conflict(
-        f"{noun} {row_id} was changed by someone else (now version {current.version}, you "
-        f"had {expected_version}); reload and decide again", current_version=current.version)
+        raise Conflict(msg("worklist.finished", noun=noun, id=row_id,
+                           status=Code(status_group, current.status)))
+    raise Conflict(msg("worklist.stale_version", noun=noun, id=row_id, current=current.version,
+                       seen=expected_version), current_version=current.version)

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from gis.cli.options import JsonOpt, output_option
-from gis.cli.output import console, print_json, progress_bar
+from gis.cli.output import console, language, print_json, progress_bar
 from gis.cli.resources import open_engine
 from gis.errors import InputError
 from gis.messages import msg
@@ -51,7 +51,8 @@ def siting_cmd(
 
         with open_engine() as engine, progress_bar() as progress:
             table = check_file(engine, path, activity, new_construction_land, temporary,
-                               profile, id_field=id_field, crs=crs, progress=progress)
+                               profile, id_field=id_field, crs=crs, progress=progress,
+                               lang=language())
         if output:
             write_table(table, output)
         if json_out:

@@ -22,4 +22,7 @@ def serve_cmd(
     from api.app import create_app
 
     config = settings()
-    uvicorn.run(create_app(config), host=host or config.api.host, port=port or config.api.port)
+    # The app writes its own access line per request (JSON, with the request id and the key's
+    # holder); uvicorn's would repeat it without them.
+    uvicorn.run(create_app(config), host=host or config.api.host, port=port or config.api.port,
+                access_log=False)

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, text
 from gis.analysis import forest_grass as fg
 from gis.errors import InputError
 from gis.identity import Actor
-from gis.jobs.kind import JobKind
+from gis.jobs.kind import JobKind, ParamsError
+from gis.messages import msg
 from gis.progress import Progress
 from gis.rules import UnknownProfile, load_profile
 
@@ -30,7 +31,7 @@ class DetectParams(BaseModel):
             try:
                 load_profile(value)
             except UnknownProfile as exc:
-                raise ValueError(exc.message) from None
+                raise ParamsError.of(exc) from None
         return value
 
 
@@ -39,8 +40,7 @@ def _division_exists(engine: Engine, params: DetectParams) -> None:
         found = conn.execute(text("SELECT count(*) FROM admin_divisions WHERE code = :c"),
                              {"c": params.division}).scalar_one()
     if not found:
-        raise InputError(f"division {params.division!r} is not in admin_divisions; load the "
-                       "administrative divisions first")
+        raise InputError(msg("recon.division_missing", division=params.division))
 
 
 def run_detect(engine: Engine, params: DetectParams, actor: Actor,

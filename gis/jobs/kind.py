@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationInfo
 from sqlalchemy import Engine
 
+from gis.errors import GISError
 from gis.identity import Actor
+from gis.messages import Message
 from gis.progress import Progress
 
 #: ``run(engine, params, actor, progress)`` -> the job's result, JSON-serialisable. It must
@@ -28,6 +30,21 @@ RunFunction = Callable[[Engine, Any, Actor, Progress], dict[str, Any]]
 Precheck = Callable[[Engine, Any], None]
 #: ``spreadsheet(result)`` -> xlsx bytes, for kinds whose result is a table.
 Spreadsheet = Callable[[dict[str, Any]], bytes]
+
+
+class ParamsError(ValueError):
+    """What a params model's validator raises: pydantic reports a ValueError as the field's
+    error, and :func:`gis.jobs.registry.validate_params` shows the catalogue ``message`` in
+    the reader's language (pydantic's own words, "Value error, ...", stay the English)."""
+
+    def __init__(self, message: Message | str) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+    @classmethod
+    def of(cls, exc: GISError) -> ParamsError:
+        """A library error (an unknown profile, a CRS) as a params error."""
+        return cls(exc.catalogued or exc.message)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,22 @@
-"""What a job looks like to its caller (the API's response model)."""
+"""What a job looks like to its caller (the API's response model).
+
+A failed job's error is stored with its title and message rendered in every language
+(``JobError.texts``), not as a catalogue key and parameters: parameters can be localized
+objects that JSON cannot hold, and a stored error should read as it did when the job failed
+even after the catalogue's wording changes. The API answers in the caller's language
+(:meth:`Job.in_language`); ``title`` and ``message`` as stored are the English (logs, and
+rows written before errors were stored in both languages, which are shown as they are).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
+
+from gis.messages import LANGS, Lang
 
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
@@ -26,6 +37,29 @@ class JobError(BaseModel):
     #: opposed to an input the analysis refused. Any failed job may be retried.
     retryable: bool
     details: dict[str, Any] | None = None
+    #: ``{"zh": {"title": ..., "message": ...}, "en": {...}}``: stored with the job, not
+    #: shown (the API shows ``title`` and ``message`` in the caller's language instead).
+    texts: dict[str, dict[str, str]] | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def of(cls, title: Callable[[Lang], str], message: Callable[[Lang], str], retryable: bool,
+           details: dict[str, Any] | None = None) -> JobError:
+        """An error whose ``title(lang)`` and ``message(lang)`` (a catalogue message's
+        ``render``, a GISError's) are rendered in every language."""
+        texts = {lang: {"title": title(lang), "message": message(lang)} for lang in LANGS}
+        return cls(title=texts["en"]["title"], message=texts["en"]["message"],
+                   retryable=retryable, details=details, texts=texts)
+
+    def stored(self) -> dict[str, Any]:
+        """The error as the job's row keeps it (with ``texts``)."""
+        return {**self.model_dump(), "texts": self.texts}
+
+    def in_language(self, lang: Lang) -> JobError:
+        """The error as a reader of ``lang`` sees it (as stored when it has no texts)."""
+        shown = (self.texts or {}).get(lang)
+        if not shown:
+            return self
+        return self.model_copy(update={"title": shown["title"], "message": shown["message"]})
 
 
 class Job(BaseModel):
@@ -62,3 +96,12 @@ class Job(BaseModel):
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    def in_language(self, lang: Lang) -> Job:
+        """The job as a reader of ``lang`` sees it: its error in that language. (A progress
+        stage is stored in the default language only, as the job showed it.)"""
+        if self.error is None:
+            return self
+        job = self.model_copy(update={"error": self.error.in_language(lang)})
+        job._owner_key = self._owner_key
+        return job

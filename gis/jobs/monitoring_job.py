@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from gis.analysis import monitoring as mon
 from gis.errors import InputError
 from gis.identity import Actor
-from gis.jobs.kind import JobKind, params_context
+from gis.jobs.kind import JobKind, ParamsError, params_context
 from gis.jobs.rasters import raster_path
+from gis.messages import msg
 from gis.progress import Progress
 from gis.rules import UnknownProfile, load_profile
 
@@ -42,12 +43,12 @@ class MonitoringParams(BaseModel):
         try:
             load_profile(self.profile)
         except UnknownProfile as exc:
-            raise ValueError(exc.message) from None
+            raise ParamsError.of(exc) from None
         folder = params_context(info).raster_dir
         paths = (raster_path(folder, self.raster_a), raster_path(folder, self.raster_b))
         for name, path in zip((self.raster_a, self.raster_b), paths, strict=True):
             if not path.is_file():
-                raise InputError(f"no raster named {name!r} in the raster directory")
+                raise InputError(msg("job.no_raster", name=name))
         self._paths = paths
         return self
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from gis.messages import DEFAULT_LANG, Message
+
 #: Longest stage description kept (the analyses' are one line).
 MAX_STAGE = 300
 
@@ -65,11 +67,14 @@ class JobProgress:
         if self.cancel.is_set():
             raise JobCancelled
 
-    def stage(self, description: str, total: int | None = None) -> None:
+    def stage(self, description: str | Message, total: int | None = None) -> None:
         self.check()
         total = None if total is None else _count(total, "total")
+        # The job's row keeps one text: a catalogue message is stored in the default language.
+        shown = description.render(DEFAULT_LANG) if isinstance(description, Message) else str(
+            description)
         with self._lock:
-            self._stage = str(description)[:MAX_STAGE]
+            self._stage = shown[:MAX_STAGE]
             self._done = 0
             self._total = total
             self._version += 1

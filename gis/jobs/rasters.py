@@ -10,15 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from gis.errors import ConfigurationError, InputError
+from gis.messages import msg
 
 
 def raster_path(folder: Path | None, name: str) -> Path:
     """``name`` resolved under ``folder`` (the ``raster_dir`` setting); a ConfigurationError
     when no directory is configured, an InputError for a name that escapes it."""
     if folder is None:
-        raise ConfigurationError("this server does not start monitoring runs: GIS_RASTER_DIR "
-                                 "is not set (use `gis monitor run` on the server)")
+        raise ConfigurationError(msg("job.no_raster_dir"))
     path = (folder / name).resolve()
     if not path.is_relative_to(folder):
-        raise InputError(f"{name!r} is not a file name under the raster directory")
+        raise InputError(msg("job.raster_outside_dir", name=name))
     return path

@@ -33,14 +33,16 @@ from gis.jobs.kind import ParamsContext
 from gis.jobs.models import Job, JobError
 from gis.jobs.progress import JobCancelled, JobInterrupted, JobProgress
 from gis.jobs.registry import get_kind, validate_params
+from gis.messages import msg
+from gis.messages import text as message_text
 from gis.settings import Settings
 
 log = logging.getLogger("gis.jobs")
 
 #: How often progress is written and cancellations from other processes are looked for, s.
 TICK_SECONDS = 0.5
-UNEXPECTED = JobError(title="Internal error",
-                      message="an unexpected error occurred; it has been logged", retryable=True)
+UNEXPECTED = JobError.of(lambda lang: message_text("error.Internal", lang),
+                         msg("job.unexpected").render, retryable=True)
 
 
 @dataclass
@@ -60,14 +62,19 @@ def _details(details: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+def _refused(exc: GISError) -> JobError:
+    """The error of a job whose input the analysis refused, in every language."""
+    return JobError.of(exc.title_in, exc.render, retryable=False, details=_details(exc.details))
+
+
 class JobRunner:
     """Runs this process's jobs; :meth:`start` at server start-up, :meth:`stop` at shutdown."""
 
     def __init__(self, engine: Engine, settings: Settings, workers: int | None = None,
                  tick: float = TICK_SECONDS) -> None:
         self.engine = engine
-        self.workers = workers or settings.job_workers
-        self.context = ParamsContext(raster_dir=settings.raster_dir)
+        self.workers = workers or settings.api.job_workers
+        self.context = ParamsContext(raster_dir=settings.data.raster_dir)
         self.tick = tick
         self.runner_id: int | None = None
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -136,8 +143,8 @@ class JobRunner:
             self.start()
         except Exception as exc:
             log.exception("the job runner could not start")
-            raise DatabaseUnavailable("background jobs are unavailable: the job runner could "
-                                      f"not start ({exc.__class__.__name__})") from exc
+            raise DatabaseUnavailable(msg("job.runner_unavailable",
+                                          reason=exc.__class__.__name__)) from exc
 
     @staticmethod
     def _take_lock(conn: Connection) -> int:
@@ -259,8 +266,7 @@ class JobRunner:
         except JobInterrupted:
             return "failed", None, store.INTERRUPTED
         except GISError as exc:
-            return "failed", None, JobError(title=exc.title, message=exc.message,
-                                            retryable=False, details=_details(exc.details))
+            return "failed", None, _refused(exc)
         except Exception:
             log.exception("job %s (%s) failed unexpectedly", job.id, job.kind,
                           extra={"job_id": job.id, "job_kind": job.kind})

@@ -12,6 +12,7 @@ import re
 from sqlalchemy import Engine
 
 from gis.auth import Principal
+from gis.db.records import JOB_STATUSES
 from gis.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
 from gis.identity import Actor
 from gis.jobs import store
@@ -19,7 +20,7 @@ from gis.jobs.kind import JobKind
 from gis.jobs.models import FINISHED, RETRYABLE, Job
 from gis.jobs.registry import KINDS, get_kind, validate_params
 from gis.jobs.runner import JobRunner
-from gis.layers.schema import JOB_STATUSES
+from gis.messages import Code, Codes, msg
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_PAGE = 1000
@@ -27,14 +28,15 @@ MAX_PAGE = 1000
 
 def _caller(principal: Principal) -> None:
     if principal.anonymous:
-        raise Unauthorized("jobs need an API key; send it in the X-API-Key header")
+        raise Unauthorized(msg("job.needs_key"))
 
 
 def _require_role(kind: JobKind, principal: Principal) -> None:
     if not kind.may_start(principal.role):
-        needs = " or ".join(sorted(kind.roles | {"admin"}))
-        raise Forbidden(f"role {principal.role!r} may not start {kind.name} jobs; it needs "
-                        f"{needs}")
+        roles = sorted(kind.roles | {"admin"})
+        needs = Codes.of("role", roles, english=" or ".join(roles), sep="或")
+        raise Forbidden(msg("job.role_may_not_start", role=Code("role", principal.role),
+                            kind=Code("job_kind", kind.name), needs=needs))
 
 
 def visible(job: Job, principal: Principal) -> bool:
@@ -44,7 +46,7 @@ def visible(job: Job, principal: Principal) -> bool:
 
 
 def _not_found(job_id: str) -> NotFound:
-    return NotFound(f"no job {job_id!r}")
+    return NotFound(msg("job.not_found", job=job_id))
 
 
 def start_job(runner: JobRunner, principal: Principal, kind_name: str, params: object,
@@ -81,11 +83,13 @@ def list_jobs(engine: Engine, principal: Principal, limit: int = 50, offset: int
     """The caller's own jobs (an admin's: everyone's), newest first."""
     _caller(principal)
     if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise InputError(f"limit must be 1..{MAX_PAGE} and offset >= 0")
+        raise InputError(msg("worklist.bad_page", max=MAX_PAGE))
     if status is not None and status not in JOB_STATUSES:
-        raise InputError(f"status must be one of {', '.join(JOB_STATUSES)}, not {status!r}")
+        raise InputError(msg("job.bad_status_filter", status=status, statuses=Codes.of(
+            "job_status", JOB_STATUSES, with_code=True)))
     if kind is not None and kind not in KINDS:
-        raise InputError(f"kind must be one of {', '.join(sorted(KINDS))}, not {kind!r}")
+        raise InputError(msg("job.bad_kind_filter", kind=kind, kinds=Codes.of(
+            "job_kind", sorted(KINDS), with_code=True)))
     return store.page(engine, principal.key_id, principal.role == "admin", limit, offset,
                       status, kind)
 
@@ -102,8 +106,8 @@ def cancel_job(runner: JobRunner, principal: Principal, job_id: str) -> Job:
         job = get_job(runner.engine, principal, job_id)
         if job.status == "cancelled":
             return job
-        raise Conflict(f"job {job_id} has already ended ({job.status}); nothing to cancel",
-                       status=job.status)
+        raise Conflict(msg("job.already_ended", job=job_id,
+                           status=Code("job_status", job.status)), status=job.status)
     runner.cancel(job.id)
     return get_job(runner.engine, principal, job_id)
 
@@ -118,11 +122,11 @@ def retry_job(runner: JobRunner, principal: Principal, job_id: str) -> Job:
         if job is None:
             raise _not_found(job_id)
         if job.status not in RETRYABLE:
-            raise Conflict(f"job {job_id} is {job.status}; only a failed or cancelled job can "
-                           "be retried", status=job.status)
+            raise Conflict(msg("job.not_retryable", job=job_id,
+                               status=Code("job_status", job.status)), status=job.status)
         if job.retried_as is not None:
-            raise Conflict(f"job {job_id} was already retried as {job.retried_as}; retry "
-                           "that one", retried_as=job.retried_as)
+            raise Conflict(msg("job.already_retried", job=job_id, retried_as=job.retried_as),
+                           retried_as=job.retried_as)
         kind = get_kind(job.kind)
         _require_role(kind, principal)
         model = validate_params(kind, job.params, runner.context)  # settings may have changed
@@ -142,9 +146,9 @@ def spreadsheet(engine: Engine, principal: Principal, job_id: str) -> tuple[str,
     job = get_job(engine, principal, job_id)
     kind = get_kind(job.kind)
     if kind.spreadsheet is None:
-        raise NotFound(f"{kind.name} jobs have no spreadsheet")
+        raise NotFound(msg("job.no_spreadsheet", kind=Code("job_kind", kind.name)))
     if job.status != "succeeded" or job.result is None:
-        state = "has ended " + job.status if job.status in FINISHED else "is " + job.status
-        raise Conflict(f"job {job_id} {state}; its spreadsheet exists once it has succeeded",
+        key = "job.spreadsheet_ended" if job.status in FINISHED else "job.spreadsheet_pending"
+        raise Conflict(msg(key, job=job_id, status=Code("job_status", job.status)),
                        status=job.status)
     return f"{kind.name.replace('.', '-')}-{job.id}.xlsx", kind.spreadsheet(job.result)

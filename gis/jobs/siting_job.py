@@ -23,7 +23,8 @@ from gis.analysis.siting_batch import check_file, write_table
 from gis.crs import parse_crs
 from gis.errors import GISError
 from gis.identity import Actor
-from gis.jobs.kind import JobKind
+from gis.jobs.kind import JobKind, ParamsError
+from gis.messages import Joined, msg
 from gis.progress import Progress
 from gis.rules import UnknownProfile, load_profile
 
@@ -78,23 +79,23 @@ class SitingBatchParams(BaseModel):
         try:
             rules = load_profile(self.profile)
         except UnknownProfile as exc:
-            raise ValueError(exc.message) from None
+            raise ParamsError.of(exc) from None
         codes = [a.code for a in rules.activities]
         if self.activity not in codes:
-            raise ValueError(f"unknown activity code {self.activity!r}; use one of "
-                             f"{', '.join(codes)}")
+            raise ParamsError(msg("siting.unknown_activity", activity=self.activity,
+                                  codes=Joined.of(codes)))
         try:
             parse_crs(self.crs)
         except GISError as exc:
-            raise ValueError(exc.message) from None
+            raise ParamsError.of(exc) from None
         for field in (self.id_field, self.activity_field):
             if field is None:
                 continue
             missing = [n for n, f in enumerate(self.footprints.features, start=1)
                        if field not in (f.properties or {})]
             if missing:
-                raise ValueError(f"property {field!r} is missing from footprint(s) "
-                                 f"{', '.join(map(str, missing[:10]))}")
+                raise ParamsError(msg("job.property_missing", field=field,
+                                      numbers=Joined.of(map(str, missing[:10]))))
         return self
 
 

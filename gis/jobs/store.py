@@ -15,10 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from gis.db.records import jobs
 from gis.identity import Actor
 from gis.jobs.models import Job, JobError, JobProgressInfo
 from gis.jobs.progress import Snapshot
-from gis.layers.schema import jobs
+from gis.messages import msg, text
 
 #: The namespace (first key) of the runners' advisory locks: 'JOBS' in ASCII.
 LOCK_NAMESPACE = 0x4A4F4253
@@ -124,7 +125,7 @@ def finish(engine: Engine, job_id: str, status: str, snap: Snapshot,
         return bool(conn.execute(
             jobs.update().where(jobs.c.id == job_id, jobs.c.status == "running")
             .values(status=status, stage=snap.stage, done=snap.done, total=snap.total,
-                    result=_json(result), error=_json(error.model_dump() if error else None),
+                    result=_json(result), error=_json(error.stored() if error else None),
                     finished_at=sa.func.now(), updated_at=sa.func.now())).rowcount)
 
 
@@ -151,8 +152,8 @@ def request_cancel(conn: Connection, job_id: str, by: Actor) -> str | None:
         .returning(jobs.c.status)).scalar_one_or_none()
 
 
-INTERRUPTED = JobError(title="Interrupted", message="interrupted by a server restart",
-                       retryable=True)
+INTERRUPTED = JobError.of(lambda lang: text("job.title.interrupted", lang),
+                          msg("job.interrupted").render, retryable=True)
 
 _RUNNER_GONE = sa.text(
     "NOT EXISTS (SELECT 1 FROM pg_locks AS l WHERE l.locktype = 'advisory' AND l.granted "
@@ -170,7 +171,7 @@ def fail_orphans(engine: Engine) -> list[str]:
             jobs.update()
             .where(jobs.c.status.in_(("queued", "running")),
                    sa.or_(jobs.c.runner.is_(None), _RUNNER_GONE))
-            .values(status="failed", error=INTERRUPTED.model_dump(),
+            .values(status="failed", error=INTERRUPTED.stored(),
                     finished_at=sa.func.now(), updated_at=sa.func.now())
             .returning(jobs.c.id)).scalars())
 
@@ -181,6 +182,6 @@ def fail_queued(engine: Engine, runner: int) -> list[str]:
         return list(conn.execute(
             jobs.update()
             .where(jobs.c.status == "queued", jobs.c.runner == runner)
-            .values(status="failed", error=INTERRUPTED.model_dump(),
+            .values(status="failed", error=INTERRUPTED.stored(),
                     finished_at=sa.func.now(), updated_at=sa.func.now())
             .returning(jobs.c.id)).scalars())

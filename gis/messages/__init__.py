@@ -102,6 +102,92 @@ class Foreign:
         return self.words if lang == "en" else self.account.render(lang)
 
 
+@dataclass(frozen=True)
+class Code:
+    """An enum value: its code in English, its label in Chinese (``with_code``: followed by
+    the code, for a reader who has to send it: 保留林地（keep_forest）)."""
+
+    group: str
+    value: str
+    with_code: bool = False
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        if lang == "en":
+            return self.value
+        name = label(self.group, self.value, lang)
+        return f"{name}（{self.value}）" if self.with_code and name != self.value else name
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Enum values listed. English: ``english`` if given (the historical spelling of the
+    list), else the codes joined with ", "; Chinese: the labels joined with ``sep`` ("、",
+    or "或" for alternatives), with their codes when ``with_code``."""
+
+    group: str
+    values: tuple[str, ...]
+    english: str | None = None
+    sep: str = "、"
+    with_code: bool = False
+
+    @classmethod
+    def of(cls, group: str, values: Any, english: str | None = None,
+           sep: str = "、", with_code: bool = False) -> Codes:
+        return cls(group, tuple(values), english, sep, with_code)
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        if lang == "en":
+            return self.english if self.english is not None else ", ".join(self.values)
+        return self.sep.join(Code(self.group, v, self.with_code).render(lang)
+                             for v in self.values)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A name given in both languages by its source (the rule profile, the layer catalogue)."""
+
+    zh: str
+    en: str
+
+    def render(self, lang: Lang = DEFAULT_LANG) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def validation_message(error: Mapping[str, Any]) -> Message:
+    """One pydantic validation error (``{"type", "loc", "ctx", ...}``) in the catalogue's
+    words, for the API's request errors and the jobs' params alike; a type without words of
+    its own gets the generic "invalid value"."""
+    context = {k: v if isinstance(v, int | float | str) else str(v)
+               for k, v in (error.get("ctx") or {}).items()}
+    message = Message(_VALIDATION.get(str(error.get("type")), "validation.invalid"), context)
+    try:
+        message.render(DEFAULT_LANG)
+    except (KeyError, IndexError, ValueError):  # a placeholder the context lacks
+        return Message("validation.invalid", {})
+    return message
+
+
+#: pydantic error type -> the catalogue key explaining it.
+_VALIDATION = {
+    "missing": "validation.missing", "float_parsing": "validation.number",
+    "float_type": "validation.number", "int_parsing": "validation.integer",
+    "int_type": "validation.integer", "int_from_float": "validation.integer",
+    "finite_number": "validation.finite_number", "greater_than": "validation.greater_than",
+    "greater_than_equal": "validation.greater_than_equal", "less_than": "validation.less_than",
+    "less_than_equal": "validation.less_than_equal",
+    "string_too_short": "validation.too_short_text", "string_too_long": "validation.too_long_text",
+    "too_short": "validation.too_short_list", "too_long": "validation.too_long_list",
+    "string_pattern_mismatch": "validation.pattern", "literal_error": "validation.choice",
+    "enum": "validation.choice", "string_type": "validation.text",
+    "bool_parsing": "validation.boolean", "bool_type": "validation.boolean",
+    "date_parsing": "validation.date", "date_from_datetime_parsing": "validation.date",
+    "date_type": "validation.date", "dict_type": "validation.object",
+    "model_type": "validation.object", "model_attributes_type": "validation.object",
+    "list_type": "validation.list", "json_invalid": "validation.json",
+    "extra_forbidden": "validation.extra",
+}
+
+
 #: Parameter names that would collide with :func:`text`'s and :func:`msg`'s own arguments.
 _RESERVED = frozenset({"key", "lang"})
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from gis.errors import GISError
+from gis.messages import Joined, msg
 from gis.rules.models import Profile
 
 _MERGED_MAPPINGS = ("documents", "rules", "targets", "siting", "indicators", "reconciliation")
@@ -31,11 +32,10 @@ def available_profiles() -> list[str]:
 
 def _raw(profile_id: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     if profile_id in seen:
-        raise GISError(f"rule profiles extend each other in a cycle: {' -> '.join(seen)}")
+        raise GISError(msg("rules.profile_cycle", chain=" -> ".join(seen)))
     if profile_id not in available_profiles():
-        raise UnknownProfile(
-            f"unknown rule profile {profile_id!r}; available: {', '.join(available_profiles())}"
-        )
+        raise UnknownProfile(msg("rules.unknown_profile", profile=profile_id,
+                                 available=Joined.of(available_profiles())))
     text = resources.files("gis.rules").joinpath("profiles", f"{profile_id}.yaml").read_text(
         encoding="utf-8")
     data = yaml.safe_load(text)
@@ -70,7 +70,7 @@ def profile_for_division(code: str) -> Profile:
         if p.division_code and code.startswith(division_prefix(p.division_code))
     ]
     if not covering:
-        raise UnknownProfile(f"no rule profile covers division {code!r}")
+        raise UnknownProfile(msg("rules.no_profile_for_division", division=code))
     return load_profile(max(covering)[1])
 
 

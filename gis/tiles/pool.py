@@ -17,6 +17,7 @@ from gis.settings import Settings
 
 #: A tile query that runs longer than this is cancelled: the last guard after the minimum
 #: zoom and the feature cap.
+#: Default of ``GIS_TILE_STATEMENT_TIMEOUT_MS`` (TileSettings).
 TILE_STATEMENT_TIMEOUT_MS = 30_000
 _WARM_UP = "SELECT ST_Transform(ST_SetSRID(ST_MakePoint(106, 38), 4490), 3857)"
 
@@ -36,6 +37,6 @@ def tile_pool(settings: Settings) -> AsyncConnectionPool:
         url, min_size=min(settings.tiles.pool_min_size, settings.tiles.pool_max_size),
         max_size=settings.tiles.pool_max_size, open=False, configure=_warm_up,
         kwargs={"autocommit": True,
-                "options": f"-c statement_timeout={TILE_STATEMENT_TIMEOUT_MS}"},
+                "options": f"-c statement_timeout={settings.tiles.statement_timeout_ms}"},
         name="tiles",
     )
