@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -39,38 +41,48 @@ def sample_db(settings: Settings, engine: Engine) -> Engine:
     return engine
 
 
-@pytest.fixture(scope="module")
-def live_server(settings: Settings, sample_db: Engine) -> Iterator[str]:
-    """``uvicorn api.asgi:app`` in its own process on a free port; yields its base URL.
+@contextmanager
+def uvicorn_process(env: dict[str, str] | None = None, stderr: IO | None = None
+                    ) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``uvicorn api.asgi:app`` in its own process on a free port, with the test session's
+    environment (GIS_DATA_DIR/GIS_DB_PORT, set by the settings fixture) plus ``env``; yields
+    the process and its base URL once ``/health`` answers, and stops it afterwards.
 
     A separate process, not a thread: GDAL (through pyogrio) holds the GIL while it waits for
     HTTP answers, so a server thread in the test process would never get to answer.
-    The settings fixture has put GIS_DATA_DIR/GIS_DB_PORT in the environment it inherits.
     """
     from tests.conftest import free_port
 
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=dict(os.environ), cwd=Path(__file__).resolve().parent.parent)
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env={**os.environ, **(env or {})}, cwd=Path(__file__).resolve().parent.parent,
+        stderr=stderr, stdout=subprocess.DEVNULL if stderr is not None else None)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.1)
     try:
-        yield url
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.1)
+        yield server, url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+@pytest.fixture(scope="module")
+def live_server(settings: Settings, sample_db: Engine) -> Iterator[str]:
+    """The API over HTTP on the samples, in its own process (:func:`uvicorn_process`)."""
+    with uvicorn_process() as (_, url):
+        yield url

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ from gis.auth import authenticate, issue_key
 from gis.jobs import store
 from gis.messages import text as message_text
 from gis.settings import Settings
-from tests.conftest import free_port
+from tests.server_fixtures import uvicorn_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -128,26 +127,8 @@ def table_locked(engine: Engine, table: str) -> Iterator[Connection]:
 @contextmanager
 def server_process() -> Iterator[tuple[subprocess.Popen, str]]:
     """``uvicorn api.asgi:app`` in its own process (the settings fixture's environment)."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1", "--port",
-         str(port), "--log-level", "warning"], env=dict(os.environ), cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "no server"
-            time.sleep(0.1)
-        yield server, url
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
+    with uvicorn_process() as started:
+        yield started
 
 
 # ---------------------------------------------------------------------------- fixtures

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from gis.db.engine import make_engine
 from gis.settings import Settings
-from tests.conftest import free_port
+from tests.server_fixtures import uvicorn_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,28 +47,8 @@ class LoggedServer:
 @pytest.fixture(scope="module")
 def server(engine: Engine, tmp_path_factory) -> Iterator[LoggedServer]:
     log = tmp_path_factory.mktemp("log") / "server.log"
-    port = free_port()
-    with log.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log"],
-            env={**os.environ, "GIS_LOG_LEVEL": "INFO"}, cwd=ROOT, stderr=sink,
-            stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    try:
+    with log.open("w") as sink, uvicorn_process({"GIS_LOG_LEVEL": "INFO"}, sink) as (_, url):
         yield LoggedServer(url, log)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_problem_details_request_id_is_on_the_access_line(server: LoggedServer,
