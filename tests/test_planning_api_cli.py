@@ -26,6 +26,10 @@ def test_reserve_api(villages, client: TestClient) -> None:
     xlsx = client.get("/api/v1/reserve/villages.xlsx", params={"division": "640202"})
     sheet = pd.read_excel(io.BytesIO(xlsx.content))
     assert "机动指标占比" in sheet.columns and "是否符合" in sheet.columns
+    # values are labels, as on the screen: 是/否 and 约等于, not True or "approx"
+    assert set(sheet["是否符合"]) <= {"是", "否"}
+    assert set(sheet["比较方式"]) <= {"约等于", "不少于"}
+    assert not {"True", "False", "approx", ">="} & {str(v) for v in sheet.to_numpy().ravel()}
     ok = client.post("/api/v1/reserve/villages/640202100203/draws", json={
         "project_code": "P-1", "area_m2": 1000, "purpose": "key_industry"})
     assert ok.status_code == 201 and ok.json()["area_mu"] == pytest.approx(1.5)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
-from gis.messages import DEFAULT_LANG, Lang, text
+from gis.messages import DEFAULT_LANG, Lang, label, text
 
 #: The fields analyses report that get a header (``report.column.<field>`` in the catalogue,
 #: ``gis/messages/report.yaml``); other fields keep their names.
@@ -26,6 +26,24 @@ COLUMNS: tuple[str, ...] = (
 #: Where a field means something else in one kind of row (the share of a township plan is its
 #: reserved indicator, not a village's flexible quota): ``report.column.<Row>.<field>``.
 COLUMNS_BY_ROW: dict[str, tuple[str, ...]] = {"TownshipReserve": ("share",)}
+
+
+#: Fields whose values are enum codes or flags, with the label group naming them: a
+#: spreadsheet shows 重点产业 and 是, not ``key_industry`` and ``True``.
+LABELLED: dict[str, str] = {
+    "purpose": "purpose", "comparator": "comparator", "unit": "unit", "entry": "ledger_entry",
+    "compliant": "boolean", "overdrawn": "boolean", "meets_target": "boolean",
+    "imported": "boolean", "actor_verified": "boolean",
+}
+
+
+def _labelled(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    for field, group in LABELLED.items():
+        if field in frame:
+            frame[field] = frame[field].map(
+                lambda v, g=group: v if v is None or v != v else label(
+                    g, str(v).lower() if isinstance(v, bool) else str(v), lang))
+    return frame
 
 
 def headers(lang: Lang = DEFAULT_LANG, row_type: str | None = None) -> dict[str, str]:
@@ -52,7 +70,7 @@ def to_xlsx(rows: Sequence[BaseModel], sheet: str, path: Path | None = None,
     """The rows as an xlsx workbook with headers in ``lang`` (Chinese unless asked); written
     to ``path`` if given."""
     row_type = type(rows[0]).__name__ if rows else None
-    frame = rows_frame(rows).rename(columns=headers(lang, row_type))
+    frame = _labelled(rows_frame(rows), lang).rename(columns=headers(lang, row_type))
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, sheet_name=sheet[:31], index=False)
