@@ -104,3 +104,40 @@ def test_unknown_run_and_oversized_body(client: TestClient) -> None:
                            headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_construction_and_linear_in_the_request(client: TestClient, layers) -> None:
+    """A patrol without facilities in the general zone: 003:243 prescribes a justification
+    only for new construction land or "有具体建设活动的项目"; the declarations are stored."""
+    patrol = _post(client, box(106.23, 39.005, 106.24, 39.01), new_construction_land=False,
+                   construction=False, linear=False)
+    assert patrol.status_code == 201, patrol.text
+    body = patrol.json()
+    assert body["verdict"] == "permitted_with_conditions"
+    assert body["approval_path"]["id"] == "limited_without_land_or_construction"
+    assert body["approval_path"]["required"] is False
+    assert (body["construction"], body["linear"], body["new_construction_land"]) == (
+        False, False, False)
+    general = next(r for r in body["rules"] if r["rule_id"] == "redline.general_zone")
+    assert {c["status"] for c in general["conditions"]} == {"to_confirm"}
+    with layers.connect() as conn:
+        inputs = conn.execute(text("SELECT inputs FROM siting_runs WHERE id = :id"),
+                              {"id": body["id"]}).scalar_one()
+    assert inputs["construction"] is False and inputs["linear"] is False
+    again = client.get(f"/api/v1/analysis/siting/{body['id']}").json()
+    assert again["approval_path"]["id"] == "limited_without_land_or_construction"
+    # the default is construction: the same request without the field goes to 003:243's
+    # second case, confirmed by the same-level government
+    default = _post(client, box(106.23, 39.005, 106.24, 39.01), new_construction_land=False)
+    assert default.json()["approval_path"]["id"] == "limited_without_new_land"
+    assert default.json()["construction"] is True
+
+
+def test_a_condition_not_met_is_named(client: TestClient) -> None:
+    """LA2 with new construction land: 003:225 "在不扩大现有建设用地……规模的前提下"."""
+    body = _post(client, box(106.23, 39.005, 106.24, 39.01), activity="LA2").json()
+    assert body["verdict"] == "prohibited" and body["approval_path"] is None
+    general = next(r for r in body["rules"] if r["rule_id"] == "redline.general_zone")
+    assert {c["id"]: c["status"] for c in general["conditions"]}["no_enlargement"] == "not_met"
+    warning = next(w for w in body["warnings"] if w["code"] == "condition_not_met")
+    assert "不扩大现有建设用地" in warning["message_zh"] and "not met" in warning["message_en"]

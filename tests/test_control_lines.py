@@ -31,11 +31,21 @@ def test_indicators_and_targets(lines) -> None:
     assert found["basic_farmland"].area_wanmu == pytest.approx(farmland.wanmu, rel=1e-3)
     assert found["redline"].area_km2 == pytest.approx(geodesic_area(REDLINE).km2, rel=1e-3)
     # Region-level targets (1753万亩 ...) are not applied to a district.
-    assert found["cultivated_land"].target is None and "no target" in found["cultivated_land"].note
-    ratio = found["udb_expansion_ratio:640202"]
-    assert ratio.value == pytest.approx(1.25, rel=1e-6)
-    assert ratio.target == 1.3 and ratio.meets_target
-    assert ratio.citation.label() == "003:131-133"
+    cultivated = found["cultivated_land"]
+    assert cultivated.target is None and cultivated.information_only
+    assert "no target" in cultivated.note_en and "仅供参考" in cultivated.note_zh
+    # 003:131-133 "城镇开发边界扩展倍数控制在基于2020年现状城镇建设用地规模的1.3倍以内" is a
+    # region-wide limit: it judges the regional figure; the district's own ratio is information.
+    regional = found["udb_expansion_ratio"]
+    assert regional.value == pytest.approx(1.25, rel=1e-6) and regional.division == "640000"
+    assert regional.target == 1.3 and regional.comparator == "<=" and regional.meets_target
+    assert regional.citation.label() == "003:131-133" and not regional.information_only
+    assert regional.covers == ["640202"] and "大武口区（640202）" in regional.note_zh
+    assert "covers only the loaded districts: 大武口区 (640202)" in regional.note_en
+    own = found["udb_expansion_ratio:640202"]
+    assert own.value == pytest.approx(1.25, rel=1e-6) and own.information_only
+    assert own.meets_target is None and own.target is None and own.division == "640202"
+    assert "for information only" in own.note_en and "003:131-133" in own.note_en
     coverage = found["forest_coverage"]
     expected = geodesic_area(FOREST).m2 / geodesic_area(DISTRICT).m2  # 疏林地 does not count
     assert coverage.value == pytest.approx(expected, rel=1e-3)
@@ -46,8 +56,10 @@ def test_expansion_ratio_over_the_limit(lines, tmp_path) -> None:
     _load(lines, tmp_path, "urban_boundary", [
         {"boundary_code": "UDB-1", "zone": "centralized_construction", "county_code": "640202",
          "baseline_2020_m2": geodesic_area(UDB).m2 / 1.36}], [UDB])
-    ratio = next(i for i in indicators(lines, "640202") if i.id.startswith("udb_expansion"))
-    assert ratio.value == pytest.approx(1.36, rel=1e-6) and ratio.meets_target is False
+    found = {i.id: i for i in indicators(lines, "640202")}
+    assert found["udb_expansion_ratio"].value == pytest.approx(1.36, rel=1e-6)
+    assert found["udb_expansion_ratio"].meets_target is False
+    assert found["udb_expansion_ratio:640202"].meets_target is None
 
 
 def test_region_level_applies_region_targets(lines) -> None:

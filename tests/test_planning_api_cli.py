@@ -54,8 +54,20 @@ def test_control_lines_and_indicators_api(lines, client: TestClient) -> None:
     assert "冲突类型" in pd.read_excel(io.BytesIO(xlsx.content)).columns
     indicators = {i["id"]: i for i in client.get("/api/v1/indicators/640202").json()}
     assert indicators["forest_coverage"]["target"] == 0.075
-    sheet = pd.read_excel(io.BytesIO(client.get("/api/v1/indicators/640202.xlsx").content))
-    assert "是否达标" in sheet.columns
+    # 003:131-133: the 1.3x limit is region-wide; the district's own ratio is information.
+    regional, own = indicators["udb_expansion_ratio"], indicators["udb_expansion_ratio:640202"]
+    assert regional["meets_target"] is True and regional["covers"] == ["640202"]
+    assert regional["division"] == "640000" and not regional["information_only"]
+    assert own["information_only"] and own["meets_target"] is None
+    assert "仅供参考" in own["note_zh"] and "for information only" in own["note_en"]
+    sheet = pd.read_excel(io.BytesIO(client.get("/api/v1/indicators/640202.xlsx").content),
+                          dtype={"所含区县": str})
+    assert {"是否达标", "仅供参考", "所含区县", "说明"} <= set(sheet.columns)
+    assert "说明（英文）" not in sheet.columns  # a Chinese sheet keeps the Chinese note
+    rows = sheet.set_index("指标")
+    assert rows.loc["城镇开发边界扩展倍数（大武口区）", "仅供参考"] == "是"
+    assert rows.loc["城镇开发边界扩展倍数（全区）", "仅供参考"] == "否"
+    assert rows.loc["城镇开发边界扩展倍数（全区）", "所含区县"] == "640202"
     assert client.get("/api/v1/indicators/64abc").status_code == 422
 
 
@@ -82,7 +94,14 @@ def test_control_lines_cli(lines, tmp_path) -> None:
     assert len(pd.read_excel(out)) == 2
     indicators = runner.invoke(app, ["indicators", "640202", "--json"])
     assert indicators.exit_code == 0
-    assert any(i["id"] == "forest_coverage" for i in json.loads(indicators.stdout))
+    rows = {i["id"]: i for i in json.loads(indicators.stdout)}
+    assert "forest_coverage" in rows and rows["udb_expansion_ratio:640202"]["information_only"]
+    table = runner.invoke(app, ["indicators", "640202"], env={"GIS_LANG": "en"})
+    assert table.exit_code == 0, table.output
+    flat = " ".join(table.output.split())
+    assert "udb_expansion_ratio: the region's urban development boundary" in flat
+    assert "udb_expansion_ratio:640202: 大武口区 (640202)'s own ratio, for information only" \
+        in flat
 
 
 def test_township_reserves_api_and_cli(sample_db, client: TestClient) -> None:

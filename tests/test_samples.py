@@ -289,13 +289,41 @@ def test_quota_ledger_is_overdrawn(situations: dict, frames: dict) -> None:
 
 def test_urban_boundary_ratios(loaded: Engine, situations: dict) -> None:
     with loaded.connect() as conn:
-        rows = dict(conn.execute(text(
-            "SELECT county_code, sum(area_m2) / max(baseline_2020_m2) FROM urban_boundary "
-            "GROUP BY county_code")).all())
-    assert rows["640202"] == pytest.approx(1.25, abs=0.005)
-    assert rows["640104"] == pytest.approx(1.36, abs=0.005)
-    assert rows["640202"] == pytest.approx(situations["UDB-01"]["expected"]["ratio"], rel=1e-6)
-    assert rows["640104"] == pytest.approx(situations["UDB-02"]["expected"]["ratio"], rel=1e-6)
+        rows = {c: (a, b) for c, a, b in conn.execute(text(
+            "SELECT county_code, sum(area_m2), max(baseline_2020_m2) FROM urban_boundary "
+            "GROUP BY county_code")).all()}
+    ratios = {c: a / b for c, (a, b) in rows.items()}
+    assert ratios["640202"] == pytest.approx(1.25, abs=0.005)
+    assert ratios["640104"] == pytest.approx(1.36, abs=0.005)
+    assert ratios["640202"] == pytest.approx(situations["UDB-01"]["expected"]["ratio"], rel=1e-6)
+    assert ratios["640104"] == pytest.approx(situations["UDB-02"]["expected"]["ratio"], rel=1e-6)
+    assert situations["UDB-01"]["expected"]["information_only"] is True
+    # 003:131-133 "城镇开发边界扩展倍数控制在……1.3倍以内" is region-wide: the two districts
+    # together (1.25x and 1.36x) exceed it.
+    region = situations["UDB-REGION-01"]["expected"]
+    together = sum(a for a, _ in rows.values()) / sum(b for _, b in rows.values())
+    assert together == pytest.approx(region["ratio"], rel=1e-6) and together > 1.3
+    assert region["exceeds"] is True and region["limit"] == 1.3
+    assert region["covers"] == sorted(rows)
+
+
+def test_village_categories_follow_the_seed(planted: dict, frames: dict) -> None:
+    """000:848-852: "实现镇河村等 9个行政村共 46 个自然村集聚提升、月牙湖村等 16 个行政村共 81 个
+    自然村整治改善、塔桥村等 14 个行政村共 59 个自然村搬迁撤……"; Dawukou's 001:1132-1136 names
+    the five types for its 8 villages but no village's type, so its categories are
+    illustrative and say so."""
+    categories = dict(zip(frames["village_plans"].village_name,
+                          frames["village_plans"].category, strict=True))
+    assert {n: categories[n] for n in ("镇河村", "月牙湖村", "塔桥村")} == {
+        "镇河村": "agglomeration", "月牙湖村": "improvement", "塔桥村": "relocation"}
+    sources = {q["village_name"]: (q["category"], q["category_source"])
+               for q in planted["village_quotas"]}
+    assert {n: s for n, (_, s) in sources.items() if s} == dict.fromkeys(
+        ("镇河村", "月牙湖村", "塔桥村"), "000:848-852")
+    assert all(categories[n] == c for n, (c, _) in sources.items())
+    dawukou = frames["village_plans"][frames["village_plans"].village_code.str.startswith(
+        "640202")]
+    assert len(dawukou) == 8  # "潮湖村、果园村等 8个行政村" (001:1136)
 
 
 def test_forest_farm_areas_match_their_nominal_area(frames: dict) -> None:

@@ -127,4 +127,9 @@ async def division_indicators_xlsx(division: str, engine: EngineDep) -> Response
 @router.get("/indicators/{division}", summary="Indicators of a division against its targets")
 async def division_indicators(division: str, engine: EngineDep
                               ) -> list[control_lines.Indicator]:
+    """Each indicator against the target set for its level. The UDB expansion limit
+    (003:131-133) is region-wide: ``udb_expansion_ratio`` is the regional figure over the
+    loaded districts (``covers``) and is judged; ``udb_expansion_ratio:<county>`` is a
+    district's own ratio, ``information_only``. ``note_zh``/``note_en`` say what each
+    figure covers."""
     return await run_in_threadpool(control_lines.indicators, engine, division)

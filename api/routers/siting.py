@@ -1,15 +1,16 @@
-"""``/api/v1/analysis/siting``: run, fetch and report siting checks."""
+"""``/api/v1/analysis/siting``: run, fetch and report siting checks; re-evaluate stored runs
+under the current rules (admin)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from api.auth import Expensive, Planner, PrincipalDep
+from api.auth import Expensive, Planner, PrincipalDep, require_roles
 from api.deps import EngineDep
 from api.models import LineWidth, OnBehalfOf
 from gis.analysis.siting import (
@@ -19,10 +20,20 @@ from gis.analysis.siting import (
     Overlap,
     RuleFinding,
 )
-from gis.analysis.siting_runs import StoredRun, check_and_store, get_run
+from gis.analysis.siting_models import ReevaluationNotice
+from gis.analysis.siting_reevaluate import (
+    ReevaluationPage,
+    ReevaluationReport,
+    get_run_with_notice,
+    list_reevaluations,
+    reevaluate_runs,
+)
+from gis.analysis.siting_runs import StoredRun, check_and_store
 from gis.reports.siting import siting_html, siting_pdf
 
 router = APIRouter(prefix="/analysis/siting", tags=["siting"])
+#: Re-evaluating every stored run, and the list of changes it made: admin keys only.
+Admin = Depends(require_roles())
 
 
 class SitingRequest(BaseModel):
@@ -33,6 +44,13 @@ class SitingRequest(BaseModel):
     activity: str = Field(description="Activity code from GET /api/v1/rules/{profile}")
     new_construction_land: bool
     temporary: bool = False
+    construction: bool = Field(
+        True, description="Does the project have specific construction activity (具体建设活动, "
+        "003:243)? false for a patrol, monitoring or research without facilities: without new "
+        "construction land, 003:243 then prescribes no justification")
+    linear: bool | None = Field(
+        None, description="Is the project linear infrastructure (a road, pipeline, line)? "
+        "null: judged from the footprint's shape, for activities that may be linear")
     profile: str = "ningxia"
     line_width_m: LineWidth = None
     on_behalf_of: OnBehalfOf = None
@@ -49,6 +67,11 @@ class SitingResponse(BaseModel):
     profile_version: str
     activity: str
     activity_zh: str
+    #: The request's declarations as checked, and whether it was checked as linear.
+    new_construction_land: bool | None = None
+    temporary: bool | None = None
+    construction: bool | None = None
+    linear: bool | None = None
     footprint_area: AreaOut
     overlaps: list[Overlap]
     rules: list[RuleFinding]
@@ -56,9 +79,13 @@ class SitingResponse(BaseModel):
     warnings: list[AdvisoryModel]
     overlap_geojson: dict[str, Any]
     links: dict[str, str]
+    #: The run's latest re-evaluation under later rules, when its verdict or approval path
+    #: changed; the fields above stay the result as it was given.
+    reevaluation: ReevaluationNotice | None = None
 
 
-def _response(run: StoredRun, request: Request) -> SitingResponse:
+def _response(run: StoredRun, request: Request,
+              notice: ReevaluationNotice | None = None) -> SitingResponse:
     r = run.result
     base = str(request.url_for("get_siting_run", run_id=run.id))
     features = [{
@@ -72,11 +99,14 @@ def _response(run: StoredRun, request: Request) -> SitingResponse:
         id=run.id, created_at=run.created_at.isoformat(), requested_by=run.requested_by,
         on_behalf_of=run.on_behalf_of, verdict=r.verdict, profile=r.profile,
         profile_version=r.profile_version, activity=r.activity, activity_zh=r.activity_zh,
+        new_construction_land=r.new_construction_land, temporary=r.temporary,
+        construction=r.construction, linear=r.linear,
         footprint_area=r.footprint_area, overlaps=r.overlaps, rules=r.rules,
         approval_path=r.approval_path, warnings=r.warnings,
         overlap_geojson={"type": "FeatureCollection", "features": features},
         links={"self": base, "report_html": f"{base}/report.html",
                "report_pdf": f"{base}/report.pdf"},
+        reevaluation=notice,
     )
 
 
@@ -87,10 +117,34 @@ async def run_siting(body: SitingRequest, request: Request, response: Response,
     run = await run_in_threadpool(
         check_and_store, engine, body.geometry, body.activity, body.new_construction_land,
         body.temporary, body.profile, body.crs, body.line_width_m,
-        who.actor(body.on_behalf_of))
+        who.actor(body.on_behalf_of), body.construction, body.linear)
     out = _response(run, request)
     response.headers["Location"] = out.links["self"]
     return out
+
+
+@router.post("/reevaluations", status_code=201, dependencies=[Admin],
+             summary="Judge every stored run again under the current rules (admin)")
+async def reevaluate(request: Request, response: Response, engine: EngineDep,
+                     who: PrincipalDep) -> ReevaluationReport:
+    """From each run's stored overlaps (not a new overlay: see gis.analysis.siting_reevaluate);
+    lists and marks the runs whose verdict or approval path changes. Nothing is overwritten."""
+    report = await run_in_threadpool(reevaluate_runs, engine, who.actor())
+    response.headers["Location"] = str(request.url_for("list_reevaluations")
+                                       .include_query_params(batch=report.batch))
+    return report
+
+
+@router.get("/reevaluations", name="list_reevaluations", dependencies=[Admin],
+            summary="Recorded re-evaluations, newest first (admin)")
+async def reevaluations(
+    engine: EngineDep,
+    batch: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
+    run_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ReevaluationPage:
+    return await run_in_threadpool(list_reevaluations, engine, batch, run_id, limit, offset)
 
 
 # Stored runs show red-line names and overlap geometry: planner and admin keys only, like
@@ -99,19 +153,20 @@ async def run_siting(body: SitingRequest, request: Request, response: Response,
 @router.get("/{run_id}", name="get_siting_run", summary="A stored siting check (planner)",
             dependencies=[Planner])
 async def get_siting(run_id: str, request: Request, engine: EngineDep) -> SitingResponse:
-    return _response(await run_in_threadpool(get_run, engine, run_id), request)
+    run, notice = await run_in_threadpool(get_run_with_notice, engine, run_id)
+    return _response(run, request, notice)
 
 
 @router.get("/{run_id}/report.html", response_class=HTMLResponse,
             summary="HTML report (planner)", dependencies=[Planner])
 async def report_html(run_id: str, engine: EngineDep) -> HTMLResponse:
-    run = await run_in_threadpool(get_run, engine, run_id)
-    return HTMLResponse(await run_in_threadpool(siting_html, run))
+    run, notice = await run_in_threadpool(get_run_with_notice, engine, run_id)
+    return HTMLResponse(await run_in_threadpool(siting_html, run, notice))
 
 
 @router.get("/{run_id}/report.pdf", summary="PDF report (planner)", dependencies=[Planner])
 async def report_pdf(run_id: str, engine: EngineDep) -> Response:
-    run = await run_in_threadpool(get_run, engine, run_id)
-    pdf = await run_in_threadpool(siting_pdf, run)
+    run, notice = await run_in_threadpool(get_run_with_notice, engine, run_id)
+    pdf = await run_in_threadpool(siting_pdf, run, notice)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="siting-{run_id}.pdf"'})

@@ -4,10 +4,13 @@
   boundary: they must not overlap (000:834-838, 001:1126-1132), so each overlap is a data
   conflict, listed with its area and the two features.
 - The urban development boundary's expansion ratio against the 2020 urban construction land
-  (limit from the profile: 1.3, 003:131-133).
+  (limit from the profile: 1.3, 003:131-133). The limit is region-wide: the regional figure
+  (over the districts loaded, which it names) is judged against it; each district's own
+  ratio is information only.
 - Indicator totals (red line, permanent basic farmland, cultivated land) in km², 万亩 and ha,
-  compared with the profile's targets where the target is for this level, and the forest
-  coverage rate against the district targets.
+  compared with the profile's targets where the target is for this level (a region-wide
+  figure names the loaded districts it sums), and the forest coverage rate against the
+  district targets. Figures are compared with targets exactly (gis.rules.thresholds).
 
 Layer names come from :data:`LINES` and reach SQL as ``psycopg.sql`` identifiers; division
 prefixes are bound values.
@@ -17,19 +20,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from fractions import Fraction
 from functools import cache
 from typing import Any
 
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, text
 
 from gis.analysis.statements import statement
 from gis.errors import InputError
-from gis.messages import msg
+from gis.messages import Joined, Message, Named, msg
 from gis.rules import division_prefix, profile_for_division
-from gis.rules.models import Citation, Target
+from gis.rules.models import Citation, Profile, Target
+from gis.rules.thresholds import KM2_PER_M2, MU_PER_M2, share
+from gis.rules.thresholds import area as exact_area
 from gis.units import Area
 
 #: The three lines: (layer, key column, label).
@@ -45,6 +51,9 @@ _TOTAL = sql.SQL(
     "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
     "(SELECT ST_Union(geom) AS geom FROM {} WHERE "
     "coalesce(county_code, '') LIKE %(p)s OR county_code IS NULL) AS u")
+#: The county codes of a layer's features under a division (``%(p)s``, a LIKE prefix).
+_COUNTIES = sql.SQL(
+    "SELECT DISTINCT county_code FROM {} WHERE county_code LIKE %(p)s ORDER BY 1")
 
 
 @cache
@@ -110,6 +119,14 @@ class Indicator(BaseModel):
     label_zh: str
     value: float
     unit: str
+    #: The division the figure is for: the one asked for, or 640000 for a region-wide figure
+    #: (summed over the districts in ``covers``, the loaded ones).
+    division: str
+    #: Shown for information only: no target is set for this figure at this level (a
+    #: district's own UDB ratio: the 1.3x limit is region-wide, 003:131-133).
+    information_only: bool = False
+    #: The districts whose data a region-wide figure sums (only those loaded).
+    covers: list[str] = Field(default_factory=list)
     area_km2: float | None = None
     area_wanmu: float | None = None
     area_ha: float | None = None
@@ -118,22 +135,46 @@ class Indicator(BaseModel):
     target_year: int | None = None
     meets_target: bool | None = None
     citation: Citation | None = None
-    note: str | None = None
+    note_zh: str | None = None
+    note_en: str | None = None
 
 
-def _meets(value: float, target: Target) -> bool:
-    return {">=": value >= target.value, ">": value > target.value,
-            "<=": value <= target.value, "<": value < target.value,
-            "approx": abs(value - target.value) < 1e-9}[target.comparator]
+def _noted(indicator: Indicator, note: Message) -> Indicator:
+    return indicator.model_copy(update={"note_zh": note.render("zh"),
+                                        "note_en": note.render("en")})
 
 
-def _with_target(indicator: Indicator, target: Target | None) -> Indicator:
+def _with_target(indicator: Indicator, target: Target | None, figure: Fraction) -> Indicator:
+    """The indicator judged against ``target``: ``figure`` is its exact value (the shown
+    ``value`` is rounded), compared exactly (gis.rules.thresholds)."""
     if target is None:
-        return indicator.model_copy(update={"note": "no target for this level in the profile"})
+        return _noted(indicator.model_copy(update={"information_only": True}),
+                      msg("indicators.no_target"))
     return indicator.model_copy(update={
         "target": target.value, "comparator": target.comparator,
-        "target_year": target.year, "meets_target": _meets(indicator.value, target),
+        "target_year": target.year, "meets_target": target.met_by(figure),
         "citation": target.citation})
+
+
+def _names(conn: Connection, codes: list[str]) -> dict[str, str]:
+    """The names of divisions from the loaded outlines (a code without one names itself)."""
+    names = dict(conn.execute(text(
+        "SELECT code, min(name) FROM admin_divisions WHERE code = ANY(:c) GROUP BY code"),
+        {"c": codes}).all())
+    return {c: names.get(c, c) for c in codes}
+
+
+def _districts(conn: Connection, codes: list[str]) -> Joined:
+    """Districts listed by name and code: 大武口区（640202）、兴庆区（640104）."""
+    return Joined.of(Named(f"{name}（{c}）", f"{name} ({c})")
+                     for c, name in _names(conn, codes).items())
+
+
+def _county_codes(conn: Connection, table: str, prefix: str) -> list[str]:
+    """The county codes of a layer's rows under ``prefix`` (what a total sums)."""
+    cur = _cursor(conn)
+    cur.execute(_COUNTIES.format(sql.Identifier(table)), {"p": prefix + "%"})
+    return [row[0] for row in cur.fetchall()]
 
 
 def indicators(engine: Engine, division: str) -> list[Indicator]:
@@ -141,10 +182,11 @@ def indicators(engine: Engine, division: str) -> list[Indicator]:
     _check_division(division)
     profile = profile_for_division(division)
     prefix = division_prefix(division)
+    code = division.ljust(6, "0")
     with engine.connect() as conn:
         jurisdiction = conn.execute(text(
             "SELECT sum(area_m2) FROM admin_divisions WHERE code = :code"),
-            {"code": division.ljust(6, "0")}).scalar()
+            {"code": code}).scalar()
 
         def total(table: str) -> float:
             cur = _cursor(conn)
@@ -161,44 +203,99 @@ def indicators(engine: Engine, division: str) -> list[Indicator]:
             "(SELECT 1 FROM admin_divisions WHERE code = :code) OR EXISTS (SELECT 1 FROM "
             "admin_divisions AS d WHERE d.code = :code "
             "AND ST_Intersects(d.geom, ST_PointOnSurface(c.geom)))) AS u"),
-            {"code": division.ljust(6, "0")}).scalar_one()
+            {"code": code}).scalar_one()
         classes = profile.indicators.forest_coverage_land_classes
         forest = conn.execute(text(
             "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
             "(SELECT ST_Union(geom) AS geom FROM forest_parcels WHERE land_class = ANY(:c) "
             "AND coalesce(county_code, '') LIKE :p) AS u"),
             {"c": classes, "p": prefix + "%"}).scalar_one()
-        udb = conn.execute(text(
-            "SELECT coalesce(county_code, ''), sum(area_m2), max(baseline_2020_m2) "
-            "FROM urban_boundary WHERE coalesce(county_code, '') LIKE :p GROUP BY 1"),
-            {"p": prefix + "%"}).all()
-    # A target applies only to the division it is set for (the region's 1753万亩 of
-    # cultivated land is not Dawukou's).
-    targets = {k: t for k, t in profile.targets.items() if division_prefix(t.division) == prefix}
-    out = []
-    for ident, label, area, target in (
-        ("redline", "生态保护红线面积", redline, targets.get("redline_km2")),
-        ("basic_farmland", "永久基本农田面积", farmland, targets.get("basic_farmland_mu")),
-        ("cultivated_land", "耕地面积", cultivated, targets.get("cultivated_land_mu")),
-    ):
-        a = Area(area)
-        unit = "km2" if ident == "redline" else "mu"
-        value = a.km2 if unit == "km2" else a.mu
-        out.append(_with_target(Indicator(
-            id=ident, label_zh=label, value=round(value, 6), unit=unit,
-            area_km2=round(a.km2, 6), area_wanmu=round(a.wanmu, 6), area_ha=round(a.ha, 4),
-        ), target))
-    for county, area, baseline in udb:
-        if baseline:
-            out.append(_with_target(Indicator(
-                id=f"udb_expansion_ratio:{county}", label_zh="城镇开发边界扩展倍数",
-                value=round(area / baseline, 6), unit="ratio",
-                note=f"UDB {Area(area).km2:.3f} km² / 2020 urban construction land "
-                     f"{Area(baseline).km2:.3f} km²",
-            ), profile.targets.get("udb_expansion_ratio")))  # a ratio: the same limit everywhere
+        # A target applies only to the division it is set for (the region's 1753万亩 of
+        # cultivated land is not Dawukou's); a region-wide figure says which districts it sums.
+        targets = {k: t for k, t in profile.targets.items()
+                   if division_prefix(t.division) == prefix}
+        covers = {"eco_redline": [], "basic_farmland": [], "cultivated_land": []}
+        if targets and len(prefix) < 6:
+            covers = {table: _county_codes(conn, table, prefix)
+                      for table in ("eco_redline", "basic_farmland")}
+            covers["cultivated_land"] = conn.execute(text(
+                "SELECT code FROM admin_divisions WHERE level = 'district' AND code LIKE :p "
+                "ORDER BY code"), {"p": prefix + "%"}).scalars().all()
+        out = []
+        for ident, label, table, m2, target in (
+            ("redline", "生态保护红线面积", "eco_redline", redline, targets.get("redline_km2")),
+            ("basic_farmland", "永久基本农田面积", "basic_farmland", farmland,
+             targets.get("basic_farmland_mu")),
+            ("cultivated_land", "耕地面积", "cultivated_land", cultivated,
+             targets.get("cultivated_land_mu")),
+        ):
+            a = Area(m2)
+            unit, factor = ("km2", KM2_PER_M2) if ident == "redline" else ("mu", MU_PER_M2)
+            figure = exact_area(m2) * factor
+            row = _with_target(Indicator(
+                id=ident, label_zh=label, value=round(float(figure), 6), unit=unit,
+                division=code, covers=covers[table], area_km2=round(a.km2, 6),
+                area_wanmu=round(a.wanmu, 6), area_ha=round(a.ha, 4),
+            ), target, figure)
+            if target is not None and len(prefix) < 6:
+                row = _noted(row, msg("indicators.region_loaded_only",
+                                      districts=_districts(conn, covers[table]))
+                             if covers[table] else msg("indicators.region_nothing_loaded"))
+            out.append(row)
+        out += udb_ratios(conn, profile, prefix)
     if jurisdiction:
-        out.append(_with_target(Indicator(
-            id="forest_coverage", label_zh="森林覆盖率", value=round(forest / jurisdiction, 6),
-            unit="share", area_km2=round(Area(forest).km2, 6),
-        ), targets.get("forest_coverage")))
+        figure = share(forest, jurisdiction)
+        if figure is not None:
+            out.append(_with_target(Indicator(
+                id="forest_coverage", label_zh="森林覆盖率", value=round(float(figure), 6),
+                unit="share", division=code, area_km2=round(Area(forest).km2, 6),
+            ), targets.get("forest_coverage"), figure))
+    return out
+
+
+def udb_ratios(conn: Connection, profile: Profile, prefix: str) -> list[Indicator]:
+    """The urban development boundary's expansion ratio (UDB area / 2020 urban construction
+    land). The limit (1.3x, 003:131-133: "城镇开发边界扩展倍数控制在……1.3倍以内") is set
+    for the region as a whole, so it judges the regional figure: the sum of the UDB areas
+    over the sum of the 2020 baselines of the districts loaded (only those; districts
+    without a baseline are left out of both sums and named). Each district under ``prefix``
+    gets its own ratio as information, never judged against the region's limit."""
+    target = profile.targets.get("udb_expansion_ratio")
+    scope = division_prefix(target.division) if target else prefix
+    rows = conn.execute(text(
+        "SELECT county_code, sum(area_m2), max(baseline_2020_m2) FROM urban_boundary "
+        "WHERE county_code LIKE :p GROUP BY county_code ORDER BY county_code"),
+        {"p": scope + "%"}).all()
+    counted = [(c, exact_area(a), exact_area(b)) for c, a, b in rows if b and b > 0]
+    missing = [c for c, _, b in rows if not (b and b > 0)]
+    out = []
+    if target is not None and counted:
+        udb = sum((a for _, a, _ in counted), Fraction(0))
+        baseline = sum((b for _, _, b in counted), Fraction(0))
+        note = msg("indicators.udb_region", udb_km2=float(udb * KM2_PER_M2),
+                   baseline_km2=float(baseline * KM2_PER_M2),
+                   districts=_districts(conn, [c for c, _, _ in counted]))
+        text_zh, text_en = note.render("zh"), note.render("en")
+        if missing:
+            extra = msg("indicators.udb_without_baseline", districts=_districts(conn, missing))
+            text_zh, text_en = text_zh + extra.render("zh"), text_en + extra.render("en")
+        regional = _with_target(Indicator(
+            id="udb_expansion_ratio", label_zh="城镇开发边界扩展倍数（全区）",
+            value=round(float(udb / baseline), 6), unit="ratio",
+            division=target.division, covers=[c for c, _, _ in counted],
+            note_zh=text_zh, note_en=text_en), target, udb / baseline)
+        out.append(regional)
+    for county, udb, baseline in counted:
+        if not county.startswith(prefix):
+            continue
+        params = {"district": _districts(conn, [county]), "udb_km2": float(udb * KM2_PER_M2),
+                  "baseline_km2": float(baseline * KM2_PER_M2)}
+        note = (msg("indicators.udb_district", limit=target.value,
+                    source=target.citation.label(), **params) if target
+                else msg("indicators.udb_district_no_target", **params))
+        out.append(_noted(Indicator(
+            id=f"udb_expansion_ratio:{county}",
+            label_zh=f"城镇开发边界扩展倍数（{_names(conn, [county])[county]}）",
+            value=round(float(udb / baseline), 6), unit="ratio", division=county,
+            information_only=True), note))
     return out

@@ -37,8 +37,11 @@ class Footprint:
     source_crs: str
     repaired: bool
     buffered_from_line: bool
+    #: Length over width of the footprint read as a corridor (perimeter² / 4 area: about
+    #: 4 for a square, length/width for a long strip, bends and all).
     elongation: float
-    min_width_m: float
+    #: Its mean width as a corridor (2 area / perimeter), m.
+    mean_width_m: float
 
 
 def _geometry_from_geojson(data: dict[str, Any]) -> shapely.Geometry:
@@ -135,12 +138,11 @@ def prepare_footprint(
 
 
 def _shape_of(geom: shapely.MultiPolygon) -> tuple[float, float]:
-    """Length/width of the minimum rotated rectangle, and its width (m) in the GK zone."""
+    """The footprint read as a corridor in its GK zone: elongation (perimeter² / 4 area) and
+    mean width (2 area / perimeter, m). Unlike a bounding rectangle, these follow a road or
+    pipeline around its bends (a bent road's rectangle is as wide as the bend)."""
     projected = _project(geom, _gk(geom.centroid.x))
-    rect = projected.minimum_rotated_rectangle
-    if rect.geom_type != "Polygon":
+    area, perimeter = projected.area, projected.length
+    if area <= 0 or perimeter <= 0:
         return 1.0, 0.0
-    xy = np.asarray(rect.exterior.coords)
-    sides = np.hypot(*np.diff(xy[:3], axis=0).T)
-    length, width = float(sides.max()), float(sides.min())
-    return (length / width if width > 0 else float("inf")), width
+    return perimeter ** 2 / (4 * area), 2 * area / perimeter

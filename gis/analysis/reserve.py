@@ -5,7 +5,9 @@ Compliance is read from the profile of the jurisdiction each village lies in: Xi
 (001:1144-1148) differ only in the profile's comparator and tolerance. The ledger records
 draws by projects; what remains is always derived from the ledger, never stored, and a draw
 is admitted only under a row lock on the village plan, so concurrent draws cannot together
-exceed the quota.
+exceed the quota. Shares and balances are compared exactly (:mod:`gis.rules.thresholds`:
+areas to the centi-square-metre, shares as exact ratios), so a plan at exactly the required
+share complies and a draw of exactly what remains is admitted.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from gis.messages import msg
 from gis.numbers import require_finite
 from gis.rules import division_prefix, profile_for_division
 from gis.rules.models import Citation, QuotaRule
+from gis.rules.thresholds import area, share, total
 from gis.units import Area
 
 Purpose = Literal["key_industry", "major_project", "ecological_restoration"]
@@ -100,24 +103,30 @@ def village_report(engine: Engine, division: str = "64") -> list[VillageQuota]:
         rows = conn.execute(text(statement("reserve_villages.sql")),
                             {"prefix": division_prefix(division) + "%"}).all()
     out = []
-    for code, name, township, base, quota, drawn, invalid in rows:
+    for code, name, township, base, quota, draws, invalid in rows:
         profile = profile_for_division(code)
         rule = (profile.quota or {}).get("village_flexible")
         if rule is None:
             continue  # no village quota rule in this jurisdiction's profile
         base, quota = _known(base), _known(quota)
-        share = quota / base if base > 0 else 0.0
+        drawn = total(draws or [])
         out.append(VillageQuota(
             village_code=code, village_name=name, township_name=township,
             profile=profile.id, planned_construction_m2=base, quota_m2=quota,
-            quota_mu=round(Area(quota).mu, 4), share=round(share, 6),
+            quota_mu=round(Area(quota).mu, 4), share=_rounded_share(quota, base),
             threshold=rule.threshold, comparator=rule.comparator, tolerance=rule.tolerance,
-            compliant=base > 0 and rule.complies(share),
-            assessment_zh=_assessment(base, share, rule), drawn_m2=drawn,
-            remaining_m2=quota - drawn, overdrawn=drawn > quota, invalid_entries=invalid,
-            rule_text_zh=rule.text_zh, citation=rule.citation,
+            compliant=_complies(rule, quota, base),
+            assessment_zh=_assessment(base, quota, rule), drawn_m2=float(drawn),
+            remaining_m2=float(area(quota) - drawn), overdrawn=drawn > area(quota),
+            invalid_entries=invalid, rule_text_zh=rule.text_zh, citation=rule.citation,
         ))
     return out
+
+
+def _rounded_share(part: float, base: float) -> float:
+    """The share shown (6 decimals); 0 when there is no base. Judged exactly elsewhere."""
+    exact_share = share(part, base)
+    return 0.0 if exact_share is None else round(float(exact_share), 6)
 
 
 class TownshipReserve(BaseModel):
@@ -157,24 +166,30 @@ def township_report(engine: Engine, division: str = "64") -> list[TownshipReserv
         if rule is None:
             continue
         base, reserved = _known(base), _known(reserved)
-        share = reserved / base if base > 0 else 0.0
         out.append(TownshipReserve(
             township_code=code, township_name=name, profile=profile.id,
             planned_construction_m2=base, reserved_m2=reserved,
-            reserved_mu=round(Area(reserved).mu, 4), share=round(share, 6),
+            reserved_mu=round(Area(reserved).mu, 4), share=_rounded_share(reserved, base),
             threshold=rule.threshold, comparator=rule.comparator, tolerance=rule.tolerance,
-            compliant=base > 0 and rule.complies(share),
-            assessment_zh=_assessment(base, share, rule), rule_text_zh=rule.text_zh,
+            compliant=_complies(rule, reserved, base),
+            assessment_zh=_assessment(base, reserved, rule), rule_text_zh=rule.text_zh,
             citation=rule.citation))
     return out
 
 
-def _assessment(base: float, share: float, rule: QuotaRule) -> str:
-    if base <= 0:
+def _complies(rule: QuotaRule, part: float, base: float) -> bool:
+    """Whether ``part / base``, computed exactly, satisfies ``rule`` (no base: it does not)."""
+    ratio = share(part, base)
+    return ratio is not None and rule.complies(ratio)
+
+
+def _assessment(base: float, part: float, rule: QuotaRule) -> str:
+    ratio = share(part, base)
+    if ratio is None:
         return "规划建设用地为零，无法计算比例"
-    if rule.complies(share):
+    if rule.complies(ratio):
         return "符合"
-    if share < rule.threshold:
+    if rule.below(ratio):
         return f"低于{rule.threshold:.0%}"
     return (f"高于规定的{rule.threshold:.0%}（要求安排{rule.threshold:.0%}，"
             f"容差±{rule.tolerance:.1%}）")
@@ -264,17 +279,17 @@ def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
         name, quota = plan[0], _known(plan[1])
         if quota <= 0:
             raise InputError(msg("quota.no_quota", name=name, code=village_code))
-        drawn = conn.execute(text(
-            "SELECT coalesce(sum(area_m2), 0) FROM quota_draws WHERE village_code = :code"),
-            {"code": village_code}).scalar_one()
-        remaining = quota - drawn
-        if area_m2 > remaining:
-            left = max(remaining, 0)
+        drawn = total(conn.execute(text(
+            "SELECT area_m2 FROM quota_draws WHERE village_code = :code "
+            "AND area_m2 IS NOT NULL"), {"code": village_code}).scalars().all())
+        remaining = area(quota) - drawn
+        if area(area_m2) > remaining:  # exactly what remains is admitted
+            left = float(max(remaining, 0))
             raise InputError(
                 msg("quota.exceeds_remaining", name=name, code=village_code, remaining_m2=left,
                     remaining_mu=Area(left).mu, requested_m2=area_m2,
                     requested_mu=Area(area_m2).mu),
-                remaining_m2=remaining, requested_m2=area_m2)
+                remaining_m2=float(remaining), requested_m2=area_m2)
         return _insert(conn, {
             "v": village_code, "p": project_code, "n": project_name, "e": "draw",
             "a": area_m2, "d": draw_date or dt.date.today(), "u": purpose, "rev": None,

@@ -26,19 +26,20 @@ from gis.analysis.siting_models import (
     ApprovalPath,
     AreaOut,
     FeatureHit,
+    FindingCondition,
     Overlap,
     RuleFinding,
     SitingResult,
 )
 from gis.analysis.siting_overlay import CHECKED_LAYERS, overlay
-from gis.analysis.siting_rules import evaluate, overall
+from gis.analysis.siting_rules import evaluate, evaluate_case, overall
 from gis.errors import InputError
 from gis.messages import Joined, msg
 from gis.rules import load_profile
 
 __all__ = [
-    "CHECKED_LAYERS", "AdvisoryModel", "ApprovalPath", "AreaOut", "FeatureHit", "Overlap",
-    "RuleFinding", "SitingResult", "check", "evaluate", "overall",
+    "CHECKED_LAYERS", "AdvisoryModel", "ApprovalPath", "AreaOut", "FeatureHit",
+    "FindingCondition", "Overlap", "RuleFinding", "SitingResult", "check", "evaluate", "overall",
 ]
 
 
@@ -52,11 +53,16 @@ def check(
     crs: str = "CRS84",
     line_width_m: float | None = None,
     dem: Path | str | None = None,
+    construction: bool = True,
+    linear: bool | None = None,
 ) -> SitingResult:
     """Check a footprint against the control layers under ``profile``.
 
-    ``dem`` (default: the ``GIS_DEM_PATH`` setting) adds slope figures and a steep-slope
-    warning; without a DEM the result has no terrain section.
+    ``construction``: whether the project has specific construction activity (具体建设活动,
+    003:243; false for a patrol, monitoring or research without facilities). ``linear``:
+    whether it is linear infrastructure (None: judged from the footprint's shape, for
+    activities that may be linear). ``dem`` (default: the ``GIS_DEM_PATH`` setting) adds
+    slope figures and a steep-slope warning; without a DEM the result has no terrain section.
     """
     rules = load_profile(profile)
     try:
@@ -69,8 +75,9 @@ def check(
     overlaps, warnings = overlay(engine, fp, rules.siting.sliver_tolerance_m2)
     if outside is not None:
         warnings.append(outside)
-    findings, path, rule_warnings = evaluate(rules, fp, overlaps, activity,
-                                             new_construction_land, temporary)
+    rated = evaluate_case(rules, fp, overlaps, activity, new_construction_land, temporary,
+                          construction, linear)
+    findings, path = rated.findings, rated.path
     if new_construction_land:
         warnings += quota_advice(engine, fp, overlaps, rules.siting.sliver_tolerance_m2)
     if fp.repaired:
@@ -91,7 +98,8 @@ def check(
         verdict=verdict, profile=rules.id, profile_version=rules.version,
         activity=activity, activity_zh=activity_def.zh, category=category,
         new_construction_land=new_construction_land, temporary=temporary,
+        construction=rated.facts.construction, linear=rated.linear, linear_declared=linear,
         footprint_area=AreaOut.of(fp.area), footprint_crs=fp.source_crs, overlaps=overlaps,
-        rules=findings, approval_path=path, warnings=[*warnings, *rule_warnings],
+        rules=findings, approval_path=path, warnings=[*warnings, *rated.warnings],
         footprint_geojson=shapely.geometry.mapping(fp.geometry), terrain=terrain,
     )

@@ -1,9 +1,10 @@
 """The siting check's advisories beside the verdict: jurisdiction, village quota, terrain.
 
 None of them changes the verdict: a footprint wholly outside the profile's jurisdiction is
-refused, one partly outside is warned about; a project outside a village's planned
-construction land is told whose flexible quota it would draw on and what is left; slope is
-reported against the profile's threshold. Part of :mod:`gis.analysis.siting`.
+refused, one partly outside is warned about, and where the jurisdiction's outline is only
+partly loaded the rest is "not checked"; a project outside a village's planned construction
+land is told whose flexible quota it would draw on and what is left; slope is reported
+against the profile's threshold. Part of :mod:`gis.analysis.siting`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gis.analysis.siting_rules import overlaps_in
 from gis.analysis.statements import statement
 from gis.analysis.terrain import TerrainStats, footprint_stats
 from gis.errors import InputError
-from gis.messages import Named, msg
+from gis.messages import Joined, Named, msg
 from gis.rules import division_prefix
 from gis.rules.models import Profile
 from gis.units import Area
@@ -27,30 +28,39 @@ from gis.units import Area
 
 def jurisdiction_advice(engine: Engine, profile: Profile, footprint: Footprint
                         ) -> AdvisoryModel | None:
-    """Refuse a footprint wholly outside the profile's jurisdiction; warn when the
-    jurisdiction's boundary is not loaded (so the check could not be made)."""
+    """Check the footprint against the union of the loaded outlines of the profile's
+    jurisdiction (``sql/siting_jurisdiction.sql``). Where the jurisdiction's own outline is
+    loaded, a footprint wholly outside is refused and one partly outside is warned about.
+    Where only part of it is loaded (two districts of the region), what lies inside the
+    loaded outlines is checked and the rest is "not checked", never "outside": its outline
+    is not there to say. No outline at all: not checked."""
     if not profile.division_code:
         return None
-    prefix = division_prefix(profile.division_code)
     ewkb = shapely.to_wkb(shapely.set_srid(footprint.geometry, 4490), include_srid=True)
     with engine.connect() as conn:
         cur = conn.connection.driver_connection.cursor()
-        cur.execute(
-            "SELECT count(*), bool_or(ST_Intersects(geom, ST_GeomFromEWKB(%(fp)s))), "
-            "bool_or(ST_CoveredBy(ST_GeomFromEWKB(%(fp)s), geom)) "
-            "FROM admin_divisions WHERE code LIKE %(prefix)s AND level IN "
-            "('region', 'city', 'district')",
-            {"fp": ewkb, "prefix": prefix + "%"},
-        )
-        count, touches, covered = cur.fetchone()
+        cur.execute(statement("siting_jurisdiction.sql"), {
+            "fp": ewkb, "prefix": division_prefix(profile.division_code) + "%",
+            "code": profile.division_code})
+        loaded, whole, meets, outside_m2, names = cur.fetchone()
     title = Named(profile.title_zh, profile.title_en)
-    if not count:
+    if not loaded:
         return AdvisoryModel.of("jurisdiction_not_checked",
                                 msg("siting.advice.jurisdiction_not_checked", title=title))
-    if not touches:
+    if not whole:
+        outlines = Joined.of(names)
+        if not meets:
+            return AdvisoryModel.of("jurisdiction_not_checked", msg(
+                "siting.advice.jurisdiction_outside_loaded", title=title, loaded=outlines))
+        if outside_m2 > profile.siting.sliver_tolerance_m2:
+            return AdvisoryModel.of("jurisdiction_partly_not_checked", msg(
+                "siting.advice.jurisdiction_partly_not_checked", title=title,
+                loaded=outlines, outside_mu=Area(outside_m2).mu))
+        return None
+    if not meets:
         place = Named(profile.title_zh, f"{profile.title_en} ({profile.title_zh})")
         raise InputError(msg("siting.outside_jurisdiction", place=place))
-    if not covered:
+    if outside_m2 > profile.siting.sliver_tolerance_m2:
         return AdvisoryModel.of("partly_outside_jurisdiction",
                                 msg("siting.advice.partly_outside_jurisdiction", title=title))
     return None

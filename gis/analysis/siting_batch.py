@@ -41,10 +41,13 @@ def _row(result: SitingResult, lang: Lang = DEFAULT_LANG) -> dict:
 def check_file(engine: Engine, path: Path | str, activity: str, new_construction_land: bool,
                temporary: bool = False, profile: str = "ningxia", id_field: str | None = None,
                activity_field: str | None = None, crs: str | None = None,
-               progress: Progress | None = None, lang: Lang = DEFAULT_LANG) -> pd.DataFrame:
+               progress: Progress | None = None, lang: Lang = DEFAULT_LANG,
+               construction: bool = True, linear: bool | None = None) -> pd.DataFrame:
     """Check each feature of ``path``; a footprint that fails gets its error in the row
     rather than stopping the batch. The rows' errors and warnings are in ``lang`` (Chinese
-    unless asked: the table is the bureau's spreadsheet, and a job stores it as shown)."""
+    unless asked: the table is the bureau's spreadsheet, and a job stores it as shown).
+    ``construction`` and ``linear`` are the request's declarations (see
+    :func:`gis.analysis.siting.check`), the same for every footprint."""
     progress = progress or NullProgress()
     name = Path(path).name
     try:
@@ -64,7 +67,8 @@ def check_file(engine: Engine, path: Path | str, activity: str, new_construction
         code = feature[activity_field] if activity_field else activity
         try:
             result = check(engine, feature.geometry.wkt, code, new_construction_land,
-                           temporary, profile, source_crs)
+                           temporary, profile, source_crs, construction=construction,
+                           linear=linear)
             rows.append({"id": ident, "activity": code, **_row(result, lang), "error": ""})
         except GISError as exc:
             rows.append({"id": ident, "activity": code, "verdict": "error",

@@ -5,13 +5,15 @@ Part of :mod:`gis.analysis.siting`; the API's response models are these.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from gis.analysis.terrain import TerrainStats
 from gis.messages import Message
-from gis.rules.models import Citation, Condition, JustificationPath, Verdict
+from gis.rules.cases import ConditionStatus, Interpretation, Procedure
+from gis.rules.models import Citation, JustificationPath, Verdict
 from gis.units import Area
 
 
@@ -49,14 +51,32 @@ class Overlap(BaseModel):
 ApprovalPath = JustificationPath
 
 
+class FindingCondition(BaseModel):
+    """A condition of a finding (the profile's words) and what the request says of it:
+    ``not_met`` (the request itself says so: the rule fails), ``met``, or ``to_confirm`` (the
+    request cannot tell: the planner must confirm it)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    zh: str
+    en: str
+    status: ConditionStatus = "to_confirm"
+    interpretation: Interpretation | None = None
+
+
 class RuleFinding(BaseModel):
     rule_id: str
     verdict: Verdict
     text_zh: str
     summary_en: str
     citation: Citation
-    conditions: list[Condition]
+    conditions: list[FindingCondition]
     area_m2: float | None = None
+    #: The profile's reading where the text does not say it in so many words.
+    interpretation: Interpretation | None = None
+    #: An approval procedure the rule names (outside the red line's justification paths).
+    procedure: Procedure | None = None
 
 
 class AdvisoryModel(BaseModel):
@@ -83,6 +103,13 @@ class SitingResult(BaseModel):
     category: str
     new_construction_land: bool
     temporary: bool
+    #: Whether the project has specific construction activity (具体建设活动, 003:243), as
+    #: checked (an activity that is construction by definition always has).
+    construction: bool = True
+    #: Whether the project was checked as linear infrastructure, and what the request said
+    #: (None: judged from the footprint's shape, for activities that may be linear).
+    linear: bool = False
+    linear_declared: bool | None = None
     footprint_area: AreaOut
     footprint_crs: str
     overlaps: list[Overlap]
@@ -92,3 +119,25 @@ class SitingResult(BaseModel):
     footprint_geojson: dict[str, Any]
     #: Slope and elevation under the footprint, when a DEM is configured (GIS_DEM_PATH).
     terrain: TerrainStats | None = None
+
+
+class ReevaluationNotice(BaseModel):
+    """What a stored run gives under the rules as they stood later: its latest
+    re-evaluation (:mod:`gis.analysis.siting_reevaluate`) whose verdict or approval path
+    differed from what the run said before. The run's own result is unchanged beside it."""
+
+    id: int
+    batch: str
+    evaluated_at: datetime
+    profile: str
+    profile_version: str
+    verdict: Verdict
+    approval_path: ApprovalPath | None
+    rules: list[RuleFinding]
+    previous_verdict: Verdict
+    previous_path: str | None
+    #: Who re-evaluated: the admin key's holder, or ``cli:<os user>``.
+    actor: str
+    #: The notice in both languages (a report shows the reader's).
+    message_zh: str
+    message_en: str

@@ -33,14 +33,16 @@ def check_and_store(engine: Engine, footprint: str | dict[str, Any], activity: s
                     new_construction_land: bool, temporary: bool = False,
                     profile: str = "ningxia", crs: str = "CRS84",
                     line_width_m: float | None = None,
-                    actor: Actor | None = None) -> StoredRun:
+                    actor: Actor | None = None, construction: bool = True,
+                    linear: bool | None = None) -> StoredRun:
     """Run :func:`gis.analysis.siting.check` and store it with who asked; failed checks are
     not stored."""
     actor = resolve(actor)
     result = check(engine, footprint, activity, new_construction_land, temporary, profile,
-                   crs, line_width_m)
+                   crs, line_width_m, construction=construction, linear=linear)
     inputs = {"footprint": footprint, "crs": crs, "activity": activity,
               "new_construction_land": new_construction_land, "temporary": temporary,
+              "construction": construction, "linear": linear,
               "profile": profile, "line_width_m": line_width_m}
     run_id = uuid.uuid4().hex
     geom = shapely.geometry.shape(result.footprint_geojson)

@@ -182,10 +182,20 @@ def control_lines_check(division: DivisionOpt = "64", json_out: JsonOpt = False,
 def indicators_cmd(division: Annotated[str, typer.Argument(help="Division code.")],
                    json_out: JsonOpt = False, output: XlsxOutputOpt = None) -> None:
     """Indicators (red line, farmland, cultivated land, UDB ratio, forest coverage) against
-    the profile's targets for this division."""
+    the profile's targets for this division. The UDB expansion limit is region-wide: the
+    regional figure (over the loaded districts) is judged, each district's own ratio is
+    information only; the notes below the table say which is which."""
     from gis.analysis.control_lines import indicators
+    from gis.cli.output import language
 
     with open_engine() as engine:
         rows = indicators(engine, division)
-    _emit(rows, ["id", "label_zh", "value", "unit", "target", "comparator", "meets_target"],
+    _emit(rows, ["id", "label_zh", "division", "value", "unit", "target", "comparator",
+                 "meets_target", "information_only"],
           f"Indicators 指标 {division}", "指标", json_out, output)
+    if not json_out:
+        lang = language()
+        for row in rows:
+            note = row.note_en if lang == "en" else row.note_zh
+            if note:
+                console.print(f"{row.id}: {note}", soft_wrap=True)

@@ -1,5 +1,6 @@
-"""The application's own tables: the import audit, API keys, siting runs, the quota ledger,
-the reconciliation and monitoring work lists, quarantined values and background jobs.
+"""The application's own tables: the import audit, API keys, siting runs and their
+re-evaluations, the quota ledger, the reconciliation and monitoring work lists, quarantined
+values and background jobs.
 
 The schema is owned by Alembic migrations (``gis/migrations``); these definitions are what
 the code queries with, and ``tests/test_catalogue.py`` checks that the migrated database and
@@ -13,6 +14,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gis.db.metadata import STORAGE_SRID, actor_columns, finite_check, metadata
+from gis.rules.models import VERDICT_ORDER
 
 invalid_values = sa.Table(
     "invalid_values",
@@ -358,4 +360,40 @@ jobs = sa.Table(
              postgresql_where=sa.text("retry_of IS NOT NULL")),
     comment="Background jobs (gis.jobs): long analyses run outside the request, their "
             "progress, result or error; a retry is a new row (retry_of).",
+)
+
+siting_reevaluations = sa.Table(
+    "siting_reevaluations",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("batch", sa.Text, nullable=False,
+              comment="One id per re-evaluation pass: the rows one command or request made"),
+    sa.Column("run_id", sa.Text, sa.ForeignKey("siting_runs.id",
+                                               name="siting_reevaluations_run_fkey"),
+              nullable=False),
+    sa.Column("evaluated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("profile_version", sa.Text, nullable=False,
+              comment="Version of the profile the run was judged under this time"),
+    sa.Column("previous_verdict", sa.Text, nullable=False,
+              comment="The verdict before: the latest re-evaluation's, else the original"),
+    sa.Column("previous_path", sa.Text),
+    sa.Column("verdict", sa.Text, nullable=False),
+    sa.Column("approval_path", sa.Text),
+    sa.Column("result", JSONB, nullable=False,
+              comment="Rule findings, approval path and rule warnings under the current rules"),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_key", sa.Text),
+    sa.CheckConstraint("batch ~ '^[0-9a-f]{32}$'", name="siting_reevaluations_batch_hex"),
+    *(sa.CheckConstraint(sa.column(c).in_(VERDICT_ORDER), name=f"siting_reevaluations_{c}")
+      for c in ("verdict", "previous_verdict")),
+    sa.CheckConstraint("verdict <> previous_verdict "
+                       "OR approval_path IS DISTINCT FROM previous_path",
+                       name="siting_reevaluations_changed"),
+    sa.Index("siting_reevaluations_run", "run_id", "id"),
+    sa.Index("siting_reevaluations_batch", "batch"),
+    comment="Stored siting runs whose verdict or approval path changed when judged again "
+            "under later rules (from their stored overlaps); append-only, and the runs "
+            "themselves are never changed.",
 )

@@ -67,6 +67,11 @@ class SitingBatchParams(BaseModel):
     activity: str = Field(description="Activity code from GET /api/v1/rules/{profile}")
     new_construction_land: bool
     temporary: bool = False
+    construction: bool = Field(True, description="Specific construction activity (具体建设活动, "
+                               "003:243); false for patrols, monitoring or research without "
+                               "facilities")
+    linear: bool | None = Field(None, description="Linear infrastructure; null: judged from "
+                                "each footprint's shape")
     profile: str = "ningxia"
     crs: str = Field("CRS84", description="CRS of the coordinates (CRS84, EPSG:4544, GCJ02 ...)")
     id_field: str | None = Field(None, description="Property naming each footprint; "
@@ -127,7 +132,8 @@ def run_batch(engine: Engine, params: SitingBatchParams, actor: Actor,
         path.write_text(json.dumps(_source(params), ensure_ascii=False), encoding="utf-8")
         table = check_file(engine, path, params.activity, params.new_construction_land,
                            params.temporary, params.profile, params.id_field,
-                           params.activity_field, params.crs, progress)
+                           params.activity_field, params.crs, progress,
+                           construction=params.construction, linear=params.linear)
     rows = [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
     return {"count": len(rows), "verdicts": dict(Counter(r["verdict"] for r in rows)),
             "columns": [str(c) for c in table.columns], "rows": rows}

@@ -1,7 +1,9 @@
 """Siting reports a planner can file: HTML (self-contained, map embedded) and PDF.
 
 Chinese with English headings; every word is the catalogue's (``gis.reports.words``): no
-verdict, zone or activity is printed as its code.
+verdict, zone or activity is printed as its code. A run judged again under later rules
+(:mod:`gis.analysis.siting_reevaluate`) opens with a notice of the re-evaluation; the result
+below it is the run's as it was given.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from gis.analysis.siting_models import ReevaluationNotice
 from gis.analysis.siting_runs import StoredRun
 from gis.reports.mapimage import footprint_map_png
 from gis.reports.words import (
@@ -42,8 +45,9 @@ def _map_png(run: StoredRun) -> bytes:
     return footprint_map_png(r.footprint_geojson, [o.model_dump() for o in r.overlaps])
 
 
-def siting_html(run: StoredRun) -> str:
-    """The report as one self-contained HTML page (the map embedded as a PNG)."""
+def siting_html(run: StoredRun, notice: ReevaluationNotice | None = None) -> str:
+    """The report as one self-contained HTML page (the map embedded as a PNG), with the
+    run's re-evaluation ``notice`` first when there is one."""
     r = run.result
     profile = load_profile(r.profile)
     return _environment().get_template("siting.html").render(
@@ -53,6 +57,7 @@ def siting_html(run: StoredRun) -> str:
                                                                r.activity_zh),
         document=lambda key: document_title(profile, key), layer_name=layer_name,
         zone_name=zone_name, map_png=base64.b64encode(_map_png(run)).decode("ascii"),
+        notice=notice,
     )
 
 
@@ -75,7 +80,7 @@ def _pdf_font() -> str:
     return "STSong-Light"
 
 
-def siting_pdf_story(run: StoredRun) -> list[Any]:
+def siting_pdf_story(run: StoredRun, notice: ReevaluationNotice | None = None) -> list[Any]:
     """The PDF's flowables (paragraphs, tables, the map), in the order printed."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
@@ -106,6 +111,8 @@ def siting_pdf_story(run: StoredRun) -> list[Any]:
     m2, mu, ha = unit("m2").en, unit("mu").zh, unit("ha").en
     story = [
         p(words("title"), title),
+        *([p(words("reevaluation"), head), p(notice.message_zh), p(notice.message_en)]
+          if notice else []),
         p(f"{zh('run')} {run.id}　{zh('time')} {run.created_at:%Y-%m-%d %H:%M} UTC　"
           f"{zh('profile')} {profile_title(profile).zh} {r.profile_version}"),
         p(f"{zh('activity')} {r.activity} {activity_name(profile, r.activity, r.activity_zh).zh}"
@@ -144,7 +151,7 @@ def siting_pdf_story(run: StoredRun) -> list[Any]:
     return story
 
 
-def siting_pdf(run: StoredRun) -> bytes:
+def siting_pdf(run: StoredRun, notice: ReevaluationNotice | None = None) -> bytes:
     """PDF with reportlab, the CJK font embedded (see :data:`CJK_FONT`)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
@@ -152,5 +159,5 @@ def siting_pdf(run: StoredRun) -> bytes:
 
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=f"{words('title').en} {run.id}",
-                      leftMargin=18 * mm, rightMargin=18 * mm).build(siting_pdf_story(run))
+                      leftMargin=18 * mm, rightMargin=18 * mm).build(siting_pdf_story(run, notice))
     return buffer.getvalue()

@@ -21,7 +21,8 @@ COLUMNS: tuple[str, ...] = (
     "area_mu", "area_ha", "draw_date", "purpose", "recorded_by", "recorded_at", "kind",
     "layer_a", "key_a", "layer_b", "key_b", "label_zh", "value", "unit", "area_km2",
     "area_wanmu", "target", "target_year", "meets_target", "note", "township_code",
-    "reserved_m2", "reserved_mu", "assessment_zh", "rule_text_zh", "citation",
+    "reserved_m2", "reserved_mu", "assessment_zh", "rule_text_zh", "citation", "division",
+    "information_only", "covers", "note_zh", "note_en",
 )
 #: Where a field means something else in one kind of row (the share of a township plan is its
 #: reserved indicator, not a village's flexible quota): ``report.column.<Row>.<field>``.
@@ -33,8 +34,10 @@ COLUMNS_BY_ROW: dict[str, tuple[str, ...]] = {"TownshipReserve": ("share",)}
 LABELLED: dict[str, str] = {
     "purpose": "purpose", "comparator": "comparator", "unit": "unit", "entry": "ledger_entry",
     "compliant": "boolean", "overdrawn": "boolean", "meets_target": "boolean",
-    "imported": "boolean", "actor_verified": "boolean",
+    "imported": "boolean", "actor_verified": "boolean", "information_only": "boolean",
 }
+#: Fields given in both languages: a sheet keeps the one in its own language.
+BY_LANGUAGE: dict[Lang, tuple[str, ...]] = {"zh": ("note_en",), "en": ("note_zh",)}
 
 
 def _labelled(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
@@ -61,6 +64,9 @@ def rows_frame(rows: Sequence[BaseModel], drop: Sequence[str] = ("geometry",)) -
         citation = record.pop("citation", None)
         if citation:
             record["citation"] = f"{citation['section']} {citation['seed'][:3]}:{citation['lines']}"
+        for field, value in record.items():
+            if isinstance(value, list):  # e.g. the districts a regional figure covers
+                record[field] = ", ".join(map(str, value))
         records.append(record)
     return pd.DataFrame.from_records(records)
 
@@ -70,7 +76,8 @@ def to_xlsx(rows: Sequence[BaseModel], sheet: str, path: Path | None = None,
     """The rows as an xlsx workbook with headers in ``lang`` (Chinese unless asked); written
     to ``path`` if given."""
     row_type = type(rows[0]).__name__ if rows else None
-    frame = _labelled(rows_frame(rows), lang).rename(columns=headers(lang, row_type))
+    frame = rows_frame(rows, drop=("geometry", *BY_LANGUAGE[lang]))
+    frame = _labelled(frame, lang).rename(columns=headers(lang, row_type))
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, sheet_name=sheet[:31], index=False)

@@ -9,9 +9,22 @@ exactly one path.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from fractions import Fraction
+from itertools import product
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gis.rules.cases import (
+    ActivityCategory,
+    Case,
+    ConditionStatus,
+    Facts,
+    Interpretation,
+    Procedure,
+    matches_any,
+)
+from gis.rules.thresholds import compare
 
 Comparator = Literal[">=", ">", "<=", "<", "approx"]
 Verdict = Literal["no_conflict", "permitted_with_conditions", "justification_required",
@@ -19,7 +32,6 @@ Verdict = Literal["no_conflict", "permitted_with_conditions", "justification_req
 #: Verdicts from least to most severe; a check's overall verdict is its most severe rule's.
 VERDICT_ORDER: tuple[Verdict, ...] = (
     "no_conflict", "permitted_with_conditions", "justification_required", "prohibited")
-ActivityCategory = Literal["limited", "national_major", "other", "housing"]
 
 
 class _Strict(BaseModel):
@@ -27,10 +39,16 @@ class _Strict(BaseModel):
 
 
 class Citation(_Strict):
+    """Where a rule stands: the document, its own section label (``二(一)2``), the seed file
+    and the lines the quote spans exactly (checked by :mod:`gis.rules.citations`)."""
+
     document: str
     section: str
     seed: str = Field(pattern=r"^\d{3}_[0-9a-f]+\.txt$")
     lines: str = Field(pattern=r"^\d+(-\d+)?$")
+    #: The seed's words, for an entry without a text of its own (a target, a path); omitted
+    #: parts marked "……". A rule's or quota rule's quote is its ``text_zh``.
+    quote: str | None = None
 
     @property
     def line_range(self) -> tuple[int, int]:
@@ -52,18 +70,47 @@ class Condition(_Strict):
     id: str
     zh: str
     en: str
+    #: The cases the condition applies in (none listed: every case).
+    applies_when: list[Case] = Field(default_factory=list)
+    #: Cases in which the request itself says the condition is not met (it fails the rule) ...
+    fails_when: list[Case] = Field(default_factory=list)
+    #: ... or met; in any other case the planner must confirm it.
+    met_when: list[Case] = Field(default_factory=list)
+    interpretation: Interpretation | None = None
+    #: Where the condition's words stand, when not in its rule's or activity's own lines.
+    citation: Citation | None = None
+
+    def status_for(self, facts: Facts) -> ConditionStatus | None:
+        """The condition's status for ``facts``; None when it does not apply."""
+        if self.applies_when and not matches_any(self.applies_when, facts):
+            return None
+        if matches_any(self.fails_when, facts):
+            return "not_met"
+        return "met" if matches_any(self.met_when, facts) else "to_confirm"
 
 
 class Rule(_Strict):
     text_zh: str
     summary_en: str
     citation: Citation
-    #: Verdict when the rule applies, by activity category (``default`` for the rest).
+    #: Verdict when the rule applies, by activity category (``default`` for the rest);
+    #: ``condition_not_met`` when the request says one of the conditions is not met.
     outcome: dict[str, Verdict] = Field(default_factory=dict)
     conditions: list[Condition] = Field(default_factory=list)
+    #: Categories the rule admits subject to the red line's justification path (their verdict
+    #: is the path's) if no condition fails.
+    admits: list[ActivityCategory] = Field(default_factory=list)
+    #: The cases the rule applies in (none listed: every case); in the others its finding is
+    #: left out and a warning says why.
+    applies_when: list[Case] = Field(default_factory=list)
+    interpretation: Interpretation | None = None
+    procedure: Procedure | None = None
 
     def verdict_for(self, category: str) -> Verdict:
         return self.outcome.get(category, self.outcome.get("default", "no_conflict"))
+
+    def applies(self, facts: Facts) -> bool:
+        return not self.applies_when or matches_any(self.applies_when, facts)
 
 
 class Activity(_Strict):
@@ -71,33 +118,31 @@ class Activity(_Strict):
     zh: str
     en: str
     conditions: list[Condition] = Field(default_factory=list)
+    #: A linear form is possible (the request's ``linear`` or the footprint's shape decides).
     linear: bool = False
+    #: Construction by definition: a request's "no construction activity" does not apply.
+    always_construction: bool = False
     limited_activity: str | None = None
-
-
-class PathCase(_Strict):
-    category: ActivityCategory | None = None
-    new_construction_land: bool | None = None
-    temporary: bool | None = None
-
-    def matches(self, category: str, new_construction_land: bool, temporary: bool) -> bool:
-        return all((
-            self.category in (None, category),
-            self.new_construction_land in (None, new_construction_land),
-            self.temporary in (None, temporary),
-        ))
+    interpretation: Interpretation | None = None
 
 
 class JustificationPath(_Strict):
     id: str
-    when: PathCase
+    when: Case
     exempt: bool = False
+    #: Whether the text prescribes a justification (论证) in this case.
+    required: bool = True
+    #: The verdict of the red line's general zone in this case.
+    verdict: Verdict = "justification_required"
+    #: The rule (in ``rules``) stating what the justification covers: its finding is added.
+    rule: str | None = None
     organizer_zh: str | None
     reviewer_zh: str | None
     decider_zh: str | None
     document_zh: str
     en: str
     citation: Citation
+    interpretation: Interpretation | None = None
 
 
 class QuotaRule(_Strict):
@@ -109,16 +154,16 @@ class QuotaRule(_Strict):
     summary_en: str
     citation: Citation
 
-    def complies(self, share: float) -> bool:
-        """Whether ``share`` (quota / base) satisfies the rule, per its comparator."""
-        t, tol = self.threshold, self.tolerance
-        return {
-            ">=": share >= t - tol,
-            ">": share > t - tol,
-            "<=": share <= t + tol,
-            "<": share < t + tol,
-            "approx": abs(share - t) <= tol,
-        }[self.comparator]
+    def complies(self, share: Fraction | float) -> bool:
+        """Whether ``share`` (quota / base: exact, as :func:`gis.rules.thresholds.share` gives
+        it from the areas, or a float read as the decimal it is written as) satisfies the
+        rule, compared exactly: "不少于5%" holds at exactly 5%, "安排5%" at exactly
+        5% ± the tolerance."""
+        return compare(share, self.comparator, self.threshold, self.tolerance)
+
+    def below(self, share: Fraction | float) -> bool:
+        """Whether ``share`` is below the threshold itself (exactly)."""
+        return compare(share, "<", self.threshold)
 
 
 class Target(_Strict):
@@ -128,6 +173,11 @@ class Target(_Strict):
     comparator: Comparator
     year: int
     citation: Citation
+
+    def met_by(self, value: Fraction) -> bool:
+        """Whether ``value`` (exact, in the target's unit) meets the target, compared exactly
+        (:mod:`gis.rules.thresholds`): "不低于" holds at the figure, "以内" up to it."""
+        return compare(value, self.comparator, self.value)
 
 
 class SitingParameters(_Strict):
@@ -251,17 +301,40 @@ class Profile(_Strict):
         for rule_id in self.rules:
             if not re.fullmatch(r"[a-z]+(\.[a-z_]+)+", rule_id):
                 raise ValueError(f"profile {self.id}: bad rule id {rule_id!r}")
-        for category in ("limited", "national_major"):
-            for new_land in (True, False):
-                for temporary in (True, False):
-                    found = [p.id for p in self.justification_paths
-                             if p.when.matches(category, new_land, temporary)]
-                    if len(found) != 1:
-                        raise ValueError(
-                            f"profile {self.id}: case {category}/new_land={new_land}/"
-                            f"temporary={temporary} resolves to {found or 'no path'}"
-                        )
+        self._siting_consistent()
         return self
+
+    def _siting_consistent(self) -> None:
+        """Every case of an admitted category resolves to exactly one justification path;
+        paths, outcomes and conditions name what exists."""
+        for category in ("limited", "national_major", "housing"):
+            for facts in product((True, False), repeat=3):
+                found = [p.id for p in self.justification_paths
+                         if p.when.matches(category, *facts)]
+                if len(found) != 1:
+                    raise ValueError(
+                        f"profile {self.id}: case {category}/new_land, temporary, "
+                        f"construction={facts} resolves to {found or 'no path'}")
+        for path in self.justification_paths:
+            if path.rule is not None and path.rule not in self.rules:
+                raise ValueError(f"profile {self.id}: path {path.id} names unknown rule "
+                                 f"{path.rule!r}")
+        keys = {*get_args(ActivityCategory), "default", "condition_not_met"}
+        for rule_id, rule in self.rules.items():
+            if set(rule.outcome) - keys:
+                raise ValueError(f"profile {self.id}: rule {rule_id} has outcome keys "
+                                 f"{sorted(set(rule.outcome) - keys)}")
+            if (rule.admits or any(c.fails_when for c in rule.conditions)) \
+                    and "condition_not_met" not in rule.outcome:
+                raise ValueError(f"profile {self.id}: rule {rule_id} needs a "
+                                 "condition_not_met outcome")
+        conditions = [c for a in self.activities for c in a.conditions]
+        for rule in self.rules.values():
+            conditions += rule.conditions
+        for c in conditions:
+            if c.citation is not None and c.citation.document not in self.documents:
+                raise ValueError(f"profile {self.id}: condition {c.id} cites unknown "
+                                 f"document {c.citation.document!r}")
 
     @property
     def activities(self) -> list[Activity]:
@@ -279,8 +352,9 @@ class Profile(_Strict):
         raise KeyError(code)
 
     def justification_path(self, category: str, new_construction_land: bool,
-                           temporary: bool) -> JustificationPath | None:
+                           temporary: bool, construction: bool = True
+                           ) -> JustificationPath | None:
         for path in self.justification_paths:
-            if path.when.matches(category, new_construction_land, temporary):
+            if path.when.matches(category, new_construction_land, temporary, construction):
                 return path
         return None

@@ -6,6 +6,12 @@ roughly where they are (Helan Mountain along Dawukou's south-western border, the
 mountain front, 星海镇 on the plain to the south-east; Yinchuan's Xingqing city in the west of
 兴庆区, the Yellow River across its east with 月牙湖乡 on the far bank). Township and village
 codes follow the 9- and 12-digit statistical-division pattern but are illustrative.
+
+Village categories (the five types of 000:842-852 and 001:1132-1136): Xingqing's seed names one
+village of three types, 镇河村 集聚提升, 月牙湖村 整治改善 and 塔桥村 搬迁撤并 (000:848-852),
+and the samples follow it (``category_source``). Dawukou's seed lists the five types for its 8
+villages (潮湖村、果园村等, 001:1132-1136) without saying which is which, so the categories of
+its villages are illustrative (``category_source`` None).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class Village:
     share: float  # flexible quota / planned construction
     approved: str  # approval date, ISO
     woodland: bool = False  # has a collective-forest block (forest one-map situations)
+    category_source: str | None = None  # seed:lines naming the category; None: illustrative
 
 
 @dataclass(frozen=True)
@@ -102,10 +109,14 @@ CLUSTERS_XQ = (
     VillageCluster(
         "640104201", (106.592, 38.528), 2500.0, 0.9, 1.1,
         (
-            Village("640104201201", "镇河村", "heritage", False, 240000.0, 0.06, "2021-09-28"),
-            Village("640104201202", "月牙湖村", "agglomeration", False, 310000.0, 0.04,
-                    "2021-09-28"),
-            Village("640104201203", "塔桥村", "relocation", False, 120000.0, 0.05, "2021-09-28"),
+            # 000:848-852: 镇河村等 9个行政村 集聚提升, 月牙湖村等 16个 整治改善, 塔桥村等 14个
+            # 搬迁撤并.
+            Village("640104201201", "镇河村", "agglomeration", False, 240000.0, 0.06,
+                    "2021-09-28", category_source="000:848-852"),
+            Village("640104201202", "月牙湖村", "improvement", False, 310000.0, 0.04,
+                    "2021-09-28", category_source="000:848-852"),
+            Village("640104201203", "塔桥村", "relocation", False, 120000.0, 0.05, "2021-09-28",
+                    category_source="000:848-852"),
         ),
         grid_angle_deg=20.0,
     ),

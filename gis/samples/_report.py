@@ -98,8 +98,10 @@ def _expected_text(kind: str, e: dict) -> str:
         return f"mapped {e['mapped_area_m2']:,.2f} m²"
     if kind == "certificate_area_mismatch":
         return f"certificate {e['certificate_area_mu']} 亩, mapped {e['mapped_area_mu']} 亩"
+    if kind == "udb_expansion_ratio" and e.get("information_only"):
+        return f"ratio {e['ratio']:.4f} (information only)"
     if kind == "udb_expansion_ratio":
-        return f"ratio {e['ratio']:.4f} (limit 1.3)"
+        return f"regional ratio {e['ratio']:.4f} (limit {e['limit']:g})"
     if kind == "village_quota_share":
         return f"{e['share'] * 100:.2f}% ({e['flexible_quota_m2']:,.0f} / " \
                f"{e['planned_construction_m2']:,.0f} m²)"
@@ -168,6 +170,12 @@ LEDGER_NOTE = ("draws on the flexible quota, a table without geometry (village_c
                "major_project / ecological_restoration); not loaded by `gis samples load`")
 
 
+def _category_zh(code: str) -> str:
+    """A village category as the catalogue labels it (集聚提升 ...)."""
+    found = get_layer("village_plans").style.matching_class(code)
+    return found.zh if found else code
+
+
 def readme_text(doc: dict, rasters: dict) -> str:
     counts = doc["feature_counts"]
     layer_rows = "\n".join(
@@ -175,7 +183,9 @@ def readme_text(doc: dict, rasters: dict) -> str:
         for lid in LAYER_NOTES)
     class_rows = "\n".join(f"| {v} | {en} | {zh} |" for v, en, zh, _ in rasters["classes"])
     quota_rows = "\n".join(
-        f"| {q['village_code']} | {q['village_name']} | {q['planned_construction_m2']:,.0f} | "
+        f"| {q['village_code']} | {q['village_name']} | "
+        f"{_category_zh(q['category'])} {q['category']} "
+        f"({q['category_source'] or 'illustrative'}) | {q['planned_construction_m2']:,.0f} | "
         f"{q['flexible_quota_m2']:,.2f} | {q['share'] * 100:.2f}% |"
         for q in doc["village_quotas"])
     return f"""\
@@ -230,10 +240,12 @@ unit) are planted as noise and must not be reported as forest-grass overlaps.
 
 Share = flexible_quota_m2 / planned_construction_m2 (Xingqing: no less than 5%, 000:854-858;
 Dawukou: 5%, 001:1142-1148). The located 16 留白用地 zones add up to the flexible quota and all
-construction zones to the planned construction land (within 1e-6).
+construction zones to the planned construction land (within 1e-6). Categories: Xingqing's seed
+names 镇河村 集聚提升, 月牙湖村 整治改善 and 塔桥村 搬迁撤并 (000:848-852); Dawukou's names no
+village's category (001:1132-1136), so those are illustrative.
 
-| village_code | village | planned construction (m²) | flexible quota (m²) | share |
-|---|---|---|---|---|
+| village_code | village | category | planned construction (m²) | flexible quota (m²) | share |
+|---|---|---|---|---|---|
 {quota_rows}
 
 ## Rasters

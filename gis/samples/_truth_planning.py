@@ -5,6 +5,12 @@ projects, measured, with the check that the lines overlap only where planted.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+from gis.rules import load_profile
+from gis.rules.thresholds import area as exact_area
+from gis.rules.thresholds import share as exact_share
+from gis.rules.thresholds import total
 from gis.samples import _geo as geo
 from gis.samples import _places as places
 from gis.samples._measure import SituationSteps, overlaps, r2
@@ -54,24 +60,50 @@ class PlanningTruth(SituationSteps):
              "basic_farmland": [{"parcel_code": farm[j].attrs["parcel_code"]}]},
             {"area_m2": r2(area), "redline_zone": r["zone"]}))
 
-        # Urban development boundary against its 2020 baseline (003:131-133: at most 1.3x).
+        self._situations_udb()
+
+    def _situations_udb(self) -> None:
+        """The urban development boundary against the 2020 baseline (003:131-133: "城镇开发
+        边界扩展倍数控制在基于2020年现状城镇建设用地规模的1.3倍以内"). The limit (from the
+        profile) is region-wide: it judges the two districts together (UDB-REGION-01);
+        each district's own ratio is information (UDB-01, UDB-02)."""
+        add = self.situations.append
+        target = load_profile("ningxia").targets["udb_expansion_ratio"]
+        limit = target.value
+        udb, base = Fraction(0), Fraction(0)
         for county, sid in ((places.DWK, "UDB-01"), (places.XQ, "UDB-02")):
             zones = [u for u in self.udb if u["county_code"] == county]
             total = sum(geo.area_m2(u["geom"]) for u in zones)
             baseline = zones[0]["baseline_2020_m2"]
+            udb, base = udb + exact_area(r2(total)), base + exact_area(baseline)
             ratio = total / baseline
-            exceeds = ratio > 1.3
             name = self.district_props[county]["name"]
             add(self._situation(
                 sid, "udb_expansion_ratio", geo.union(u["geom"] for u in zones),
-                f"{name}城镇开发边界面积为2020年城镇建设用地的{ratio:.2f}倍"
-                + ("，超过1.3倍上限" if exceeds else "，未超过1.3倍上限"),
+                f"{name}城镇开发边界面积为2020年城镇建设用地的{ratio:.2f}倍（区县自身数值，"
+                f"仅供参考：{limit:g}倍上限针对全区）",
                 f"{name}: the urban development boundary is {ratio:.2f}x the 2020 urban "
-                f"construction land ({'over' if exceeds else 'within'} the 1.3x limit)",
+                f"construction land (the district's own ratio, for information: the {limit:g}x "
+                "limit is region-wide)",
                 {"urban_boundary": [{"boundary_code": u["boundary_code"]} for u in zones]},
                 {"udb_area_m2": r2(total), "baseline_2020_m2": baseline,
-                 "ratio": round(ratio, 6), "limit": 1.3, "exceeds": exceeds},
+                 "ratio": round(ratio, 6), "information_only": True},
                 where=False))
+        exceeds = not target.met_by(udb / base)
+        ratio = float(udb / base)
+        names = [self.district_props[c]["name"] for c in (places.XQ, places.DWK)]
+        add(self._situation(
+            "UDB-REGION-01", "udb_expansion_ratio", geo.union(u["geom"] for u in self.udb),
+            f"全区（仅含已加载的{'、'.join(names)}）城镇开发边界面积为2020年城镇建设用地的{ratio:.2f}倍，"
+            + (f"超过{limit:g}倍上限" if exceeds else f"未超过{limit:g}倍上限"),
+            f"The region (only the loaded {', '.join(names)}): the urban development boundary is "
+            f"{ratio:.2f}x the 2020 urban construction land ({'over' if exceeds else 'within'} "
+            f"the region-wide {limit:g}x limit)",
+            {"urban_boundary": [{"boundary_code": u["boundary_code"]} for u in self.udb]},
+            {"udb_area_m2": float(udb), "baseline_2020_m2": float(base),
+             "ratio": round(ratio, 6), "limit": limit, "exceeds": exceeds,
+             "covers": sorted({u["county_code"] for u in self.udb})},
+            where=False))
 
     def _situations_farm_areas(self) -> None:
         """Each forest farm area's mapped area against its nominal one."""
@@ -99,6 +131,7 @@ class PlanningTruth(SituationSteps):
             flexible = sum(geo.area_m2(z["geom"]) for z in rec["zones"] if z["use"] == "16")
             self.facts["village_quotas"].append({
                 "village_code": code, "village_name": v.name, "county_code": rec["county"],
+                "category": v.category, "category_source": v.category_source,
                 "planned_construction_m2": v.planned_construction_m2,
                 "flexible_quota_m2": rec["flexible"],
                 "share": round(rec["flexible"] / v.planned_construction_m2, 6),
@@ -125,6 +158,7 @@ class PlanningTruth(SituationSteps):
                  "flexible_quota_m2": rec["flexible"],
                  "share": round(rec["flexible"] / v.planned_construction_m2, 6)}))
         self.facts["township_reserves"] = []
+        rule = load_profile("dawukou").quota["township_reserve"]  # 001:1142-1144
         for code, (planned, share, _approved) in sorted(TOWNSHIP_PLANS.items()):
             t = self.townships[code]
             reserved = round(planned * share, 2)
@@ -132,19 +166,20 @@ class PlanningTruth(SituationSteps):
                 "township_code": code, "township_name": t["name"], "county_code": t["county"],
                 "planned_construction_m2": planned, "reserved_indicator_m2": reserved,
                 "share": round(reserved / planned, 6)})
-            if t["county"] == "640202" and share < 0.10:
+            if t["county"] == "640202" and not rule.complies(exact_share(reserved, planned)):
                 add(self._situation(
                     "TOWNSHIP-RESERVE-LOW-01", "township_reserve_share", t["geom"],
-                    f"{t['name']}乡级规划预留建设用地指标{share:.1%}，不足10%",
+                    f"{t['name']}乡级规划预留建设用地指标{share:.1%}，不足{rule.threshold:.0%}",
                     f"{t['name']}: the township plan reserves {share:.1%} of construction "
-                    "land, below Dawukou's 'no less than 10%'",
+                    f"land, below Dawukou's 'no less than {rule.threshold:.0%}'",
                     {"township_plans": [{"township_code": code}]},
                     {"planned_construction_m2": planned, "reserved_indicator_m2": reserved,
                      "share": round(reserved / planned, 6)}, place=t["name"], where=False))
         for code in sorted({d["village_code"] for d in self.ledger}):
             rec = self.villages[code]
             drawn = sum(d["area_m2"] for d in self.ledger if d["village_code"] == code)
-            over = drawn > rec["flexible"]
+            over = total([d["area_m2"] for d in self.ledger if d["village_code"] == code]
+                         ) > exact_area(rec["flexible"])
             self.facts.setdefault("ledgers", []).append({
                 "village_code": code, "village_name": rec["village"].name,
                 "flexible_quota_m2": rec["flexible"], "drawn_m2": drawn,

@@ -164,20 +164,44 @@
   }
 
   function loadIndicators(division) {
+    /* One call per district for the region; a region-wide figure (the UDB expansion ratio,
+     * whose 1.3x limit is region-wide) comes with each and is shown once. Rows without a
+     * target of their own (a district's own UDB ratio) are marked information only, and each
+     * row's note says what it covers, in the page language (a note repeated from an earlier
+     * row is kept as the row's tooltip). */
     var tbody = el('quota-indicators').querySelector('tbody');
     var code = division.length >= 6 ? division : null;
     var codes = code ? [code] : O.config.divisions.map(function (d) { return d.code; });
+    var names = {'640000': t('region')};
+    O.config.divisions.forEach(function (d) { names[d.code] = d.name; });
     return Promise.all(codes.map(function (c) {
       return O.json('/api/v1/indicators/' + c).catch(function () { return []; });
     })).then(function (lists) {
-      var all = [].concat.apply([], lists);
+      var seen = {};
+      var notes = {};
+      var all = [].concat.apply([], lists).filter(function (i) {
+        var key = i.id + '@' + i.division;
+        if (seen[key]) { return false; }
+        seen[key] = true;
+        return true;
+      });
       tbody.innerHTML = all.map(function (i) {
-        var meets = i.meets_target == null ? '' : (i.meets_target ? '✔' : '✘');
+        var meets = i.information_only
+          ? '<span class="om-badge om-muted" style="white-space: nowrap">' +
+            O.esc(t('quota_information_only')) + '</span>'
+          : i.meets_target == null ? '' : (i.meets_target ? '✔' : '✘');
         var target = i.target == null ? ''
           : (i.comparator ? O.label('comparator', i.comparator) + ' ' : '') + O.num(i.target, 2);
-        return '<tr' + (i.meets_target === false ? ' class="om-bad"' : '') + '><td>' +
-          O.esc(i.label_zh) + '</td><td class="num">' + O.num(i.value, 2) + ' ' +
-          O.esc(O.label('unit', i.unit)) +
+        var note = O.config.lang === 'en' ? i.note_en : i.note_zh;
+        var repeated = note && notes[note];
+        if (note) { notes[note] = true; }
+        var where = code && i.division === code ? '' : ' <span class="om-muted">' +
+          O.esc(names[i.division] || i.division) + '</span>';
+        return '<tr data-indicator="' + O.esc(i.id) + '" data-information-only="' +
+          !!i.information_only + '"' + (i.meets_target === false ? ' class="om-bad"' : '') +
+          (repeated ? ' title="' + O.esc(note) + '"' : '') + '><td>' + O.esc(i.label_zh) + where +
+          (note && !repeated ? '<div class="om-hint">' + O.esc(note) + '</div>' : '') +
+          '</td><td class="num">' + O.num(i.value, 2) + ' ' + O.esc(O.label('unit', i.unit)) +
           '</td><td>' + O.esc(target) + '</td><td>' + meets + '</td></tr>';
       }).join('');
     });

@@ -18,7 +18,8 @@
   var activitySel = document.getElementById('siting-activity');
   O.setFieldTitles({activity: t('siting_activity'), profile: t('siting_profile'),
                     new_construction_land: t('siting_new_land'),
-                    temporary: t('siting_temporary'), line_width_m: t('siting_line_width')});
+                    temporary: t('siting_temporary'), construction: t('siting_construction'),
+                    linear: t('siting_linear'), line_width_m: t('siting_line_width')});
 
   function loadActivities() {
     var keep = activitySel.value;
@@ -80,16 +81,40 @@
     return (names && names[zone]) || zone;
   }
 
+  /* A reading of the text (the profile's interpretation), in the page's language. */
+  function readingHtml(reading) {
+    if (!reading) { return ''; }
+    return '<div class="om-muted om-reading"><b>' + O.esc(t('siting_interpretation')) + '</b>：' +
+      O.esc(O.config.lang === 'en' ? reading.en : reading.zh) + '</div>';
+  }
+
+  /* A rule's approval procedure: the bodies the text names (none is made up) and the step. */
+  function procedureHtml(p) {
+    if (!p) { return ''; }
+    var bodies = [[t('siting_organizer'), p.organizer_zh], [t('siting_reviewer'), p.reviewer_zh],
+                  [t('siting_decider'), p.decider_zh]].filter(function (x) { return x[1]; })
+      .map(function (x) { return O.esc(x[0]) + '：' + O.esc(x[1]) + '；'; }).join('');
+    return '<div class="om-procedure"><b>' + O.esc(t('siting_procedure')) + '</b>：' + bodies +
+      O.esc(p.document_zh) + ' <span class="om-muted">' + O.esc(p.en) + '</span></div>';
+  }
+
+  var STATUS = {not_met: t('siting_condition_not_met'), met: t('siting_condition_met'),
+                to_confirm: t('siting_condition_to_confirm')};
+
   function pathHtml(path) {
     if (!path) { return '<p>' + O.esc(t('siting_no_path')) + '</p>'; }
     var rows = [];
     if (path.exempt) { rows.push('<li><b>' + O.esc(t('siting_exempt')) + '</b></li>'); }
+    else if (path.required === false) {
+      rows.push('<li><b>' + O.esc(t('siting_no_justification')) + '</b></li>');
+    }
     [[t('siting_organizer'), path.organizer_zh], [t('siting_reviewer'), path.reviewer_zh],
      [t('siting_decider'), path.decider_zh], [t('siting_document'), path.document_zh]]
       .forEach(function (pair) {
         if (pair[1]) { rows.push('<li>' + O.esc(pair[0]) + '：' + O.esc(pair[1]) + '</li>'); }
       });
     return '<ul>' + rows.join('') + '</ul><p class="om-muted">' + O.esc(path.en) + '</p>' +
+      readingHtml(path.interpretation) +
       '<p class="om-cite">' + O.esc(cite(path.citation)) + '</p>';
   }
 
@@ -126,13 +151,17 @@
     }).join('') || '<tr><td colspan="6">—</td></tr>';
     document.getElementById('siting-rules').innerHTML = res.rules.map(function (r) {
       var conditions = (r.conditions || []).map(function (c) {
-        return '<li>' + O.esc(O.config.lang === 'en' ? c.en : c.zh) + '</li>';
+        var status = c.status || 'to_confirm';
+        return '<li data-condition="' + O.esc(c.id) + '" data-status="' + O.esc(status) + '">' +
+          '<span class="om-status-' + O.esc(status) + '">[' + O.esc(STATUS[status]) + ']</span> ' +
+          O.esc(O.config.lang === 'en' ? c.en : c.zh) + readingHtml(c.interpretation) + '</li>';
       }).join('');
       return '<li data-rule="' + O.esc(r.rule_id) + '"><b>' + O.esc(O.label('verdict', r.verdict)) +
         '</b> · ' + O.esc(O.config.lang === 'en' ? r.summary_en : r.text_zh) +
         '<div class="om-cite">' + O.esc(cite(r.citation)) + '</div>' +
         (conditions ? '<div>' + O.esc(t('siting_conditions')) + '：<ul>' + conditions +
-                      '</ul></div>' : '') + '</li>';
+                      '</ul></div>' : '') + procedureHtml(r.procedure) +
+        readingHtml(r.interpretation) + '</li>';
     }).join('');
     var warnings = res.warnings || [];
     document.getElementById('siting-warnings-wrap').hidden = !warnings.length;
@@ -169,8 +198,11 @@
     var body = {
       geometry: fc, crs: 'CRS84', activity: activitySel.value, profile: profileSel.value,
       new_construction_land: document.getElementById('siting-new-land').checked,
-      temporary: document.getElementById('siting-temporary').checked
+      temporary: document.getElementById('siting-temporary').checked,
+      construction: document.getElementById('siting-construction').checked
     };
+    var linear = document.getElementById('siting-linear').value;
+    if (linear) { body.linear = linear === 'true'; }
     if (width > 0) { body.line_width_m = width; }
     var button = document.getElementById('siting-run');
     button.disabled = true;
