@@ -1,7 +1,7 @@
 # One-Map: the two commands (see README).
 #   make run    install what is needed, start the embedded PostGIS, load the samples, serve
 #   make test   install what the tests need and run them
-.PHONY: run test setup setup-test lint bench lock
+.PHONY: run test test-clients setup setup-test setup-clients lint bench lock
 
 VENV := .venv/bin
 
@@ -18,6 +18,16 @@ run: setup
 
 test: setup-test
 	$(VENV)/python -m pytest -q
+
+# Desktop clients against the API (QGIS 3.22 through PyQGIS under xvfb; GDAL and OWSLib):
+# installs Debian's qgis, python3-qgis and xvfb first (minutes), so it is not part of `test`.
+# docs/clients.md records a run.
+setup-clients: setup-test
+	bash scripts/setup.sh clients
+
+test-clients: setup-clients
+	ONEMAP_TEST_CLIENTS=1 GIS_LOG_LEVEL=WARNING $(VENV)/python -m pytest -v -s -p no:cacheprovider \
+	  tests/clients tests/ogc/test_clients.py
 
 lint: setup-test
 	$(VENV)/ruff check .

@@ -1,7 +1,11 @@
 """Request-side access control: who is calling, may they read this layer, may they write.
 
-The key travels in the ``X-API-Key`` header. No header means the anonymous ``public`` role; a
-header with an unknown or revoked key is refused (401) rather than silently downgraded, so a
+The key travels in the ``X-API-Key`` header, or as the password of HTTP Basic
+authentication (any user name): desktop clients that cannot add a header send that, QGIS
+3.22 through a Basic authentication configuration and GDAL with ``GDAL_HTTP_AUTH=BASIC``
+and ``GDAL_HTTP_USERPWD=name:key`` (``gis.auth.basic_key``). When both are sent the header
+wins. No key means the anonymous ``public`` role; an unknown or revoked key, or a malformed
+or wrong Basic password, is refused (401) rather than silently downgraded, so a
 misconfigured client notices. Checked keys are cached for ``auth_cache_seconds`` so tile and
 item requests do not each cost a database round trip.
 """
@@ -20,13 +24,21 @@ from fastapi.security import APIKeyHeader
 
 from api.deps import get_engine
 from api.observability import set_caller
-from gis.auth import PUBLIC, Principal, authenticate, can_read, layer_sensitivity
+from gis.auth import (
+    PUBLIC,
+    Principal,
+    authenticate,
+    basic_key,
+    can_read,
+    layer_sensitivity,
+)
 from gis.errors import Forbidden, RateLimited, Unauthorized
 from gis.layers.catalogue import Layer, load_catalogue
 from gis.messages import AnyOf, Label, msg
 from gis.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
+AUTHORIZATION = "Authorization"
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
                         description="Issued with `gis users add NAME --role ROLE`.")
 
@@ -87,8 +99,14 @@ def _state(request: Request, name: str, factory: Callable[[], object]) -> object
 
 def current_principal(request: Request,
                       key: Annotated[str | None, Depends(_api_key)] = None) -> Principal:
+    header = API_KEY_HEADER
     if not key:
-        return PUBLIC
+        authorization = request.headers.get(AUTHORIZATION)
+        if not authorization or not authorization.lower().startswith("basic "):
+            return PUBLIC
+        header, key = AUTHORIZATION, basic_key(authorization)
+        if key is None:
+            raise Unauthorized(msg("auth.inactive_key", header=AUTHORIZATION))
     settings: Settings = request.app.state.settings
     cache: _KeyCache = _state(request, "key_cache", _KeyCache)  # type: ignore[assignment]
     digest = hashlib.sha256(key.encode()).hexdigest()
@@ -97,7 +115,7 @@ def current_principal(request: Request,
         principal = authenticate(get_engine(request), key)
         cache.put(digest, principal, settings.api.auth_cache_seconds)
     if principal is None:
-        raise Unauthorized(msg("auth.inactive_key", header=API_KEY_HEADER))
+        raise Unauthorized(msg("auth.inactive_key", header=header))
     set_caller(request.scope.setdefault("state", {}), principal.name)
     return principal
 

@@ -74,7 +74,11 @@ def register_error_handlers(app: FastAPI) -> None:
         response = problem(status_for(exc), exc.title_in(lang), exc.render(lang),
                            str(request.url.path), details=exc.details or None)
         if isinstance(exc, gis_errors.Unauthorized):
-            response.headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
+            # A Basic challenge only to clients that sent Basic credentials (QGIS, GDAL):
+            # offered to a browser, it would pop a login dialog over the portal.
+            basic = request.headers.get("authorization", "").lower().startswith("basic")
+            response.headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"' + (
+                ', Basic realm="One-Map", charset="UTF-8"' if basic else "")
         if isinstance(exc, gis_errors.RateLimited):
             response.headers["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
         return response

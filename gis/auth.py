@@ -12,6 +12,8 @@ layer's ``sensitivity`` in the catalogue, which settings can override per layer
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -142,6 +144,21 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(*cols).order_by(api_keys.c.created_at)).all()
     return [KeyInfo(*row) for row in rows]
+
+
+def basic_key(authorization: str) -> str | None:
+    """The key in an HTTP Basic ``Authorization`` header value: the password, whatever the
+    user name (QGIS and GDAL send credentials this way). None when the value is not Basic
+    credentials (bad base64, no ``:``, not UTF-8, an empty password)."""
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    _user, colon, password = decoded.partition(":")
+    return password if colon and password else None
 
 
 def authenticate(engine: Engine, key: str) -> Principal | None:

@@ -2,6 +2,7 @@
 # Set up everything One-Map needs on a fresh Debian machine; safe to run again (idempotent).
 #   scripts/setup.sh          system packages + Python venv (run / serve)
 #   scripts/setup.sh test     ... plus what the tests need
+#   scripts/setup.sh clients  ... plus the desktop clients of `make test-clients` (QGIS, xvfb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
@@ -18,6 +19,8 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 apt_packages=(postgresql postgresql-postgis gdal-bin python3-venv python3-dev fonts-wqy-microhei
               nodejs)
 [ "$mode" = test ] && apt_packages+=(chromium)
+# QGIS 3.22 (Debian's) with PyQGIS and a virtual X server for `make test-clients`.
+[ "$mode" = clients ] && apt_packages+=(chromium qgis python3-qgis xvfb xauth)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -42,11 +45,14 @@ fi
 # `make lock`, see scripts/lock.sh); anything an earlier install left that the lock lacks is
 # removed, and scripts/venv_lock.py refuses a venv that still differs. A test venv also serves
 # `make run`: the run lock is the test lock's subset at the same versions.
-lock="requirements/${mode}.lock.txt"
+# The clients mode installs the test venv (its tests run there; QGIS brings its own Python).
+venv_mode=$mode
+[ "$mode" = clients ] && venv_mode=test
+lock="requirements/${venv_mode}.lock.txt"
 want="$(cat "$lock" pyproject.toml | sha256sum | cut -c1-16)"
 have="$(cat "$stamps/pip" 2>/dev/null || true)"
 test_lock_hash="$(cat requirements/test.lock.txt pyproject.toml | sha256sum | cut -c1-16)"
-if [ "$have" != "$mode-$want" ] && ! { [ "$mode" = run ] && [ "$have" = "test-$test_lock_hash" ]; }; then
+if [ "$have" != "$venv_mode-$want" ] && ! { [ "$venv_mode" = run ] && [ "$have" = "test-$test_lock_hash" ]; }; then
   say "installing the locked Python packages ($lock)"
   if ! { .venv/bin/python -m pip install -q --require-hashes -r "$lock" &&
          .venv/bin/python scripts/venv_lock.py prune "$lock" &&
@@ -56,7 +62,7 @@ if [ "$have" != "$mode-$want" ] && ! { [ "$mode" = run ] && [ "$have" = "test-$t
   fi
   .venv/bin/python scripts/venv_lock.py check "$lock"
   .venv/bin/python -c "import gis, api, portal" # fail here, not later, if the install broke
-  echo "$mode-$want" > "$stamps/pip"
+  echo "$venv_mode-$want" > "$stamps/pip"
 fi
 # -- Portal browser libraries (npm) -------------------------------------------------------------
 # Served by the app from portal/node_modules (no CDN at run time); reinstalled when the lockfile

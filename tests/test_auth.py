@@ -156,3 +156,45 @@ def test_users_cli(engine, settings) -> None:
     assert bad.exit_code != 0 and "role must be one of" in str(bad.exception)
     assert runner.invoke(cli, ["users", "revoke", "林草局 李工"]).exit_code == 0
     assert authenticate(engine, key) is None
+
+
+def _basic(key: str, user: str = "qgis") -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{key}".encode()).decode()}
+
+
+@pytest.mark.parametrize("role", ["planner", "forestry", "admin"])
+def test_basic_authentication_carries_the_key(client: TestClient, role_keys, role) -> None:
+    """QGIS 3.22 and GDAL send the key as a Basic password (any user name): the same access
+    as the X-API-Key header, and /collections lists what the credentials may read."""
+    key = role_keys[role]["X-API-Key"]
+    by_header = {c["id"] for c in client.get("/ogc/collections",
+                                             headers=role_keys[role]).json()["collections"]}
+    for user in ("qgis", "规划科", ""):
+        listing = client.get("/ogc/collections", headers=_basic(key, user))
+        assert {c["id"] for c in listing.json()["collections"]} == by_header
+    for layer, sensitivity in LAYERS.items():
+        allowed = role in READERS[sensitivity]
+        status = client.get(f"/ogc/collections/{layer}/items", headers=_basic(key)).status_code
+        assert status == (200 if allowed else 403), (role, layer)
+
+
+def test_bad_basic_credentials_are_refused(client: TestClient, role_keys) -> None:
+    for headers in (_basic("om_nope0000_wrong"), _basic(""), {"Authorization": "Basic !!!"},
+                    {"Authorization": "Basic " + "bm9jb2xvbg=="}):  # "nocolon"
+        response = client.get("/ogc/collections", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.headers["content-type"] == "application/problem+json"
+        challenge = response.headers["www-authenticate"]
+        assert challenge.startswith("ApiKey") and 'Basic realm="One-Map"' in challenge
+        assert "Authorization" in response.json()["detail"]
+    # Without Basic credentials no Basic challenge: a browser would pop a login dialog.
+    anonymous = client.get("/ogc/collections/eco_redline/items")
+    assert anonymous.status_code == 401 and "Basic" not in anonymous.headers["www-authenticate"]
+    # Other schemes are not ours: anonymous, as before.
+    assert client.get("/ogc/collections", headers={"Authorization": "Bearer x"}
+                      ).status_code == 200
+    # The header wins over Basic credentials.
+    both = {**role_keys["planner"], **_basic("om_nope0000_wrong")}
+    assert client.get("/ogc/collections/eco_redline/items", headers=both).status_code == 200

@@ -101,13 +101,19 @@ def test_tiles_follow_the_catalogue_policy(admin: TestClient) -> None:
         tiles = layer.tiles
         doc = admin.get(f"{base}/tilejson.json").json()
         assert (doc["minzoom"], doc["maxzoom"]) == (tiles.minzoom, tiles.maxzoom), layer.id
-        tileset = admin.get(base).json()["layers"][0]
+        document = admin.get(base).json()
+        tileset = document["layers"][0]
         assert (tileset["minTileMatrix"], tileset["maxTileMatrix"]) == (
             str(tiles.minzoom), str(tiles.maxzoom))
         if tiles.minzoom > 0:
             below = admin.get(f"{base}/{tiles.minzoom - 1}/0/0")
             assert below.status_code == 404 and "不在此图层的瓦片集范围内" in below.text
-        assert admin.get(f"{base}/{tiles.minzoom}/0/0").status_code in (200, 204)
+        # The first tile inside the layer's limits at its lowest zoom is served; 0/0 lies
+        # outside them at any zoom above 0 (404 since the limits are enforced, issue 19).
+        limits = {lim["tileMatrix"]: lim for lim in document["tileMatrixSetLimits"]}
+        first = limits[str(tiles.minzoom)]
+        inside = f"{base}/{tiles.minzoom}/{first['minTileRow']}/{first['minTileCol']}"
+        assert admin.get(inside).status_code in (200, 204), inside
 
 
 FOOT = box(106.20, 39.00, 106.23, 39.03)

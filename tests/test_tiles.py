@@ -170,11 +170,22 @@ def test_tile_elsewhere_lacks_the_parcel(client: TestClient, parcel: dict) -> No
     if response.status_code == 200:
         assert parcel["id"] not in _features(response.content, "survey_patches")
     else:
-        assert response.status_code == 204
+        assert response.status_code in (204, 404)
+    # Outside the tileset's limits (the tiles over the layer's extent): no such tile.
     far = lonlat_to_tile(90.0, 30.0, 15)  # Tibet: no sample data
     response = client.get(_tile_url("survey_patches", far))
-    assert response.status_code == 204 and response.content == b""
-    assert response.headers["etag"] and "max-age" in response.headers["cache-control"]
+    assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    assert "tileMatrixSetLimits" in response.json()["detail"] or "瓦片集" in \
+        response.json()["detail"]
+    # Inside the limits but without a parcel: an empty tile, 204.
+    meta = client.get(TILES.format(layer="survey_patches")).json()
+    z15 = next(lim for lim in meta["tileMatrixSetLimits"] if lim["tileMatrix"] == "15")
+    for col in range(z15["minTileCol"], z15["maxTileCol"] + 1):
+        empty = client.get(f"{TILES.format(layer='survey_patches')}/15/{z15['minTileRow']}/{col}")
+        if empty.status_code == 204:
+            break
+    assert empty.status_code == 204 and empty.content == b""
+    assert empty.headers["etag"] and "max-age" in empty.headers["cache-control"]
 
 
 def _vertices(features: dict[int, dict]) -> int:
@@ -349,7 +360,7 @@ def test_tilesets_and_tileset_metadata(client: TestClient, parcel: dict) -> None
 
 def test_tile_matrix_set_document(client: TestClient) -> None:
     listing = client.get("/ogc/tileMatrixSets").json()["tileMatrixSets"]
-    assert [t["id"] for t in listing] == ["WebMercatorQuad"]
+    assert [t["id"] for t in listing] == ["WebMercatorQuad", "CGCS2000Quad"]
     tms = client.get("/ogc/tileMatrixSets/WebMercatorQuad").json()
     assert tms["id"] == "WebMercatorQuad"
     assert tms["uri"] == "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"

@@ -19,12 +19,12 @@ import pyogrio
 import shapely
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from shapely.geometry import mapping
 
 from gis.crs import CRS84, check_lonlat_range, parse_crs, transformer
 from gis.errors import EmptySource, InputError, MissingCRS, UnsupportedFormat
 from gis.layers.sources import read_source
 from gis.messages import Foreign, msg
+from gis.ogc.geometry import rfc7946
 
 router = APIRouter(prefix="/footprints", tags=["footprints"])
 
@@ -108,7 +108,7 @@ def parse_footprint(data: bytes, filename: str, crs: str | None,
             if value is None or (isinstance(value, float) and np.isnan(value)):
                 continue
             props[str(c)] = value if isinstance(value, (bool, int, float, str)) else str(value)
-        features.append({"type": "Feature", "geometry": mapping(geom),
+        features.append({"type": "Feature", "geometry": rfc7946(geom),  # RFC 7946 rings
                          "properties": props})
     return {"type": "FeatureCollection", "features": features}
 

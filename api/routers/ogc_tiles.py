@@ -1,10 +1,12 @@
-"""OGC API - Tiles: Mapbox Vector Tiles of every catalogue layer on WebMercatorQuad.
+"""OGC API - Tiles: Mapbox Vector Tiles of every catalogue layer on WebMercatorQuad and on
+CGCS2000Quad (EPSG:4490, the grid of Tianditu's ``_c`` base maps; ``gis/tiles/matrices.py``).
 
 Under ``/ogc`` next to OGC API - Features (``ogc_features.py``); collection ids are catalogue
 layer ids. Tile coordinates follow the OGC template ``{tileMatrix}/{tileRow}/{tileCol}``,
-i.e. z/y/x. The tileset document doubles as TileJSON (``tiles``, ``minzoom``, ``maxzoom``,
-``bounds``, ``vector_layers``), so MapLibre can take its URL as a vector source ``url``;
-``.../tilejson.json`` is the plain TileJSON for clients that want nothing else.
+i.e. z/y/x. The WebMercatorQuad tileset document doubles as TileJSON (``tiles``,
+``minzoom``, ``maxzoom``, ``bounds``, ``vector_layers``), so MapLibre can take its URL as a
+vector source ``url``; ``.../tilejson.json`` is the plain TileJSON for clients that want
+nothing else (TileJSON is Web Mercator only: none for CGCS2000Quad).
 
 HTTP decisions (documented in ``docs/architecture.md``):
 
@@ -14,9 +16,10 @@ HTTP decisions (documented in ``docs/architecture.md``):
   so a shared cache never hands a planner-only tile to someone else.
 - An empty tile is ``204 No Content`` (allowed by ``/req/core/tc-error``; MapLibre treats it
   as an empty tile, and it saves clients decoding an empty protobuf).
-- Tiles outside the tileset (zoom below the layer's minimum, row/column out of range) are
-  404 problem details; non-integer coordinates are refused like every malformed request
-  here (``api/errors.py``: 400 problem details).
+- Tiles outside the tileset (zoom outside the layer's range, row/column outside the matrix
+  or outside the ``tileMatrixSetLimits`` of the layer's extent) are 404 problem details;
+  non-integer coordinates are refused like every malformed request here (``api/errors.py``:
+  400 problem details). Every GET resource answers HEAD too.
 """
 
 from __future__ import annotations
@@ -32,19 +35,23 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.auth import PrincipalDep, readable_layer
 from api.errors import lang_of
+from api.routers.ogc_common import add_head_routes
 from gis.auth import layer_sensitivity
 from gis.errors import NotFound
 from gis.layers.catalogue import Layer
 from gis.messages import msg, text
+from gis.ogc.conformance import TILES
 from gis.tiles import (
     CRS84,
-    CRS_3857,
+    MATRIX_SETS,
     MVT_MEDIA_TYPE,
     TILE_MAX_AGE,
     TMS_ID,
-    TMS_URI,
+    MatrixSet,
+    check_limits,
     check_tile,
     layer_bounds,
+    matrix_set,
     properties_schema,
     render_tile_async,
     tile_matrix_set,
@@ -52,6 +59,7 @@ from gis.tiles import (
     tile_pool,
     tilejson,
     tileset_limits,
+    zoom_range,
 )
 
 
@@ -87,15 +95,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(prefix="/ogc", tags=["ogc-tiles"], lifespan=_lifespan)
 
-#: OGC API - Tiles conformance classes these endpoints implement (for ``/ogc/conformance``).
-CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
-    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
-]
+#: OGC API - Tiles and TMS conformance classes these endpoints implement (gis.ogc.conformance).
+CONFORMANCE = TILES
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 TILE_TEMPLATE = "{tileMatrix}/{tileRow}/{tileCol}"
@@ -115,60 +116,65 @@ async def _layer_or_404(collection_id: str, request: Request, who: PrincipalDep)
 LayerDep = Annotated[Layer, Depends(_layer_or_404)]
 
 
-def _tms_or_404(tms_id: str) -> None:
-    if tms_id != TMS_ID:
-        raise NotFound(msg("tiles.unknown_tms", tms=tms_id, offered=TMS_ID),
-                       tileMatrixSetId=tms_id)
+def _tms_or_404(tms_id: str) -> MatrixSet:
+    return matrix_set(tms_id)  # NotFound naming the sets offered
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
-def _tileset_url(request: Request, layer: Layer) -> str:
-    return f"{_base(request)}/collections/{layer.id}/tiles/{TMS_ID}"
+def _tileset_url(request: Request, layer: Layer, tms_id: str = TMS_ID) -> str:
+    return f"{_base(request)}/collections/{layer.id}/tiles/{tms_id}"
 
 
 @router.get("/tileMatrixSets", summary="Tile matrix sets offered")
 async def tile_matrix_sets(request: Request) -> dict[str, Any]:
-    href = f"{_base(request)}/tileMatrixSets/{TMS_ID}"
-    return {"tileMatrixSets": [{
-        "id": TMS_ID, "title": tile_matrix_set()["title"], "uri": TMS_URI,
-        "links": [{"rel": "self", "href": href, "type": "application/json"}],
-    }]}
+    out = []
+    for tms in MATRIX_SETS.values():
+        href = f"{_base(request)}/tileMatrixSets/{tms.id}"
+        entry = {"id": tms.id, "title": tile_matrix_set(tms.id)["title"], "crs": tms.crs,
+                 "links": [{"rel": "self", "href": href, "type": "application/json"}]}
+        if tms.uri:
+            entry["uri"] = tms.uri
+        out.append(entry)
+    return {"tileMatrixSets": out,
+            "links": [{"rel": "self", "href": f"{_base(request)}/tileMatrixSets",
+                       "type": "application/json"}]}
 
 
 @router.get("/tileMatrixSets/{tileMatrixSetId}", summary="A tile matrix set definition")
 async def tile_matrix_set_definition(
     tms_id: Annotated[str, Path(alias="tileMatrixSetId")],
 ) -> dict[str, Any]:
-    _tms_or_404(tms_id)
-    return tile_matrix_set()
+    return _tms_or_404(tms_id).document()
 
 
-def _tileset_summary(request: Request, layer: Layer) -> dict[str, Any]:
-    url, lang = _tileset_url(request, layer), lang_of(request.headers)
-    return {
+def _tileset_summary(request: Request, layer: Layer, tms: MatrixSet) -> dict[str, Any]:
+    url, lang = _tileset_url(request, layer, tms.id), lang_of(request.headers)
+    summary: dict[str, Any] = {
         "title": f"{layer.en} ({layer.zh})",
         "dataType": "vector",
-        "crs": CRS_3857,
-        "tileMatrixSetURI": TMS_URI,
+        "crs": tms.crs,
         "links": [
             {"rel": "self", "href": url, "type": "application/json",
-             "title": text("tiles.tileset_title", lang, tms=TMS_ID,
+             "title": text("tiles.tileset_title", lang, tms=tms.id,
                            layer=layer.zh if lang == "zh" else layer.en)},
-            {"rel": REL_TILING_SCHEME, "href": f"{_base(request)}/tileMatrixSets/{TMS_ID}",
+            {"rel": REL_TILING_SCHEME, "href": f"{_base(request)}/tileMatrixSets/{tms.id}",
              "type": "application/json"},
             {"rel": "item", "href": f"{url}/{TILE_TEMPLATE}", "type": MVT_MEDIA_TYPE,
              "templated": True},
         ],
     }
+    if tms.uri:
+        summary["tileMatrixSetURI"] = tms.uri
+    return summary
 
 
 @router.get("/collections/{collection_id}/tiles", summary="Vector tilesets of a collection")
 async def collection_tilesets(layer: LayerDep, request: Request) -> dict[str, Any]:
     return {
-        "tilesets": [_tileset_summary(request, layer)],
+        "tilesets": [_tileset_summary(request, layer, tms) for tms in MATRIX_SETS.values()],
         "links": [{"rel": "self", "href": f"{_base(request)}/collections/{layer.id}/tiles",
                    "type": "application/json"},
                   {"rel": "collection", "href": f"{_base(request)}/collections/{layer.id}",
@@ -182,30 +188,32 @@ async def collection_tileset(
     layer: LayerDep, request: Request,
     tms_id: Annotated[str, Path(alias="tileMatrixSetId")],
 ) -> dict[str, Any]:
-    _tms_or_404(tms_id)
+    tms = _tms_or_404(tms_id)
     policy = tile_policy(layer)
+    lo, hi = zoom_range(policy, tms.id)
     bounds = await run_in_threadpool(layer_bounds, request.app.state.engine, layer)
-    url = _tileset_url(request, layer)
-    summary = _tileset_summary(request, layer)
+    url = _tileset_url(request, layer, tms.id)
+    summary = _tileset_summary(request, layer, tms)
     doc: dict[str, Any] = {
         **summary,
-        "links": [*summary["links"],
-                  {"rel": "describedby", "href": f"{url}/tilejson.json",
-                   "type": "application/json", "title": "TileJSON"}],
-        "tileMatrixSetLimits": tileset_limits(bounds, policy),
+        "tileMatrixSetLimits": tileset_limits(bounds, policy, tms.id),
         "layers": [{
             "id": layer.id, "title": layer.en, "description": layer.zh,
             "dataType": "vector", "geometryDimension": 2, "featureType": layer.id,
-            "minTileMatrix": str(policy.minzoom), "maxTileMatrix": str(policy.maxzoom),
+            "minTileMatrix": str(lo), "maxTileMatrix": str(hi),
             "propertiesSchema": properties_schema(layer),
         }],
     }
     if bounds is not None:
         doc["boundingBox"] = {"lowerLeft": list(bounds[:2]), "upperRight": list(bounds[2:]),
                               "crs": CRS84}
-    tj = tilejson(layer, f"{url}/{{z}}/{{y}}/{{x}}", bounds)
-    doc.update({k: tj[k] for k in ("tilejson", "tiles", "minzoom", "maxzoom", "bounds",
-                                   "center", "vector_layers")})
+    if not tms.geographic:
+        doc["links"] = [*summary["links"],
+                        {"rel": "describedby", "href": f"{url}/tilejson.json",
+                         "type": "application/json", "title": "TileJSON"}]
+        tj = tilejson(layer, f"{url}/{{z}}/{{y}}/{{x}}", bounds)
+        doc.update({k: tj[k] for k in ("tilejson", "tiles", "minzoom", "maxzoom", "bounds",
+                                       "center", "vector_layers")})
     return doc
 
 
@@ -215,7 +223,8 @@ async def collection_tilejson(
     layer: LayerDep, request: Request,
     tms_id: Annotated[str, Path(alias="tileMatrixSetId")],
 ) -> dict[str, Any]:
-    _tms_or_404(tms_id)
+    if _tms_or_404(tms_id).geographic:
+        raise NotFound(msg("tiles.no_tilejson", tms=tms_id), tileMatrixSetId=tms_id)
     bounds = await run_in_threadpool(layer_bounds, request.app.state.engine, layer)
     return tilejson(layer, f"{_tileset_url(request, layer)}/{{z}}/{{y}}/{{x}}", bounds)
 
@@ -243,9 +252,11 @@ async def collection_tile(
     y: Annotated[int, Path(alias="tileRow")],
     x: Annotated[int, Path(alias="tileCol")],
 ) -> Response:
-    _tms_or_404(tms_id)
+    tms = _tms_or_404(tms_id)
     policy = tile_policy(layer)
-    tile = check_tile(z, x, y, policy)
+    tile = check_tile(z, x, y, policy, tms.id)
+    bounds = await run_in_threadpool(layer_bounds, request.app.state.engine, layer)
+    check_limits(tile, bounds)
     pool = await _tile_pool(request.app)
     async with pool.connection() as conn:
         rendered = await render_tile_async(conn, layer, tile, policy)
@@ -260,3 +271,6 @@ async def collection_tile(
     if not rendered.data:
         return Response(status_code=204, headers=headers)
     return Response(rendered.data, media_type=MVT_MEDIA_TYPE, headers=headers)
+
+
+add_head_routes(router)

@@ -29,6 +29,7 @@ from gis.analysis.siting_reevaluate import (
     reevaluate_runs,
 )
 from gis.analysis.siting_runs import StoredRun, check_and_store
+from gis.ogc.geometry import rfc7946
 from gis.reports.siting import siting_html, siting_pdf
 
 router = APIRouter(prefix="/analysis/siting", tags=["siting"])
@@ -88,12 +89,13 @@ def _response(run: StoredRun, request: Request,
               notice: ReevaluationNotice | None = None) -> SitingResponse:
     r = run.result
     base = str(request.url_for("get_siting_run", run_id=run.id))
+    # RFC 7946 ring orientation (outer rings counterclockwise, holes clockwise).
     features = [{
-        "type": "Feature", "geometry": o.geometry,
+        "type": "Feature", "geometry": rfc7946(o.geometry),
         "properties": {"layer": o.layer, "layer_zh": o.layer_zh, "zone": o.zone,
                        "area_m2": o.area_m2, "area_mu": o.area_mu, "area_ha": o.area_ha},
     } for o in r.overlaps]
-    features.insert(0, {"type": "Feature", "geometry": r.footprint_geojson,
+    features.insert(0, {"type": "Feature", "geometry": rfc7946(r.footprint_geojson),
                         "properties": {"layer": "footprint", **r.footprint_area.model_dump()}})
     return SitingResponse(
         id=run.id, created_at=run.created_at.isoformat(), requested_by=run.requested_by,

@@ -1,10 +1,11 @@
 """CQL2 (text and JSON) compiled to SQLAlchemy expressions: parameters, never SQL text.
 
-pygeofilter parses the filter into an AST; this evaluator walks it and accepts only what it
-knows: attribute names are looked up in the layer's queryables (anything else is an error, so
-a name can never reach SQL), every literal becomes a bound parameter, geometries are bound as
-GeoJSON text. Functions, temporal and array operators are refused with a clear message rather
-than half-supported.
+Our parsers (:mod:`gis.ogc.cql_text`, :mod:`gis.ogc.cql_json`) read the filter into
+pygeofilter's syntax tree; this evaluator walks it and accepts only what it knows: attribute
+names are looked up in the layer's queryables (anything else is an error, so a name can never
+reach SQL), every literal becomes a bound parameter, geometries are checked against the filter
+CRS (:mod:`gis.ogc.geometry`) and bound as GeoJSON text. Functions, temporal and array
+operators and arithmetic are refused with a clear message rather than half-supported.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from typing import Any
 import sqlalchemy as sa
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
-from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
-from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from gis.errors import InvalidParameter
 from gis.messages import Foreign, Joined, Message, msg
+from gis.ogc.cql_json import to_ast
+from gis.ogc.cql_text import parse_text
 from gis.ogc.crs import ServedCRS
+from gis.ogc.geometry import envelope, geometry_literal
+from gis.ogc.temporal import CHINA_TIME, day_of
 
 GEOMETRY_NAMES = {"geometry", "geom"}
 MAX_FILTER_CHARS = 20_000
+#: filter-lang values: the standard's two, and the draft name GDAL 3.6 sends for CQL2 Text.
+FILTER_LANGS = {"cql2-text": "cql2-text", "cql-text": "cql2-text", "cql2-json": "cql2-json"}
+_LITERALS = (str, int, float, bool, dt.date, dt.datetime)
 
 
 class FilterError(InvalidParameter):
@@ -59,10 +65,15 @@ def _unsupported(node: Any, words: str) -> FilterError:
     return FilterError(msg("ogc.filter_unsupported", reason=Foreign(words, account)))
 
 
-def _swap(coords: Any) -> Any:
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
-        return [coords[1], coords[0], *coords[2:]]
-    return [_swap(c) for c in coords]
+def _is_sql(value: Any) -> bool:
+    return isinstance(value, sa.ColumnElement)
+
+
+def _condition(value: Any) -> Any:
+    """A boolean literal as SQL ``true``/``false``; anything else as it is."""
+    if isinstance(value, bool):
+        return sa.true() if value else sa.false()
+    return value
 
 
 class _SQLEvaluator(Evaluator):
@@ -79,25 +90,34 @@ class _SQLEvaluator(Evaluator):
     # -- logic --------------------------------------------------------------------------
     @handle(ast.Not)
     def not_(self, node, sub):
-        return sa.not_(sub)
+        return sa.not_(_condition(sub))
 
     @handle(ast.And)
     def and_(self, node, lhs, rhs):
-        return sa.and_(lhs, rhs)
+        return sa.and_(_condition(lhs), _condition(rhs))
 
     @handle(ast.Or)
     def or_(self, node, lhs, rhs):
-        return sa.or_(lhs, rhs)
+        return sa.or_(_condition(lhs), _condition(rhs))
 
     # -- predicates ---------------------------------------------------------------------
     @handle(ast.Comparison, subclasses=True)
     def comparison(self, node, lhs, rhs):
+        op = node.op.value
+        if not _is_sql(lhs) and _is_sql(rhs):  # literal OP property: mirror it
+            lhs, rhs = rhs, lhs
+            op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+        if _is_sql(lhs):
+            rhs = rhs if _is_sql(rhs) else self._bind(lhs, rhs)
+        else:
+            lhs, rhs = self._literal(lhs), self._literal(rhs)
         ops = {"=": lhs.__eq__, "<>": lhs.__ne__, "<": lhs.__lt__, "<=": lhs.__le__,
                ">": lhs.__gt__, ">=": lhs.__ge__}
-        return ops[node.op.value](self._bind(lhs, rhs))
+        return ops[op](rhs)
 
     @handle(ast.Between)
     def between(self, node, lhs, low, high):
+        lhs = self._property(lhs)
         expr = lhs.between(self._bind(lhs, low), self._bind(lhs, high))
         return sa.not_(expr) if node.not_ else expr
 
@@ -105,21 +125,26 @@ class _SQLEvaluator(Evaluator):
     def like(self, node, lhs):
         if not isinstance(node.pattern, str):
             raise FilterError(msg("ogc.filter_like_pattern"))
-        # CQL2 wildcards are % and _ (pygeofilter normalises the text form to these).
+        lhs = self._property(lhs)
+        # CQL2 wildcards are % and _, its escape character the backslash: PostgreSQL's own.
         expr = lhs.ilike(node.pattern) if node.nocase else lhs.like(node.pattern)
         return sa.not_(expr) if node.not_ else expr
 
     @handle(ast.In)
     def in_(self, node, lhs, *options):
+        lhs = self._property(lhs)
         expr = lhs.in_([self._bind(lhs, option) for option in options])
         return sa.not_(expr) if node.not_ else expr
 
     @handle(ast.IsNull)
     def is_null(self, node, lhs):
+        lhs = lhs if _is_sql(lhs) else self._literal(lhs)
         return lhs.is_not(None) if node.not_ else lhs.is_(None)
 
     @handle(ast.SpatialComparisonPredicate, subclasses=True)
     def spatial(self, node, lhs, rhs):
+        if not (_is_sql(lhs) and _is_sql(rhs)):
+            raise FilterError(msg("ogc.filter_geometry_needed", op=node.op.value))
         functions = {"INTERSECTS": sa.func.ST_Intersects, "DISJOINT": sa.func.ST_Disjoint,
                      "CONTAINS": sa.func.ST_Contains, "WITHIN": sa.func.ST_Within,
                      "TOUCHES": sa.func.ST_Touches, "CROSSES": sa.func.ST_Crosses,
@@ -128,8 +153,8 @@ class _SQLEvaluator(Evaluator):
 
     @handle(ast.BBox)
     def bbox(self, node, lhs):
-        return sa.func.ST_Intersects(lhs, self._envelope(node.minx, node.miny, node.maxx,
-                                                         node.maxy))
+        return sa.func.ST_Intersects(lhs, self._box(node.minx, node.miny, node.maxx,
+                                                    node.maxy))
 
     # -- operands -----------------------------------------------------------------------
     @handle(ast.Attribute)
@@ -144,26 +169,38 @@ class _SQLEvaluator(Evaluator):
 
     @handle(values.Geometry)
     def geometry(self, node):
-        geometry = dict(node.geometry)
-        if self.crs.swap_axes:
-            geometry["coordinates"] = _swap(geometry["coordinates"])
-        text = json.dumps({"type": geometry["type"], "coordinates": geometry["coordinates"]})
-        literal = sa.func.ST_SetSRID(sa.func.ST_GeomFromGeoJSON(sa.bindparam(None, text)),
-                                     self.crs.srid)
-        return literal if self.crs.srid == 4490 else sa.func.ST_Transform(literal, 4490)
+        return geometry_literal(dict(node.geometry), self.crs, FilterError)
 
     @handle(values.Envelope)
     def envelope(self, node):
-        return self._envelope(node.x1, node.y1, node.x2, node.y2)
+        return self._box(node.x1, node.y1, node.x2, node.y2)
 
-    @handle(str, int, float, bool, dt.date, dt.datetime)
+    @handle(values.Interval)
+    def interval(self, node, *bounds):
+        return node  # only inside temporal predicates, which are refused by name
+
+    @handle(*_LITERALS)
     def literal(self, node):
         return node  # bound in the predicate, where the column's type is known
+
+    def _box(self, x1: float, y1: float, x2: float, y2: float) -> sa.ColumnElement:
+        return envelope((x1, y1, x2, y2), self.crs, FilterError, "filter")
+
+    def _property(self, value: Any) -> sa.ColumnElement:
+        if not _is_sql(value):
+            raise FilterError(msg("ogc.filter_literal_needed"))
+        return value
+
+    @staticmethod
+    def _literal(value: Any) -> Any:
+        if not isinstance(value, _LITERALS):
+            raise FilterError(msg("ogc.filter_literal_needed"))
+        return sa.literal(value)
 
     def _bind(self, column: Any, value: Any) -> Any:
         """A bound parameter of the column's type; a value that cannot be one is an error
         (rather than a database type error later)."""
-        if not isinstance(value, (str, int, float, bool, dt.date, dt.datetime)):
+        if not isinstance(value, _LITERALS):
             raise FilterError(msg("ogc.filter_literal_needed"))
         python_type = getattr(getattr(column, "type", None), "python_type", str)
         try:
@@ -173,61 +210,50 @@ class _SQLEvaluator(Evaluator):
                 if not isinstance(value, bool):
                     raise ValueError
             elif python_type in (int, float):
-                if isinstance(value, bool):
+                if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ValueError
+                if python_type is int and isinstance(value, float) and not value.is_integer():
+                    return sa.bindparam(None, value, type_=sa.Float)  # 3.5 vs an integer
                 value = python_type(value)
             elif python_type is dt.date:
-                if isinstance(value, dt.datetime):
-                    value = value.date()
-                elif isinstance(value, str):
-                    value = dt.date.fromisoformat(value)
+                value = _as_date(value)
         except (ValueError, TypeError):
             name = getattr(column, "name", "property")
             raise FilterError(msg("ogc.filter_value_type", value=value, name=name,
                                   kind=kind_of(python_type))) from None
         return sa.bindparam(None, value, type_=column.type)
 
-    def _envelope(self, x1: float, y1: float, x2: float, y2: float):
-        if self.crs.swap_axes:
-            x1, y1, x2, y2 = y1, x1, y2, x2
-        env = sa.func.ST_MakeEnvelope(*(sa.bindparam(None, float(v)) for v in (x1, y1, x2, y2)),
-                                      self.crs.srid)
-        return env if self.crs.srid == 4490 else sa.func.ST_Transform(env, 4490)
 
-
-def _bbox_to_polygon(node: Any) -> Any:
-    """pygeofilter 0.4 reads a CQL2-JSON ``{"bbox": [...]}`` with its axes mixed up; turn it
-    into the equivalent polygon before parsing."""
-    if isinstance(node, dict):
-        if set(node) == {"bbox"} and isinstance(node["bbox"], list):
-            box = node["bbox"]
-            if len(box) not in (4, 6) or not all(isinstance(v, (int, float)) for v in box):
-                raise FilterError(msg("ogc.filter_bbox"))
-            x1, y1, x2, y2 = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
-            return {"type": "Polygon",
-                    "coordinates": [[[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]]}
-        return {k: _bbox_to_polygon(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_bbox_to_polygon(v) for v in node]
-    return node
+def _as_date(value: Any) -> dt.date:
+    """A date for a date property: a date as it is, a timestamp as its day in China Standard
+    Time (the layers' dates are local calendar days), a string as a date or date-time."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(CHINA_TIME).date() if value.tzinfo else value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return day_of(value)  # 2022-01-01, 2022-01-01T (GDAL), 2022-01-01T08:00:00Z
+    raise ValueError(value)
 
 
 def parse_filter(text: str, lang: str | None) -> Any:
-    """The pygeofilter AST of a CQL2 filter in ``cql2-text`` (default) or ``cql2-json``."""
+    """The syntax tree of a CQL2 filter in ``cql2-text`` (default; ``cql-text`` is taken as
+    its draft name) or ``cql2-json``."""
     if len(text) > MAX_FILTER_CHARS:
         raise FilterError(msg("ogc.filter_too_long", limit=MAX_FILTER_CHARS))
-    lang = (lang or "cql2-text").lower()
+    given = (lang or "cql2-text").lower()
+    language = FILTER_LANGS.get(given)
+    if language is None:
+        raise FilterError(msg("ogc.filter_lang", language=given), parameter="filter-lang")
     try:
-        if lang == "cql2-text":
-            return parse_cql2_text(text)
-        if lang == "cql2-json":
-            return parse_cql2_json(_bbox_to_polygon(json.loads(text)))
+        if language == "cql2-text":
+            return parse_text(text)
+        return to_ast(json.loads(text))
     except FilterError:
         raise
-    except Exception as exc:  # parser errors come in many types (lark, json, KeyError)
-        raise FilterError(msg("ogc.filter_unparsable", language=lang, reason=_parse_error(exc)),
-                          parameter="filter") from None
-    raise FilterError(msg("ogc.filter_lang", language=lang), parameter="filter-lang")
+    except Exception as exc:  # parser errors come in many types (lark, json, ValueError)
+        raise FilterError(msg("ogc.filter_unparsable", language=given,
+                              reason=_parse_error(exc)), parameter="filter") from None
 
 
 def _parse_error(exc: Exception) -> Foreign:
@@ -243,11 +269,12 @@ def _parse_error(exc: Exception) -> Foreign:
 def compile_filter(tree: Any, columns: Mapping[str, sa.ColumnElement], geom: sa.ColumnElement,
                    filter_crs: ServedCRS) -> sa.ColumnElement:
     try:
-        result = _SQLEvaluator(columns, geom, filter_crs).evaluate(tree)
+        result = _condition(_SQLEvaluator(columns, geom, filter_crs).evaluate(tree))
     except FilterError:
         raise
     except NotImplementedError as exc:
         raise _unsupported(None, str(exc)) from None
-    if not isinstance(result, sa.ColumnElement):
+    if not isinstance(result, sa.ColumnElement) or (
+            isinstance(result, sa.Column) and not isinstance(result.type, sa.Boolean)):
         raise FilterError(msg("ogc.filter_not_condition"))
     return result

@@ -29,6 +29,8 @@ from gis.layers.schema import table_for
 from gis.messages import Foreign, Joined, msg
 from gis.ogc.cql import FilterError, compile_filter, kind_of, parse_filter
 from gis.ogc.crs import CRS84, ServedCRS
+from gis.ogc.geometry import envelope
+from gis.ogc.temporal import DateRange, datetime_condition
 from gis.units import M2_PER_MU
 
 MAX_LIMIT = 10_000
@@ -44,6 +46,7 @@ class ItemsQuery:
     bbox: tuple[float, float, float, float] | None = None
     bbox_crs: ServedCRS = CRS84
     crs: ServedCRS = CRS84
+    datetime: DateRange | None = None
     filter: str | None = None
     filter_lang: str | None = None
     filter_crs: ServedCRS = CRS84
@@ -135,18 +138,14 @@ def _equals(column: sa.Column, raw: str) -> sa.ColumnElement:
 
 
 def _geometry_output(geom: sa.ColumnElement, crs: ServedCRS) -> sa.ColumnElement:
+    """GeoJSON text of the geometry in ``crs``: RFC 7946 ring orientation (outer rings
+    counterclockwise, holes clockwise, on the ground: oriented before the axes are swapped),
+    in the CRS's axis order."""
     out = geom if crs.srid == 4490 else sa.func.ST_Transform(geom, crs.srid)
+    out = sa.func.ST_ForcePolygonCCW(out)
     if crs.swap_axes:
         out = sa.func.ST_FlipCoordinates(out)
     return sa.func.ST_AsGeoJSON(out, crs.decimals)
-
-
-def _envelope(bbox: tuple[float, float, float, float], crs: ServedCRS) -> sa.ColumnElement:
-    x1, y1, x2, y2 = bbox
-    if crs.swap_axes:
-        x1, y1, x2, y2 = y1, x1, y2, x2
-    env = sa.func.ST_MakeEnvelope(x1, y1, x2, y2, crs.srid)
-    return env if crs.srid == 4490 else sa.func.ST_Transform(env, 4490)
 
 
 def where_clause(q: ItemsQuery) -> list[sa.ColumnElement]:
@@ -155,7 +154,10 @@ def where_clause(q: ItemsQuery) -> list[sa.ColumnElement]:
     conditions: list[sa.ColumnElement] = []
     if q.bbox is not None:
         # ST_Intersects carries its own index test (&&), so the GiST index is used.
-        conditions.append(sa.func.ST_Intersects(table.c.geom, _envelope(q.bbox, q.bbox_crs)))
+        conditions.append(sa.func.ST_Intersects(
+            table.c.geom, envelope(q.bbox, q.bbox_crs, InvalidParameter, "bbox")))
+    if q.datetime is not None:
+        conditions.append(datetime_condition(q.layer, q.datetime))
     for name, raw in q.equals.items():
         conditions.append(_equals(columns[name], raw))
     if q.filter:

@@ -1,9 +1,11 @@
-"""Mapbox Vector Tiles of the catalogue layers on the OGC WebMercatorQuad tile matrix set.
+"""Mapbox Vector Tiles of the catalogue layers on OGC tile matrix sets.
 
 Everything about a tile that is not HTTP lives in this package, one job per module:
 
-- ``grid``: tile arithmetic (z/x/y -> EPSG:3857 and lon/lat boxes, lon/lat -> tile),
-  validation of tile coordinates against a layer's tileset, the lon/lat-cut error bound;
+- ``matrices``: the tile matrix sets served (WebMercatorQuad, CGCS2000Quad for Tianditu's
+  ``_c`` base maps), registered with morecantile;
+- ``grid``: tile arithmetic (z/x/y -> boxes, lon/lat -> tile), validation of tile
+  coordinates against a layer's tileset and its limits, the lon/lat-cut error bound;
 - ``render``: the one SQL statement that renders a tile, and running it;
 - ``pool``: the tile service's own async connection pool;
 - ``documents``: the TileMatrixSet, TileJSON and tileset documents and the layer extent.
@@ -32,20 +34,30 @@ from gis.tiles.grid import (
     MVT_BUFFER,
     MVT_EXTENT,
     MVT_MEDIA_TYPE,
-    TILE_SIZE,
     TMS_ID,
     TMS_MAX_ZOOM,
     TMS_URI,
     Tile,
+    check_limits,
     check_tile,
     linear_error_units,
     lonlat_bounds,
     lonlat_to_tile,
+    matrix_set,
     projected,
     simplify_tolerance,
     tile_bounds,
     tile_policy,
     tile_range,
+    zoom_range,
+)
+from gis.tiles.matrices import (
+    CGCS2000_QUAD,
+    MATRIX_SETS,
+    REGISTRY,
+    TILE_SIZE,
+    WEB_MERCATOR_QUAD,
+    MatrixSet,
 )
 from gis.tiles.pool import TILE_STATEMENT_TIMEOUT_MS, tile_pool
 from gis.tiles.render import (
@@ -57,11 +69,13 @@ from gis.tiles.render import (
 )
 
 __all__ = [
-    "CRS84", "CRS_3857", "HALF_WIDTH", "LINEAR_MAX_ERROR", "MAX_ZOOM", "MVT_BUFFER",
-    "MVT_EXTENT", "MVT_MEDIA_TYPE", "TILE_MAX_AGE", "TILE_SIZE", "TILE_STATEMENT_TIMEOUT_MS",
-    "TMS_ID", "TMS_MAX_ZOOM", "TMS_URI", "RenderedTile", "Tile", "TilePolicy", "check_tile",
-    "layer_bounds", "linear_error_units", "lonlat_bounds", "lonlat_to_tile", "projected",
-    "properties_schema", "render_tile", "render_tile_async", "simplify_tolerance",
-    "tile_bounds", "tile_fields", "tile_matrix_set", "tile_params", "tile_policy",
-    "tile_pool", "tile_query", "tile_range", "tilejson", "tileset_limits",
+    "CGCS2000_QUAD", "CRS84", "CRS_3857", "HALF_WIDTH", "LINEAR_MAX_ERROR", "MATRIX_SETS",
+    "MAX_ZOOM", "MVT_BUFFER", "MVT_EXTENT", "MVT_MEDIA_TYPE", "REGISTRY", "TILE_MAX_AGE",
+    "TILE_SIZE", "TILE_STATEMENT_TIMEOUT_MS", "TMS_ID", "TMS_MAX_ZOOM", "TMS_URI",
+    "WEB_MERCATOR_QUAD", "MatrixSet", "RenderedTile", "Tile", "TilePolicy", "check_limits",
+    "check_tile", "layer_bounds", "linear_error_units", "lonlat_bounds", "lonlat_to_tile",
+    "matrix_set", "projected", "properties_schema", "render_tile", "render_tile_async",
+    "simplify_tolerance", "tile_bounds", "tile_fields", "tile_matrix_set", "tile_params",
+    "tile_policy", "tile_pool", "tile_query", "tile_range", "tilejson", "tileset_limits",
+    "zoom_range",
 ]

@@ -1,4 +1,4 @@
-"""The documents describing a layer's tiles: the WebMercatorQuad TileMatrixSet, TileJSON,
+"""The documents describing a layer's tiles: the TileMatrixSets, TileJSON,
 the tile features' attribute schema, the tileset's limits, and the layer extent they state
 (read from the database, cached)."""
 
@@ -6,22 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import cache
 from typing import Any
 
 from psycopg import sql
 
 from gis.layers.catalogue import Layer, TilePolicy
-from gis.tiles.grid import (
-    CRS_3857,
-    HALF_WIDTH,
-    TILE_SIZE,
-    TMS_ID,
-    TMS_MAX_ZOOM,
-    TMS_URI,
-    tile_policy,
-    tile_range,
-)
+from gis.tiles.grid import TMS_ID, matrix_set, tile_policy, tile_range, zoom_range
 
 #: Seconds a client (or, for public layers, a shared cache) may reuse a tile unasked; the
 #: layer extent is cached as long.
@@ -63,34 +53,9 @@ def layer_bounds(engine: Any, layer: Layer) -> Bounds | None:
     return bounds
 
 
-@cache
-def tile_matrix_set() -> dict[str, Any]:
-    """The OGC 2D Tile Matrix Set 2.0 JSON of WebMercatorQuad (tile matrices 0-24)."""
-    matrices = []
-    for z in range(TMS_MAX_ZOOM + 1):
-        cell = 2 * HALF_WIDTH / TILE_SIZE / (1 << z)
-        matrices.append({
-            "id": str(z),
-            "scaleDenominator": cell / 0.00028,
-            "cellSize": cell,
-            "cornerOfOrigin": "topLeft",
-            "pointOfOrigin": [-HALF_WIDTH, HALF_WIDTH],
-            "tileWidth": TILE_SIZE,
-            "tileHeight": TILE_SIZE,
-            "matrixWidth": 1 << z,
-            "matrixHeight": 1 << z,
-        })
-    return {
-        "id": TMS_ID,
-        "title": "Google Maps Compatible for the World",
-        "uri": TMS_URI,
-        "crs": CRS_3857,
-        "orderedAxes": ["X", "Y"],
-        "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
-        "boundingBox": {"lowerLeft": [-HALF_WIDTH, -HALF_WIDTH],
-                        "upperRight": [HALF_WIDTH, HALF_WIDTH], "crs": CRS_3857},
-        "tileMatrices": matrices,
-    }
+def tile_matrix_set(tms_id: str = TMS_ID) -> dict[str, Any]:
+    """The OGC 2D Tile Matrix Set 2.0 JSON of a served set (morecantile writes it)."""
+    return matrix_set(tms_id).document()
 
 
 _TILEJSON_TYPES = {"text": "String", "date": "String", "int": "Number", "float": "Number",
@@ -139,14 +104,20 @@ def tilejson(layer: Layer, tiles_url: str, bounds: Bounds | None) -> dict[str, A
     }
 
 
-def tileset_limits(bounds: Bounds | None, policy: TilePolicy) -> list[dict[str, Any]]:
-    """OGC ``tileMatrixSetLimits``: the tiles holding data, per zoom of the layer's range.
-    Empty for an empty layer (no limits can be stated, every tile is empty)."""
-    if bounds is None:
-        return []
+def tileset_limits(bounds: Bounds | None, policy: TilePolicy,
+                   tms_id: str = TMS_ID) -> list[dict[str, Any]]:
+    """OGC ``tileMatrixSetLimits``: per level of the layer's range, the tiles covering its
+    data (a tile outside them is a 404); for an empty layer the whole matrices (every tile
+    exists and is empty)."""
+    tms = matrix_set(tms_id)
+    lo, hi = zoom_range(policy, tms_id)
     out = []
-    for z in range(policy.minzoom, policy.maxzoom + 1):
-        col0, row0, col1, row1 = tile_range(bounds, z)
+    for z in range(lo, hi + 1):
+        if bounds is None:
+            width, height = tms.size(z)
+            col0, row0, col1, row1 = 0, 0, width - 1, height - 1
+        else:
+            col0, row0, col1, row1 = tile_range(bounds, z, tms_id)
         out.append({"tileMatrix": str(z), "minTileRow": row0, "maxTileRow": row1,
                     "minTileCol": col0, "maxTileCol": col1})
     return out

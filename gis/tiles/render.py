@@ -53,7 +53,8 @@ from gis.tiles.grid import (
 
 
 @cache
-def tile_query(layer_id: str, simplify: bool, projected: bool = True) -> sql.Composed:
+def tile_query(layer_id: str, simplify: bool, projected: bool = True,
+               geographic: bool = False) -> sql.Composed:
     """The statement rendering one tile of a layer, with bound parameters ``z``, ``x``,
     ``y``, ``margin``, ``max_features``, (if ``simplify``) ``tolerance`` in degrees and (if
     not ``projected``) the tile's lon/lat box ``west``, ``south``, ``east``, ``north``.
@@ -62,12 +63,13 @@ def tile_query(layer_id: str, simplify: bool, projected: bool = True) -> sql.Com
     ``projected``: each geometry is transformed to EPSG:3857 and cut against
     ``ST_TileEnvelope``, the textbook way. Otherwise the lon/lat geometry is cut against the
     tile's lon/lat box, i.e. mapped linearly in latitude instead of through the Mercator
-    formula; :func:`gis.tiles.grid.linear_error_units` bounds the difference, and
-    :func:`tile_params` only chooses this where it is under half a grid unit (z >= 12 over
-    Ningxia). It saves the per-row ``ST_Transform``, a third of a parcel tile's time
-    (measured on 60 tiles z12-15 of the 1M-parcel table: 15.9 -> 10.2 ms; inside the tile no
-    vertex moved by more than the one-unit rounding step, only buffer slivers outside it
-    differ).
+    formula (``geographic``: a CGCS2000Quad tile, whose grid *is* linear in lon/lat, and
+    whose rows are found by the lon/lat box widened by the buffer);
+    :func:`gis.tiles.grid.linear_error_units` bounds the difference, and :func:`tile_params`
+    only chooses this where it is under half a grid unit (z >= 12 over Ningxia). It saves
+    the per-row ``ST_Transform``, a third of a parcel tile's time (measured on 60 tiles
+    z12-15 of the 1M-parcel table: 15.9 -> 10.2 ms; inside the tile no vertex moved by more
+    than the one-unit rounding step, only buffer slivers outside it differ).
 
     Attributes are the catalogue fields plus ``area_m2``, rounded to 0.01 m² with float
     arithmetic (``numeric`` rounding cost 20% of a z12 tile). 亩 and hectares are left to the
@@ -87,16 +89,22 @@ def tile_query(layer_id: str, simplify: bool, projected: bool = True) -> sql.Com
     else:
         mvt_geom = sql.SQL("ST_AsMVTGeom({source}, ST_MakeEnvelope(%(west)s::float8, "
                            "%(south)s::float8, %(east)s::float8, %(north)s::float8, {srid}), ")
+    if geographic:
+        where = sql.SQL("ST_Expand(ST_MakeEnvelope(%(west)s::float8, %(south)s::float8, "
+                        "%(east)s::float8, %(north)s::float8, {srid}), %(margin_deg)s::float8)")
+    else:
+        where = sql.SQL("ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int,"
+                        " margin => %(margin)s::float8), {srid})")
     return sql.SQL(
         "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'id'), count(*) FROM ("
         " SELECT {id}, {fields}, round({area} * 100) / 100 AS area_m2, "
         "{mvt_geom}{extent}, {buffer}, true) AS geom"
         " FROM {table}"
-        " WHERE {geom} && ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int,"
-        " margin => %(margin)s::float8), {srid})"
+        " WHERE {geom} && {where}"
         " LIMIT %(max_features)s::int"
         ") AS t"
     ).format(
+        where=where.format(srid=sql.Literal(STORAGE_SRID)),
         mvt_geom=mvt_geom.format(source=source, srid=sql.Literal(STORAGE_SRID)),
         name=sql.Literal(layer.id), extent=sql.Literal(MVT_EXTENT),
         buffer=sql.Literal(MVT_BUFFER), srid=sql.Literal(STORAGE_SRID),
@@ -112,8 +120,10 @@ def tile_params(tile: Tile, policy: TilePolicy) -> dict[str, Any]:
     if policy.simplify:
         params["tolerance"] = simplify_tolerance(tile)
     if not projected(tile):
-        params.update(zip(("west", "south", "east", "north"), lonlat_bounds(tile),
-                          strict=True))
+        box = lonlat_bounds(tile)
+        params.update(zip(("west", "south", "east", "north"), box, strict=True))
+        if tile.geographic:
+            params["margin_deg"] = (box[2] - box[0]) * MVT_BUFFER / MVT_EXTENT
     return params
 
 
@@ -144,8 +154,8 @@ def render_tile(conn: Any, layer: Layer, tile: Tile, policy: TilePolicy | None =
     that collapse below a grid unit); ``truncated`` means the cap was reached.
     """
     policy = policy or tile_policy(layer)
-    row = conn.execute(tile_query(layer.id, policy.simplify, projected(tile)),
-                       tile_params(tile, policy)).fetchone()
+    row = conn.execute(tile_query(layer.id, policy.simplify, projected(tile),
+                                  tile.geographic), tile_params(tile, policy)).fetchone()
     return _rendered(row, policy)
 
 
@@ -153,6 +163,6 @@ async def render_tile_async(conn: Any, layer: Layer, tile: Tile,
                             policy: TilePolicy | None = None) -> RenderedTile:
     """:func:`render_tile` on a psycopg ``AsyncConnection`` (what the API uses)."""
     policy = policy or tile_policy(layer)
-    cursor = await conn.execute(tile_query(layer.id, policy.simplify, projected(tile)),
-                                tile_params(tile, policy))
+    cursor = await conn.execute(tile_query(layer.id, policy.simplify, projected(tile),
+                                           tile.geographic), tile_params(tile, policy))
     return _rendered(await cursor.fetchone(), policy)

@@ -355,7 +355,11 @@
       var layer = L.vectorGrid.protobuf(base + '{z}/{y}/{x}', {
         pane: pane(map, id), interactive: false, rendererFactory: L.canvas.tile,
         vectorTileLayerStyles: styles, fetchOptions: {headers: headers()},
-        maxNativeZoom: Math.min(tj.maxzoom != null ? tj.maxzoom : 16, 16)
+        maxNativeZoom: Math.min(tj.maxzoom != null ? tj.maxzoom : 16, 16),
+        // Only the tiles over the layer's extent: the server answers 404 for tiles outside
+        // the tileset's limits (OGC API - Tiles), so the grid does not ask for them.
+        bounds: tj.bounds ? L.latLngBounds([[tj.bounds[1], tj.bounds[0]],
+                                            [tj.bounds[3], tj.bounds[2]]]) : undefined
       });
       // Below the tileset's minimum zoom there are no tiles: the grid leaves the group then
       // (a grid layer's own minZoom would clamp the whole map's zoom instead).
