@@ -1,5 +1,8 @@
 """The reconciliation work list (``/reconciliation``): findings on the map and in a filterable,
-paged table; click to zoom; record a decision with its reason; export xlsx."""
+paged table; click to zoom; the decision panel (decide, correct, send to field check, reopen,
+history; conflicts name who changed the finding); detection as a background job with its
+progress; the summary by township and village (table and Chart.js chart); apply; export xlsx
+with the table's filters."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from gis.analysis.forest_grass import DECISIONS, STATUSES, Kind
+from portal import assets
 from portal.common import data_extent, districts, page_config, render_page
 from portal.i18n import Lang
 from portal.mapbase import add_base_control, add_layer_groups, new_map, render
@@ -28,5 +32,6 @@ async def reconciliation_page(request: Request, lang: Lang) -> HTMLResponse:
                          statuses=list(STATUSES), decisions=list(DECISIONS),
                          divisions=divisions)
     return render_page(request, "reconciliation.html", "reconciliation", lang, parts, config,
-                       ["reconciliation.js"], kinds=KINDS, statuses=STATUSES,
-                       decisions=DECISIONS, divisions=divisions)
+                       ["reconciliation.js"], vendor=[assets.VECTORGRID_JS, assets.CHART_JS],
+                       kinds=KINDS, statuses=STATUSES, decisions=DECISIONS,
+                       divisions=divisions)

@@ -41,6 +41,9 @@ MONITORING_FIELDS: tuple[tuple[str, str | None, str | None], ...] = (
     ("village", "village", None),
     ("date_a", "monitoring_date_a", None),
     ("date_b", "monitoring_date_b", None),
+    # a legacy activity's exit plan (003:235): its deadline, and whether it has passed
+    ("exit_deadline", "monitoring_exit_deadline", None),
+    ("exit_overdue", "monitoring_exit_overdue", "boolean"),
 )
 
 

@@ -142,7 +142,8 @@ def test_decision_flow_and_history(onemap) -> None:
     decided = decide(onemap, finding.id, "keep_forest", Actor("李科长"), "现场为乔木林",
                      checked.version)
     assert decided.status == "decided" and decided.decision == "keep_forest"
-    with pytest.raises(Conflict, match="changed by someone else"):
+    # the refusal names who made the version the caller did not see, from its event
+    with pytest.raises(Conflict, match=r"changed by 李科长 at .* now version 3, you had 1"):
         decide(onemap, finding.id, "keep_grass", Actor("赵工"), "草地", finding.version)
     with pytest.raises(InputError, match="reason"):
         decide(onemap, finding.id, "keep_grass", Actor("赵工"), " ", decided.version)
@@ -150,9 +151,13 @@ def test_decision_flow_and_history(onemap) -> None:
         decide(onemap, finding.id, "delete_it", Actor("赵工"), "x", decided.version)
     with pytest.raises(NotFound):
         decide(onemap, 999_999, "keep_grass", Actor("赵工"), "x", 1)
-    _, events = get_finding(onemap, finding.id)
+    current, events = get_finding(onemap, finding.id)
     assert [e.action for e in events] == ["detected", "status", "decided"]
+    assert [e.version for e in events] == [1, 2, 3]
     assert events[2].actor == "李科长" and events[2].reason == "现场为乔木林"
+    # the finding carries its decision trail: who decided, when and why
+    assert (current.decided_by, current.decision_reason, current.decided_at) == (
+        "李科长", "现场为乔木林", events[2].at)
 
 
 def test_concurrent_decisions_cannot_both_win(onemap) -> None:

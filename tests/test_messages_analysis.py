@@ -223,9 +223,12 @@ def test_reconciliation_decisions(client: TestClient, role_keys) -> None:
     ok = client.post(url, json=decide, headers=forestry)
     assert ok.status_code == 200, ok.text
     zh, en = refused(client, "POST", url, 409, forestry, json=decide)
-    assert en["detail"] == (
-        f"finding {finding['id']} was changed by someone else (now version "
-        f"{finding['version'] + 1}, you had {finding['version']}); reload and decide again")
+    # who changed it, from the event that made the version (the key's holder), and when
+    assert en["detail"].startswith(f"finding {finding['id']} was changed by test-forestry at ")
+    assert en["detail"].endswith(
+        f" (UTC+8, decided; now version {finding['version'] + 1}, you had "
+        f"{finding['version']}); reload and decide again")
+    assert "已由 test-forestry 于" in zh["detail"] and "（作出决定）" in zh["detail"]
     status = f"/api/v1/reconciliation/findings/{finding['id']}/status"
     zh, en = refused(client, "POST", status, 422, forestry,
                      json={"status": "closed", "version": finding["version"] + 1})
@@ -256,10 +259,11 @@ def test_the_portals_409_is_chinese_by_default(client: TestClient, role_keys) ->
         assert body["title"] == "冲突" and body["details"]["current_version"] \
             == finding["version"] + 1
         chinese(body["detail"])
-        assert body["detail"] == text(
-            "worklist.stale_version", "zh", noun=text("worklist.noun.finding", "zh"),
-            id=finding["id"], current=finding["version"] + 1, seen=finding["version"])
-        assert "已被他人修改" in body["detail"] and "刷新" in body["detail"]
+        assert body["detail"].startswith(f"核查问题 {finding['id']} 已由 test-forestry 于 ")
+        assert body["detail"].endswith(
+            f"（北京时间）修改（作出决定），当前为第 {finding['version'] + 1} 版，您看到的是第 "
+            f"{finding['version']} 版；请刷新查看后重新作出决定")
+        assert body["details"]["changed_by"] == "test-forestry" and "刷新" in body["detail"]
 
 
 def test_monitoring_runs_and_decisions(client: TestClient, role_keys) -> None:
@@ -285,8 +289,8 @@ def test_monitoring_runs_and_decisions(client: TestClient, role_keys) -> None:
                             "false_alarm")
     assert client.post(url, json=decide, headers=forestry).status_code == 200
     zh, en = refused(client, "POST", url, 409, forestry, json=decide)
-    assert en["detail"].startswith(f"monitoring patch {patch['id']} was changed by someone "
-                                   "else")
+    assert en["detail"].startswith(f"monitoring patch {patch['id']} was changed by "
+                                   "test-forestry at ")
     zh, en = refused(client, "GET", "/api/v1/monitoring/patches", 422, forestry,
                      params={"status": "nope"})
     assert en["detail"] == "unknown status 'nope'; statuses: open, field_check, decided, closed"

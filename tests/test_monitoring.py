@@ -307,7 +307,7 @@ def test_decisions_concurrency_and_reruns(db) -> None:
     decided = mon.decide(db, core.id, "violation", Actor("执法科"), "现场核实为非法采挖",
                          checked.version)
     assert (decided.status, decided.decision, decided.version) == ("decided", "violation", 3)
-    with pytest.raises(Conflict, match="changed by someone else"):
+    with pytest.raises(Conflict, match="changed by 执法科 at"):
         mon.decide(db, core.id, "false_alarm", Actor("赵工"), "误判", checked.version)
     with pytest.raises(InputError, match="reason"):
         mon.decide(db, core.id, "violation", Actor("赵工"), " ", decided.version)
@@ -424,8 +424,8 @@ def test_cli(db, tmp_path: Path) -> None:
     shown = runner.invoke(app, ["monitor", "show", str(item["id"])])
     assert shown.exit_code == 0 and "farmland.permanent_basic" in shown.stdout
     assert f"cli:{os_user()} (代 李科长)" in shown.stdout
-    listing = runner.invoke(app, ["monitor", "list"])
+    listing = runner.invoke(app, ["monitor", "list"], env={"GIS_LANG": "en"})
     assert listing.exit_code == 0 and "Monitoring work list" in listing.stdout
     status = runner.invoke(app, ["monitor", "status", str(item["id"]), "open", "--version",
                                  str(item["version"] + 1)])
-    assert status.exit_code == 0 and "open" in status.stdout
+    assert status.exit_code == 0 and "待处理" in status.stdout

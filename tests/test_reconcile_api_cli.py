@@ -50,8 +50,8 @@ def test_api_flow(onemap, client: TestClient) -> None:  # noqa: F811
                                                                 "actor": "李科长"})
     assert applied.status_code == 201 and applied.json()["applied"] == 1
     xlsx = client.get("/api/v1/reconciliation/export.xlsx", params={"division": "640202"})
-    sheet = pd.read_excel(io.BytesIO(xlsx.content))
-    assert "面积(亩) mu" in sheet.columns and len(sheet) == run.json()["new"]
+    sheet = pd.read_excel(io.BytesIO(xlsx.content), skipfooter=1)  # the totals row
+    assert "面积(亩)" in sheet.columns and len(sheet) == run.json()["new"]
     gpkg = client.get("/api/v1/reconciliation/export.gpkg", params={"division": "640202"})
     assert gpkg.status_code == 200 and gpkg.content[:15] == b"SQLite format 3"
     assert client.get("/api/v1/reconciliation/export.csv").status_code == 422
@@ -72,11 +72,15 @@ def test_cli_flow(onemap, tmp_path) -> None:  # noqa: F811
                                   "--on-behalf-of", "李科长"])
     assert decided.exit_code == 0, decided.output
     table = runner.invoke(app, ["reconcile", "list", "--division", "640202"])
-    assert table.exit_code == 0 and "Work list" in table.stdout
+    assert table.exit_code == 0 and "核查台账" in table.stdout
+    english = runner.invoke(app, ["reconcile", "list", "--division", "640202"],
+                            env={"GIS_LANG": "en"})
+    assert english.exit_code == 0 and "Work list" in english.stdout
     summary = runner.invoke(app, ["reconcile", "summary", "--division", "640202"])
-    assert summary.exit_code == 0 and "decided" in summary.stdout
+    assert summary.exit_code == 0 and "已决定" in summary.stdout
     out = tmp_path / "worklist.gpkg"
     assert runner.invoke(app, ["reconcile", "export", str(out)]).exit_code == 0
     assert len(gpd.read_file(out)) == json.loads(detected.stdout)["new"]
-    applied = runner.invoke(app, ["reconcile", "apply", "640202", "--on-behalf-of", "李科长"])
+    applied = runner.invoke(app, ["reconcile", "apply", "640202", "--on-behalf-of", "李科长"],
+                            env={"GIS_LANG": "en"})
     assert applied.exit_code == 0 and "1 decisions applied" in applied.stdout

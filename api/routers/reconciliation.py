@@ -1,27 +1,28 @@
 """``/api/v1/reconciliation``: forest/grassland conflict detection, the work list, decisions,
-apply and exports."""
+field-check packages, apply and exports (the work-list helpers: ``worklist_routes.py``)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import Expensive, Forestry, PrincipalDep
 from api.deps import EngineDep
 from api.models import OnBehalfOf
+from api.routers import worklist_routes as routes
+from api.routers.worklist_routes import DecisionRequest, FileName, StatusRequest, WithHistory
 from gis.analysis import forest_grass as fg
+from gis.analysis import worklist_ops as ops
 from gis.analysis.forest_grass_apply import ApplySummary, apply_decisions
-from gis.errors import InputError
-from gis.messages import Named, msg
+from gis.analysis.worklist_field import ImportSummary
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"],
                    dependencies=[Forestry])
 DivisionPath = Annotated[str, Field(pattern=r"^\d{6,12}$")]
+DivisionQuery = Annotated[str | None, Query(pattern=r"^\d{6,12}$")]
 
 
 class RunRequest(BaseModel):
@@ -29,25 +30,14 @@ class RunRequest(BaseModel):
     on_behalf_of: OnBehalfOf = None
 
 
-class DecisionRequest(BaseModel):
-    decision: str = Field(description=" | ".join(fg.DECISIONS))
-    on_behalf_of: OnBehalfOf = None
-    reason: str = Field(min_length=1)
-    version: int = Field(description="The version you decided on (from the finding)")
-
-
-class StatusRequest(BaseModel):
-    status: str = Field(description="open | field_check")
-    on_behalf_of: OnBehalfOf = None
-    reason: str | None = None
-    version: int
-
-
 class FindingPage(BaseModel):
     total: int
     limit: int
     offset: int
     items: list[fg.Finding]
+    #: The latest detection over the division asked for (any division without one): None
+    #: means nothing was detected yet, not that nothing was found.
+    last_detection: fg.LastDetection | None = None
 
 
 class FindingDetail(BaseModel):
@@ -55,8 +45,23 @@ class FindingDetail(BaseModel):
     history: list[fg.Event]
 
 
-@router.post("/runs", status_code=201, summary="Detect conflicts in a division",
-             dependencies=[Expensive])
+class FindingChange(WithHistory, fg.Finding):
+    """A finding as a change left it, with its whole history."""
+
+
+def list_filters(division: DivisionQuery = None, kind: str | None = None,
+                 status: str | None = None, township: str | None = None,
+                 village: str | None = None) -> dict[str, Any]:
+    """The work list's filters: the same for the page, the summary and the exports."""
+    return {"division": division, "kind": kind, "status": status, "township": township,
+            "village": village}
+
+
+Filters = Annotated[dict[str, Any], Depends(list_filters)]
+
+
+@router.post("/runs", status_code=201, summary="Detect conflicts in a division (a job: POST "
+             "/api/v1/jobs kind reconciliation.detect)", dependencies=[Expensive])
 async def run(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> fg.DetectionSummary:
     return await run_in_threadpool(fg.detect, engine, body.division, None,
                                    who.actor(body.on_behalf_of))
@@ -64,18 +69,18 @@ async def run(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> fg.Dete
 
 @router.get("/findings", summary="The work list, filtered and paged")
 async def findings(
-    engine: EngineDep,
-    division: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
-    kind: str | None = None, status: str | None = None, township: str | None = None,
-    village: str | None = None,
+    engine: EngineDep, filters: Filters,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     geometry: bool = False,
 ) -> FindingPage:
-    total, items = await run_in_threadpool(
-        fg.list_findings, engine, division, kind, status, township, village, limit, offset,
-        geometry)
-    return FindingPage(total=total, limit=limit, offset=offset, items=items)
+    def page() -> FindingPage:
+        total, items = ops.list_items(engine, fg.RECON, filters, limit, offset, geometry)
+        return FindingPage(total=total, limit=limit, offset=offset,
+                           items=items,  # type: ignore[arg-type]
+                           last_detection=fg.last_detection(engine, filters["division"]))
+
+    return await run_in_threadpool(page)
 
 
 @router.get("/findings/{finding_id}", summary="One finding with its history")
@@ -84,18 +89,24 @@ async def finding(finding_id: int, engine: EngineDep) -> FindingDetail:
     return FindingDetail(finding=item, history=history)
 
 
-@router.post("/findings/{finding_id}/decision", summary="Record a decision")
+@router.post("/findings/{finding_id}/decision",
+             summary="Record a decision (" + " | ".join(fg.DECISIONS) + "); the answer is "
+             "the finding as it is now, with its history")
 async def decision(finding_id: int, body: DecisionRequest, engine: EngineDep,
-                   who: PrincipalDep) -> fg.Finding:
-    return await run_in_threadpool(fg.decide, engine, finding_id, body.decision,
-                                   who.actor(body.on_behalf_of), body.reason, body.version)
+                   who: PrincipalDep) -> FindingChange:
+    result = await run_in_threadpool(ops.decide, engine, fg.RECON, finding_id, body.decision,
+                                     who.actor(body.on_behalf_of), body.reason, body.version)
+    return routes.changed(FindingChange, result)
 
 
-@router.post("/findings/{finding_id}/status", summary="Send to field check or reopen")
+@router.post("/findings/{finding_id}/status",
+             summary="Send to field check or reopen; the answer is the finding with its "
+             "history")
 async def status(finding_id: int, body: StatusRequest, engine: EngineDep,
-                 who: PrincipalDep) -> fg.Finding:
-    return await run_in_threadpool(fg.set_status, engine, finding_id, body.status,
-                                   who.actor(body.on_behalf_of), body.version, body.reason)
+                 who: PrincipalDep) -> FindingChange:
+    result = await run_in_threadpool(ops.set_status, engine, fg.RECON, finding_id, body.status,
+                                     who.actor(body.on_behalf_of), body.version, body.reason)
+    return routes.changed(FindingChange, result)
 
 
 @router.post("/apply", status_code=201, summary="Apply decisions into a new layer version",
@@ -106,29 +117,29 @@ async def apply(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> Apply
 
 
 @router.get("/summary", summary="Counts and areas by township, village, kind and status")
-async def summary(engine: EngineDep,
-                  division: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None
-                  ) -> list[fg.SummaryRow]:
-    return await run_in_threadpool(fg.summarize, engine, division)
+async def summary(engine: EngineDep, filters: Filters) -> list[ops.SummaryRow]:
+    return await run_in_threadpool(ops.summarize, engine, fg.RECON, filters)
 
 
-_MEDIA: dict[str, Any] = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "gpkg": "application/geopackage+sqlite3",
-}
+def _name(filters: dict[str, Any]) -> str:
+    return f"reconciliation-{filters['division'] or 'all'}"
 
 
-@router.get("/export.{fmt}", summary="The work list as xlsx or GeoPackage",
-            dependencies=[Expensive])
-async def export(fmt: str, engine: EngineDep,
-                 division: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None
-                 ) -> Response:
-    if fmt not in _MEDIA:
-        formats = Named("、".join(sorted(_MEDIA)), str(sorted(_MEDIA)))
-        raise InputError(msg("recon.export_formats", formats=formats, fmt=fmt))
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"worklist.{fmt}"
-        await run_in_threadpool(fg.export_findings, engine, str(path), division)
-        data = path.read_bytes()
-    return Response(data, media_type=_MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="reconciliation-{division or "all"}.{fmt}"'})
+@router.get("/export.{fmt}", summary="The work list as xlsx or GeoPackage, with the list's "
+            "filters, in the caller's language", dependencies=[Expensive])
+async def export(fmt: str, engine: EngineDep, filters: Filters, request: Request) -> Response:
+    return await routes.export(fg.RECON, engine, fmt, filters, request, _name(filters))
+
+
+@router.get("/field-package.gpkg", summary="The findings in field check, one layer per "
+            "township, with the columns surveyors fill in", dependencies=[Expensive])
+async def field_package(engine: EngineDep, filters: Filters, request: Request) -> Response:
+    return await routes.field_package(fg.RECON, engine, filters, request,
+                                      f"field-package-{filters['division'] or 'all'}")
+
+
+@router.post("/field-results", summary="Import a filled-in field-check package (the file as "
+             "the body): every row valid, or nothing imported", dependencies=[Expensive])
+async def field_results(request: Request, engine: EngineDep, who: PrincipalDep,
+                        filename: FileName, on_behalf_of: str | None = None) -> ImportSummary:
+    return await routes.field_import(fg.RECON, engine, request, who, filename, on_behalf_of)

@@ -1,4 +1,4 @@
-"""Forest and grassland one-map reconciliation (林草一张图): detection and the work list.
+"""Forest and grassland one-map reconciliation (林草一张图): detection and its work list.
 
 Detection runs in PostGIS (``sql/forest_grass_detect.sql``) over one division and classifies
 forest-grass overlaps, class mismatches with the land survey, overlapping ownership, missing
@@ -6,19 +6,20 @@ owners and certificates, and certificate areas that do not match the map. Overla
 profile's minimum mapping unit, or thinner than its sliver width, are reported as ``sliver``
 rather than as conflicts.
 
-The findings are a work list (台账) in the database. Re-detection keeps decisions attached to
-the same ground: a new finding is matched to an active one by its parcels, else by geometry
-(intersection over union above the profile's threshold); active findings no longer detected
-are closed. Every change appends an event; nothing is overwritten without a trace. Decisions
-carry the version the decider saw, so two concurrent decisions cannot both win.
+The findings are a work list (台账) in the database, described by :data:`RECON` and served by
+the one work-list implementation (:mod:`gis.analysis.worklist_ops`, exports and field
+packages beside it). Re-detection keeps decisions attached to the same ground: a new finding
+is matched to an active one by its parcels, else by geometry (intersection over union above
+the profile's threshold); active findings no longer detected are closed. Every change
+appends an event; decisions carry the version the decider saw, so two concurrent decisions
+cannot both win.
 
-The scan is :mod:`gis.analysis.forest_grass_scan`; the work-list statements here are
-SQLAlchemy Core over ``gis.db.records.recon_findings``, or static text.
+The scan is :mod:`gis.analysis.forest_grass_scan`; the detection's work-list statements here
+are SQLAlchemy Core over ``gis.db.records.recon_findings``, or static text.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -26,26 +27,25 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, text
 
+from gis.analysis import worklist_columns as col
+from gis.analysis import worklist_ops as ops
 from gis.analysis.forest_grass_scan import SCAN_TABLE as _SCAN
 from gis.analysis.forest_grass_scan import scan
-from gis.analysis.worklist import (
-    Event,
-    actor_params,
-    read_events,
-    require_decision,
-    require_known,
-    require_page,
-    versioned_update,
-)
+from gis.analysis.worklist import DecisionTrail, Event, Filter, WorkList
 from gis.analysis.worklist import record_event as _append_event
-from gis.db.records import recon_events, recon_findings
-from gis.errors import InputError, NotFound
+from gis.analysis.worklist_ops import SummaryRow
+from gis.db.records import recon_events, recon_field_results, recon_findings, recon_runs
+from gis.errors import NotFound
 from gis.identity import Actor, resolve
-from gis.messages import DEFAULT_LANG, Codes, msg
+from gis.messages import DEFAULT_LANG, Lang, msg
 from gis.messages import text as message_text
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile, profile_for_division
-from gis.units import Area
+
+__all__ = ["DECISIONS", "KINDS", "RECON", "STATUSES", "DetectionSummary", "Event", "Finding",
+           "LastDetection", "SummaryRow", "decide", "detect", "export_findings",
+           "get_finding", "last_detection", "list_findings", "record_event", "set_status",
+           "summarize"]
 
 Kind = Literal["forest_grass_overlap", "class_mismatch", "ownership_overlap", "missing_owner",
                "missing_certificate", "certificate_mismatch", "sliver"]
@@ -55,19 +55,11 @@ Decision = Literal["keep_forest", "keep_grass", "split_by_line", "reassign_owner
 DECISIONS: tuple[str, ...] = Decision.__args__  # type: ignore[attr-defined]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
-#: What a finding is called in messages.
-_NOUN = msg("worklist.noun.finding")
-#: Statuses a person may set; ``closed`` and ``applied`` are set by detection and apply.
-_SETTABLE = {"open", "field_check"}
-#: Statuses that take a finding off the work list for good.
+#: Statuses that take a finding off the work list for good (set by detection and apply).
 _FINISHED = ("closed", "applied")
-#: The columns of a finding read back (``Finding`` adds the areas and the geometry).
-_FIELDS = ("id", "kind", "status", "decision", "division", "township", "village",
-           "parcel_keys", "parcels", "area_m2", "version", "first_run", "last_run",
-           "created_at", "updated_at")
 
 
-class Finding(BaseModel):
+class FindingFields(BaseModel):
     id: int
     kind: str
     status: str
@@ -88,6 +80,10 @@ class Finding(BaseModel):
     geometry: dict[str, Any] | None = None
 
 
+class Finding(DecisionTrail, FindingFields):
+    """A finding of the work list, with who decided it, when and why."""
+
+
 class DetectionSummary(BaseModel):
     run_id: int
     division: str
@@ -96,6 +92,44 @@ class DetectionSummary(BaseModel):
     new: int
     kept: int
     closed: int
+
+
+class LastDetection(BaseModel):
+    """The latest detection run over a division (or any): an empty list with none has not
+    been detected yet, rather than found clean."""
+
+    run_id: int
+    division: str
+    started_at: datetime
+
+
+#: The reconciliation work list, for the one work-list implementation.
+RECON = WorkList(
+    name="reconciliation", items=recon_findings, events=recon_events, owner="finding_id",
+    noun="worklist.noun.finding",
+    fields=tuple(name for name in FindingFields.model_fields
+                 if name not in ("area_mu", "area_ha", "geometry")),
+    model=Finding, decisions=DECISIONS, statuses=STATUSES, settable=("field_check", "open"),
+    final=_FINISHED, kind_group="finding_kind", status_group="finding_status",
+    decision_group="finding_decision",
+    filters=(
+        Filter("division"),
+        Filter("kind", values=KINDS, group="finding_kind", unknown="recon.unknown_kind",
+               plural="kinds"),
+        Filter("status", values=STATUSES, group="finding_status",
+               unknown="worklist.unknown_status", plural="statuses"),
+        Filter("township"), Filter("village"),
+    ),
+    status_not_settable="recon.status_not_settable", field_results=recon_field_results,
+    columns=(
+        col.ident(), col.labelled("worklist.column.kind", "kind", "finding_kind"),
+        col.labelled("worklist.column.status", "status", "finding_status"),
+        col.labelled("worklist.column.decision", "decision", "finding_decision"),
+        *col.trail("worklist.column.decided_by", "worklist.column.decided_at"),
+        col.plain("worklist.column.division", "division"),
+        col.plain("worklist.column.township", "township"),
+        col.plain("worklist.column.village", "village"), col.parcels(), *col.areas(),
+    ))
 
 
 def _active(f: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -138,16 +172,17 @@ def _close_missing_statement() -> sa.Insert:
     closed = (sa.update(_F).where(_active(_F), _F.c.last_run != _RUN_ID)
               .values({_F.c.status: "closed", _F.c.version: _F.c.version + 1,
                        _F.c.updated_at: sa.func.now(), _F.c.last_run: _RUN_ID})
-              .returning(_F.c.id).cte("closed"))
+              .returning(_F.c.id, _F.c.version).cte("closed"))
     rows = sa.select(
         closed.c.id, *(sa.bindparam(f"by_{name}", type_=sa.Text) for name in _WHO),
         sa.literal("closed", sa.Text),
         sa.func.jsonb_build_object(sa.literal("run", sa.Text), _RUN_ID),
         sa.literal(message_text("recon.closed_reason", DEFAULT_LANG), sa.Text),
+        closed.c.version,
     ).order_by(closed.c.id)
     events = recon_events
     targets = [events.c.finding_id, *(events.c[name] for name in _WHO), events.c.action,
-               events.c.details, events.c.reason]
+               events.c.details, events.c.reason, events.c.version]
     return (sa.insert(events).from_select(targets, rows).add_cte(closed)
             .execution_options(preserve_rowcount=True))
 
@@ -180,9 +215,10 @@ def _match(conn: Connection, division: str, min_iou: float) -> None:
 
 
 def record_event(conn: Connection, finding_id: int, actor: Actor, action: str,
-                 details: dict[str, Any] | None = None, reason: str | None = None) -> None:
-    _append_event(conn, recon_events, recon_events.c.finding_id, finding_id, actor, action,
-                  details, reason)
+                 details: dict[str, Any] | None = None, reason: str | None = None,
+                 version: int | None = None) -> None:
+    """Append an event to a finding's history (``version``: the finding's after it)."""
+    _append_event(conn, RECON, finding_id, actor, action, details, reason, version)
 
 
 def detect(engine: Engine, division: str, profile: str | None = None,
@@ -205,8 +241,9 @@ def detect(engine: Engine, division: str, profile: str | None = None,
             "INSERT INTO recon_runs (division, profile, profile_version) "
             "VALUES (:d, :p, :v) RETURNING id"),
             {"d": division, "p": rules.id, "v": rules.version}).scalar_one()
-        progress.stage(msg("worklist.stage.updating"))
+        progress.stage(msg("worklist.stage.updating"), 4)
         _match(conn, division, rules.reconciliation.rematch_min_iou)
+        progress.advance()
         kept = conn.execute(text(
             "UPDATE recon_findings AS f SET parcels = s.parcels, parcel_keys = s.parcel_keys, "
             "area_m2 = s.area_m2, geom = s.geom, township = s.township, village = s.village, "
@@ -220,34 +257,21 @@ def detect(engine: Engine, division: str, profile: str | None = None,
             "SELECT kind, :d, township, village, parcel_keys, parcels, area_m2, geom, :run, :run "
             "FROM recon_scan WHERE match_id IS NULL ORDER BY sid RETURNING id) "
             "INSERT INTO recon_events (finding_id, actor, actor_key, on_behalf_of, action, "
-            "details) SELECT id, :actor, :actor_key, :on_behalf_of, 'detected', "
-            "jsonb_build_object('run', :run) FROM new ORDER BY id"),
-            {"d": division, "run": run_id, **actor_params(actor)}).rowcount
+            "details, version) SELECT id, :actor, :actor_key, :on_behalf_of, 'detected', "
+            "jsonb_build_object('run', :run), 1 FROM new ORDER BY id"),
+            {"d": division, "run": run_id, **actor.columns()}).rowcount
+        progress.advance(2)
         closed = conn.execute(_CLOSE_MISSING, {
             "division_code": division, "run_id": run_id,
-            **{f"by_{name}": value for name, value in actor_params(actor).items()}}).rowcount
+            **{f"by_{name}": value for name, value in actor.columns().items()}}).rowcount
         counts = dict(conn.execute(text(
             "SELECT kind, count(*) FROM recon_scan GROUP BY kind ORDER BY kind")).all())
         summary = DetectionSummary(run_id=run_id, division=division, profile=rules.id,
                                    detected=counts, new=new, kept=kept, closed=closed)
         conn.execute(text("UPDATE recon_runs SET summary = CAST(:s AS jsonb) WHERE id = :id"),
                      {"s": summary.model_dump_json(), "id": run_id})
+        progress.advance()
     return summary
-
-
-def _columns(with_geojson: bool) -> list[sa.ColumnElement[Any]]:
-    """A finding's columns, and its geometry as GeoJSON text (``geojson``) when asked."""
-    columns: list[sa.ColumnElement[Any]] = [recon_findings.c[name] for name in _FIELDS]
-    if with_geojson:
-        columns.append(sa.func.ST_AsGeoJSON(recon_findings.c.geom, 8).label("geojson"))
-    return columns
-
-
-def _finding(row: Any, geometry: dict[str, Any] | None = None) -> Finding:
-    data = dict(row._mapping)
-    data.pop("geojson", None)
-    return Finding(**data, **{k: v for k, v in Area(data["area_m2"]).as_dict().items()
-                              if k != "area_m2"}, geometry=geometry)
 
 
 def list_findings(engine: Engine, division: str | None = None, kind: str | None = None,
@@ -255,118 +279,53 @@ def list_findings(engine: Engine, division: str | None = None, kind: str | None 
                   village: str | None = None, limit: int = 50, offset: int = 0,
                   with_geometry: bool = False) -> tuple[int, list[Finding]]:
     """Filtered, paged work list and the total number of matches."""
-    require_page(limit, offset)
-    require_known(kind, KINDS, "finding_kind", "recon.unknown_kind", "kind", "kinds")
-    require_known(status, STATUSES, "finding_status", "worklist.unknown_status", "status",
-                  "statuses")
-    t = recon_findings
-    where = [t.c[column] == value for column, value in (
-        ("division", division), ("kind", kind), ("status", status), ("township", township),
-        ("village", village)) if value is not None]
-    with engine.connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)
-                             ).scalar_one()
-        rows = conn.execute(sa.select(*_columns(with_geojson=True)).where(*where)
-                            .order_by(t.c.id).limit(limit).offset(offset)).all()
-    return total, [_finding(r, json.loads(r.geojson) if with_geometry else None) for r in rows]
+    filters = {"division": division, "kind": kind, "status": status, "township": township,
+               "village": village}
+    return ops.list_items(engine, RECON, filters, limit, offset,  # type: ignore[return-value]
+                          with_geometry)
 
 
 def get_finding(engine: Engine, finding_id: int) -> tuple[Finding, list[Event]]:
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(*_columns(with_geojson=True))
-                           .where(recon_findings.c.id == finding_id)).first()
-        if row is None:
-            raise NotFound(msg("worklist.not_found", noun=_NOUN, id=finding_id))
-        events = read_events(conn, recon_events, recon_events.c.finding_id, finding_id)
-    return _finding(row, json.loads(row.geojson)), events
-
-
-def _change(engine: Engine, finding_id: int, expected_version: int, actor: Actor | None,
-            reason: str | None, action: str, assignments: dict[sa.Column, Any],
-            details: dict[str, Any]) -> Finding:
-    """Apply ``assignments`` on the version the caller saw and record ``details`` as the
-    event's details."""
-    actor = resolve(actor)
-    with engine.begin() as conn:
-        row = versioned_update(conn, recon_findings, finding_id, expected_version, assignments,
-                               _FINISHED, _columns(with_geojson=False), _NOUN,
-                               "finding_status")
-        record_event(conn, finding_id, actor, action, details, reason)
-    return _finding(row)
+    item, history = ops.get_item(engine, RECON, finding_id)
+    return item, history  # type: ignore[return-value]
 
 
 def decide(engine: Engine, finding_id: int, decision: str, actor: Actor | None, reason: str,
            expected_version: int) -> Finding:
     """Record a decision (status becomes ``decided``); the reason is required."""
-    require_decision(decision, reason, DECISIONS, "finding_decision")
-    t = recon_findings
-    return _change(engine, finding_id, expected_version, actor, reason, "decided",
-                   {t.c.decision: decision, t.c.status: "decided"}, {"decision": decision})
+    return ops.decide(engine, RECON, finding_id, decision, actor, reason,
+                      expected_version).item  # type: ignore[return-value]
 
 
 def set_status(engine: Engine, finding_id: int, status: str, actor: Actor | None,
                expected_version: int, reason: str | None = None) -> Finding:
     """Move a finding to ``open`` or ``field_check`` (e.g. sent for field inspection)."""
-    if status not in _SETTABLE:
-        raise InputError(msg("recon.status_not_settable", allowed=Codes.of(
-            "finding_status", sorted(_SETTABLE), english=str(sorted(_SETTABLE)), sep="或")))
-    return _change(engine, finding_id, expected_version, actor, reason, "status",
-                   {recon_findings.c.status: status}, {"status": status})
+    return ops.set_status(engine, RECON, finding_id, status, actor, expected_version,
+                          reason).item  # type: ignore[return-value]
 
 
-class SummaryRow(BaseModel):
-    township: str | None
-    village: str | None
-    kind: str
-    status: str
-    count: int
-    area_m2: float
-    area_mu: float
-    area_ha: float
-
-
-def summarize(engine: Engine, division: str | None = None) -> list[SummaryRow]:
+def summarize(engine: Engine, division: str | None = None,
+              **filters: str | None) -> list[SummaryRow]:
     """Counts and areas per township, village, kind and status."""
+    return ops.summarize(engine, RECON, {"division": division, **filters})
+
+
+def last_detection(engine: Engine, division: str | None = None) -> LastDetection | None:
+    """The latest detection run over ``division`` (any division when None)."""
+    runs = recon_runs
+    statement = sa.select(runs.c.id, runs.c.division, runs.c.started_at)
+    if division:
+        statement = statement.where(runs.c.division == division)
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT township, village, kind, status, count(*), sum(area_m2) "
-            "FROM recon_findings WHERE (CAST(:d AS text) IS NULL OR division = :d) "
-            "GROUP BY 1, 2, 3, 4 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3, 4"),
-            {"d": division}).all()
-    return [SummaryRow(township=t, village=v, kind=k, status=s, count=n,
-                       **Area(a or 0.0).as_dict()) for t, v, k, s, n, a in rows]
+        row = conn.execute(statement.order_by(runs.c.id.desc()).limit(1)).first()
+    return None if row is None else LastDetection(run_id=row.id, division=row.division,
+                                                   started_at=row.started_at)
 
 
-def export_findings(engine: Engine, path: str, division: str | None = None) -> str:
-    """The work list as xlsx (Chinese headers, 亩 and ha) or GeoPackage, by extension."""
-    from pathlib import Path
+def export_findings(engine: Engine, path: str, division: str | None = None,
+                    lang: Lang = DEFAULT_LANG, **filters: str | None) -> str:
+    """The work list as xlsx or GeoPackage (by extension), with the list's filters: the
+    labels, the decision trail (Beijing time) and the areas in m², 亩 and ha."""
+    from gis.analysis.worklist_export import export
 
-    import geopandas as gpd
-    import pandas as pd
-    from shapely.geometry import shape
-
-    total, rows = list_findings(engine, division=division, limit=1000, with_geometry=True)
-    offset = len(rows)
-    while offset < total:
-        rows += list_findings(engine, division=division, limit=1000, offset=offset,
-                              with_geometry=True)[1]
-        offset = len(rows)
-    records = [{
-        "编号 id": f.id, "类型 kind": f.kind, "状态 status": f.status,
-        "处理决定 decision": f.decision, "乡镇 township": f.township, "村 village": f.village,
-        "涉及图斑 parcels": "; ".join(f"{p['layer']}:{p['key']}" for p in f.parcels),
-        "面积(平方米) m2": round(f.area_m2, 2), "面积(亩) mu": f.area_mu,
-        "面积(公顷) ha": f.area_ha, "版本 version": f.version,
-    } for f in rows]
-    target = Path(path)
-    if target.suffix.lower() == ".xlsx":
-        pd.DataFrame.from_records(records).to_excel(target, index=False, sheet_name="台账")
-    elif target.suffix.lower() == ".gpkg":
-        frame = gpd.GeoDataFrame(records, geometry=[shape(f.geometry) for f in rows],
-                                 crs="EPSG:4490")
-        if target.exists():
-            target.unlink()
-        frame.to_file(target, layer="recon_findings", driver="GPKG")
-    else:
-        raise InputError(msg("recon.export_format", suffix=target.suffix))
-    return str(target)
+    return export(engine, RECON, path, {"division": division, **filters}, lang)

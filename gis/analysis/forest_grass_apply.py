@@ -100,19 +100,22 @@ def apply_decisions(engine: Engine, division: str, actor: Actor | None = None) -
                 parcels[(layer, key)] = {"attributes": attrs, "township": township or "",
                                          "geom": shapely.from_wkb(bytes(wkb))}
         before = {k: v["geom"] for k, v in parcels.items()}
+        versions = {}
         for finding_id, _kind, decision, involved, wkb in decided:
             piece = shapely.from_wkb(bytes(wkb))
             keys = [(p["layer"], p["key"]) for p in involved if "layer" in p]
             _apply_one(parcels, before, decision, keys, piece)
-            conn.execute(text(
+            versions[finding_id] = conn.execute(text(
                 "UPDATE recon_findings SET status = 'applied', version = version + 1, "
-                "updated_at = now() WHERE id = :id"), {"id": finding_id})
+                "updated_at = now() WHERE id = :id RETURNING version"),
+                {"id": finding_id}).scalar_one()
         version_id = conn.execute(text(
             "INSERT INTO recon_versions (division, created_by, actor_key, on_behalf_of) "
             "VALUES (:d, :actor, :actor_key, :on_behalf_of) RETURNING id"),
             {"d": division, **actor.columns()}).scalar_one()
         for finding_id, *_ in decided:
-            record_event(conn, finding_id, actor, "applied", {"version": version_id})
+            record_event(conn, finding_id, actor, "applied", {"version": version_id},
+                         version=versions[finding_id])
         keys = list(parcels)
         geoms = np.array([parcels[k]["geom"] for k in keys], dtype=object)
         areas = ellipsoidal_areas(geoms) if len(geoms) else np.array([])

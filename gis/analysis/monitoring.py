@@ -15,12 +15,15 @@ change appends an event; decisions carry the version the decider saw, so two con
 decisions cannot both win.
 
 The parts: :mod:`~gis.analysis.monitoring_run` (``run``), :mod:`~gis.analysis.monitoring_worklist`
-(listing, decisions), :mod:`~gis.analysis.monitoring_models` (what they return); the pixels are
-:mod:`gis.analysis.monitoring_detect`'s. Every public name is importable from here.
+(listing, decisions: the one work-list implementation), :mod:`~gis.analysis.monitoring_legacy`
+(legacy activities' exit plans, 003:235), :mod:`~gis.analysis.monitoring_models` (what they
+return); the pixels are :mod:`gis.analysis.monitoring_detect`'s. Every public name is
+importable from here.
 """
 
 from __future__ import annotations
 
+from gis.analysis.monitoring_legacy import ExitPlan, ExitPlanInput, OverduePlan, overdue_plans
 from gis.analysis.monitoring_models import (
     DECISIONS,
     LAYERS,
@@ -35,8 +38,12 @@ from gis.analysis.monitoring_models import (
 )
 from gis.analysis.monitoring_run import load_zones, run
 from gis.analysis.monitoring_worklist import (
+    MONITOR,
+    complete_exit,
     decide,
+    decide_patch,
     get_patch,
+    get_patch_detail,
     get_run,
     list_patches,
     list_runs,
@@ -47,7 +54,9 @@ from gis.analysis.monitoring_worklist import (
 from gis.analysis.worklist import Event
 
 __all__ = [
-    "DECISIONS", "LAYERS", "STATUSES", "CitedRule", "Decision", "Event", "Layer", "Patch",
-    "RunInfo", "RunSummary", "Status", "decide", "get_patch", "get_run", "list_patches",
-    "list_runs", "load_zones", "patches_geojson", "rules_for", "run", "set_status",
+    "DECISIONS", "LAYERS", "MONITOR", "STATUSES", "CitedRule", "Decision", "Event", "ExitPlan",
+    "ExitPlanInput", "Layer", "OverduePlan", "Patch", "RunInfo", "RunSummary", "Status",
+    "complete_exit", "decide", "decide_patch", "get_patch", "get_patch_detail", "get_run",
+    "list_patches", "list_runs", "load_zones", "overdue_plans", "patches_geojson",
+    "rules_for", "run", "set_status",
 ]

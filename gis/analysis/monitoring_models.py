@@ -5,11 +5,12 @@ Part of :mod:`gis.analysis.monitoring`; the API's response models are these.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from gis.analysis.worklist import DecisionTrail
 from gis.messages import Message
 from gis.rules.models import Citation
 
@@ -42,7 +43,7 @@ class RunSummary(BaseModel):
     warnings: list[dict[str, str]]
 
 
-class Patch(BaseModel):
+class PatchFields(BaseModel):
     id: int
     layer: str
     kind: str
@@ -70,6 +71,19 @@ class Patch(BaseModel):
     created_at: datetime
     updated_at: datetime
     geometry: dict[str, Any] | None = None
+
+
+class ExitDeadline(BaseModel):
+    """A legacy activity's exit plan as the list shows it: its deadline, and whether it has
+    passed with the plan still active (``gis.analysis.monitoring_legacy``)."""
+
+    exit_deadline: date | None = None
+    exit_overdue: bool = False
+
+
+class Patch(ExitDeadline, DecisionTrail, PatchFields):
+    """A suspected patch of the work list, with who decided it, when and why, and the
+    deadline of its exit plan when it was decided ``legacy``."""
 
 
 class CitedRule(BaseModel):

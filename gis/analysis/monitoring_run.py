@@ -32,7 +32,6 @@ from gis.analysis.monitoring_detect import (
 from gis.analysis.monitoring_models import RunSummary, note, zone_label
 from gis.analysis.monitoring_worklist import record_patch_event
 from gis.analysis.statements import statement
-from gis.analysis.worklist import actor_params
 from gis.crs import STORAGE_CRS, transformer
 from gis.identity import Actor, resolve
 from gis.messages import DEFAULT_LANG, msg
@@ -119,7 +118,7 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
             ":da, :db, :actor, :actor_key, :on_behalf_of, CAST(:grid AS jsonb), "
             "ST_GeomFromWKB(:extent, 4490)) RETURNING id"),
             {"p": rules.id, "v": rules.version, "ra": names[0], "rb": names[1],
-             "da": dates[0], "db": dates[1], **actor_params(actor), "grid": json.dumps(grid),
+             "da": dates[0], "db": dates[1], **actor.columns(), "grid": json.dumps(grid),
              "extent": shapely.to_wkb(extent)}).scalar_one()
         active = conn.execute(text(
             "SELECT id, layer, feature_key, kind, ST_AsBinary(geom) FROM monitor_patches "
@@ -169,17 +168,17 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
                 ":run, :run)"), inserts)
             conn.execute(text(
                 "INSERT INTO monitor_events (patch_id, actor, actor_key, on_behalf_of, "
-                "action, details) SELECT id, :actor, :actor_key, :on_behalf_of, 'detected', "
-                "jsonb_build_object('run', :run) FROM monitor_patches WHERE first_run = :run "
-                "ORDER BY id"),
-                {**actor_params(actor), "run": run_id})
+                "action, details, version) SELECT id, :actor, :actor_key, :on_behalf_of, "
+                "'detected', jsonb_build_object('run', :run), 1 FROM monitor_patches "
+                "WHERE first_run = :run ORDER BY id"),
+                {**actor.columns(), "run": run_id})
         for patch_id in unmatched:
-            conn.execute(text(
+            version = conn.execute(text(
                 "UPDATE monitor_patches SET status = 'closed', version = version + 1, "
-                "updated_at = now(), last_run = :run WHERE id = :id"),
-                {"id": patch_id, "run": run_id})
+                "updated_at = now(), last_run = :run WHERE id = :id RETURNING version"),
+                {"id": patch_id, "run": run_id}).scalar_one()
             record_patch_event(conn, patch_id, actor, "closed", {"run": run_id},
-                               message_text("monitor.closed_reason", DEFAULT_LANG))
+                               message_text("monitor.closed_reason", DEFAULT_LANG), version)
         found: dict[str, int] = {}
         areas: dict[str, float] = {}
         for piece in pieces:

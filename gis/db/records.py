@@ -1,6 +1,7 @@
 """The application's own tables: the import audit, API keys, siting runs and their
-re-evaluations, the quota ledger, the reconciliation and monitoring work lists, quarantined
-values and background jobs.
+re-evaluations, the quota ledger, quarantined values and background jobs; the reconciliation
+and monitoring work lists are :mod:`gis.db.worklist_records` (imported here, so every table
+of the application is registered by importing this module).
 
 The schema is owned by Alembic migrations (``gis/migrations``); these definitions are what
 the code queries with, and ``tests/test_catalogue.py`` checks that the migrated database and
@@ -13,7 +14,21 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gis.db.metadata import STORAGE_SRID, actor_columns, finite_check, metadata
+from gis.db.metadata import STORAGE_SRID, actor_columns, metadata
+from gis.db.worklist_records import (  # noqa: F401 - the work lists' tables, registered here too
+    EXIT_PLAN_STATUSES,
+    monitor_events,
+    monitor_exit_plans,
+    monitor_field_results,
+    monitor_patches,
+    monitor_runs,
+    recon_events,
+    recon_field_results,
+    recon_findings,
+    recon_parcels,
+    recon_runs,
+    recon_versions,
+)
 from gis.rules.models import VERDICT_ORDER
 
 invalid_values = sa.Table(
@@ -132,177 +147,6 @@ quota_draws = sa.Table(
              postgresql_where=sa.text("reverses IS NOT NULL")),
     comment="Ledger of draws on village flexible quotas (机动指标); rows are never updated: "
             "a wrong draw is undone by a reversal entry.",
-)
-
-
-recon_runs = sa.Table(
-    "recon_runs",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("division", sa.Text, nullable=False),
-    sa.Column("profile", sa.Text, nullable=False),
-    sa.Column("profile_version", sa.Text, nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-              nullable=False),
-    sa.Column("summary", JSONB),
-)
-
-recon_findings = sa.Table(
-    "recon_findings",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, server_default="open", nullable=False),
-    sa.Column("decision", sa.Text),
-    sa.Column("division", sa.Text, nullable=False),
-    sa.Column("township", sa.Text),
-    sa.Column("village", sa.Text),
-    sa.Column("parcel_keys", sa.Text, nullable=False),
-    sa.Column("parcels", JSONB, nullable=False),
-    sa.Column("area_m2", sa.Float, nullable=False),
-    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
-              nullable=False),
-    sa.Column("version", sa.Integer, server_default="1", nullable=False),
-    sa.Column("first_run", sa.BigInteger, sa.ForeignKey("recon_runs.id"), nullable=False),
-    sa.Column("last_run", sa.BigInteger, sa.ForeignKey("recon_runs.id"), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-              nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-              nullable=False),
-    sa.CheckConstraint("status IN ('open', 'field_check', 'decided', 'applied', 'closed')",
-                       name="recon_findings_status"),
-    finite_check("recon_findings", "area_m2"),
-    sa.Index("recon_findings_geom_gist", "geom", postgresql_using="gist"),
-    sa.Index("recon_findings_division", "division", "status", "kind"),
-    comment="The reconciliation work list (台账): one row per finding, decisions attached.",
-)
-
-recon_events = sa.Table(
-    "recon_events",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("finding_id", sa.BigInteger, sa.ForeignKey("recon_findings.id"), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
-              nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("details", JSONB),
-    sa.Column("reason", sa.Text),
-    *actor_columns(),
-    sa.Index("recon_events_finding", "finding_id", "id"),
-    comment="Append-only history of every change to a finding.",
-)
-
-
-recon_versions = sa.Table(
-    "recon_versions",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("division", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-              nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("summary", JSONB),
-    *actor_columns(),
-    comment="Each apply of decisions makes a new version; the originals are never edited.",
-)
-
-recon_parcels = sa.Table(
-    "recon_parcels",
-    metadata,
-    sa.Column("version_id", sa.BigInteger, sa.ForeignKey("recon_versions.id"),
-              primary_key=True),
-    sa.Column("layer", sa.Text, primary_key=True),
-    sa.Column("parcel_key", sa.Text, primary_key=True),
-    sa.Column("attributes", JSONB, nullable=False),
-    sa.Column("township", sa.Text),
-    sa.Column("area_m2", sa.Float, nullable=False),
-    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
-              nullable=False),
-    finite_check("recon_parcels", "area_m2"),
-    sa.Index("recon_parcels_geom_gist", "geom", postgresql_using="gist"),
-)
-
-
-monitor_runs = sa.Table(
-    "monitor_runs",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("profile", sa.Text, nullable=False),
-    sa.Column("profile_version", sa.Text, nullable=False),
-    sa.Column("raster_a", sa.Text, nullable=False),
-    sa.Column("raster_b", sa.Text, nullable=False),
-    sa.Column("date_a", sa.Text, nullable=False),
-    sa.Column("date_b", sa.Text, nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    *actor_columns(),
-    sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-              nullable=False),
-    sa.Column("grid", JSONB, nullable=False),
-    sa.Column("summary", JSONB),
-    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
-              nullable=False),
-    sa.Index("monitor_runs_geom_gist", "geom", postgresql_using="gist"),
-    comment="One row per land-cover comparison; geom is the compared extent.",
-)
-
-monitor_patches = sa.Table(
-    "monitor_patches",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("layer", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, server_default="open", nullable=False),
-    sa.Column("decision", sa.Text),
-    sa.Column("feature_id", sa.BigInteger),
-    sa.Column("feature_key", sa.Text, nullable=False),
-    sa.Column("feature_name", sa.Text),
-    sa.Column("zone", sa.Text),
-    sa.Column("division", sa.Text),
-    sa.Column("township", sa.Text),
-    sa.Column("village", sa.Text),
-    sa.Column("village_code", sa.Text),
-    sa.Column("village_distance_m", sa.Float),
-    sa.Column("date_a", sa.Text, nullable=False),
-    sa.Column("date_b", sa.Text, nullable=False),
-    sa.Column("transitions", JSONB, nullable=False),
-    sa.Column("pixels", sa.Integer, nullable=False),
-    sa.Column("area_m2", sa.Float, nullable=False),
-    sa.Column("geom", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
-              nullable=False),
-    sa.Column("version", sa.Integer, server_default="1", nullable=False),
-    sa.Column("first_run", sa.BigInteger, sa.ForeignKey("monitor_runs.id"), nullable=False),
-    sa.Column("last_run", sa.BigInteger, sa.ForeignKey("monitor_runs.id"), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-              nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-              nullable=False),
-    sa.CheckConstraint("status IN ('open', 'field_check', 'decided', 'closed')",
-                       name="monitor_patches_status"),
-    sa.CheckConstraint("layer IN ('eco_redline', 'basic_farmland')",
-                       name="monitor_patches_layer"),
-    finite_check("monitor_patches", "area_m2"),
-    finite_check("monitor_patches", "village_distance_m"),
-    sa.Index("monitor_patches_geom_gist", "geom", postgresql_using="gist"),
-    sa.Index("monitor_patches_period", "date_a", "date_b", "status"),
-    comment="Suspected new construction or bare land in the red line or permanent basic "
-            "farmland: the field-inspection work list, decisions attached.",
-)
-
-monitor_events = sa.Table(
-    "monitor_events",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("patch_id", sa.BigInteger, sa.ForeignKey("monitor_patches.id"), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
-              nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("details", JSONB),
-    sa.Column("reason", sa.Text),
-    *actor_columns(),
-    sa.Index("monitor_events_patch", "patch_id", "id"),
-    comment="Append-only history of every change to a monitoring patch.",
 )
 
 

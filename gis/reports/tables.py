@@ -86,3 +86,61 @@ def to_xlsx(rows: Sequence[BaseModel], sheet: str, path: Path | None = None,
     if path is not None:
         Path(path).write_bytes(data)
     return data
+
+
+#: Excel number formats of a ledger's column kinds (``gis.analysis.worklist.ColumnKind``).
+LEDGER_FORMATS = {"int": "0", "m2": "#,##0.00", "mu": "#,##0.00", "ha": "#,##0.0000",
+                  "datetime": "yyyy-mm-dd hh:mm:ss", "date": "yyyy-mm-dd"}
+#: Column kinds summed in a ledger's totals row, and the decimals kept.
+LEDGER_TOTALS = {"m2": 2, "mu": 2, "ha": 4}
+
+
+def _width(value: object) -> int:
+    """Columns a value takes in a spreadsheet cell (a CJK character takes two)."""
+    import unicodedata
+
+    shown = value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in shown)
+
+
+def ledger_xlsx(headers: Sequence[str], kinds: Sequence[str], rows: Sequence[Sequence[object]],
+                sheet: str, totals_label: str, path: Path | None = None) -> bytes:
+    """An official ledger as xlsx: a bold, frozen header row with an autofilter over the
+    rows, columns as wide as their text, numbers and times in their formats, and a bold
+    totals row under the rows summing the area columns (``kinds`` m2, mu, ha)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet[:31]
+    ws.append(list(headers))
+    for row in rows:
+        ws.append(list(row))
+    totals: list[object] = [None] * len(headers)
+    for i, kind in enumerate(kinds):
+        if kind in LEDGER_TOTALS:
+            totals[i] = round(sum(float(r[i] or 0) for r in rows), LEDGER_TOTALS[kind])
+    totals[0] = totals_label
+    ws.append(totals)
+    bold = Font(bold=True)
+    last = len(rows) + 2
+    for cell in (*ws[1], *ws[last]):
+        cell.font = bold
+    for i, kind in enumerate(kinds, start=1):
+        letter = get_column_letter(i)
+        if kind in LEDGER_FORMATS:
+            for r in range(2, last + 1):
+                ws[f"{letter}{r}"].number_format = LEDGER_FORMATS[kind]
+        values = [headers[i - 1], *(row[i - 1] for row in rows), totals[i - 1]]
+        widest = max(_width(v) for v in values if v is not None)
+        ws.column_dimensions[letter].width = min(max(widest + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
