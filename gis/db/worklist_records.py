@@ -27,6 +27,28 @@ def event_version() -> sa.Column:
                              "before migration 0012")
 
 
+def event_table(name: str, item: str, items: str, comment: str) -> sa.Table:
+    """A work list's append-only history: one row per change of an item (``item`` refers to
+    ``items.id``) with who made it, the reason and the item's version after it. Both work
+    lists share the shape, so the transitions are written once (gis.analysis.worklist)."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column(item, sa.BigInteger, sa.ForeignKey(f"{items}.id"), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
+                  nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("details", JSONB),
+        sa.Column("reason", sa.Text),
+        *actor_columns(),
+        event_version(),
+        sa.Index(f"{name}_{item.removesuffix('_id')}", item, "id"),
+        comment=comment,
+    )
+
+
 recon_runs = sa.Table(
     "recon_runs",
     metadata,
@@ -69,22 +91,8 @@ recon_findings = sa.Table(
     comment="The reconciliation work list (台账): one row per finding, decisions attached.",
 )
 
-recon_events = sa.Table(
-    "recon_events",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("finding_id", sa.BigInteger, sa.ForeignKey("recon_findings.id"), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
-              nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("details", JSONB),
-    sa.Column("reason", sa.Text),
-    *actor_columns(),
-    event_version(),
-    sa.Index("recon_events_finding", "finding_id", "id"),
-    comment="Append-only history of every change to a finding.",
-)
+recon_events = event_table("recon_events", "finding_id", "recon_findings",
+                           "Append-only history of every change to a finding.")
 
 
 recon_versions = sa.Table(
@@ -182,22 +190,8 @@ monitor_patches = sa.Table(
             "farmland: the field-inspection work list, decisions attached.",
 )
 
-monitor_events = sa.Table(
-    "monitor_events",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("patch_id", sa.BigInteger, sa.ForeignKey("monitor_patches.id"), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
-              nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("details", JSONB),
-    sa.Column("reason", sa.Text),
-    *actor_columns(),
-    event_version(),
-    sa.Index("monitor_events_patch", "patch_id", "id"),
-    comment="Append-only history of every change to a monitoring patch.",
-)
+monitor_events = event_table("monitor_events", "patch_id", "monitor_patches",
+                             "Append-only history of every change to a monitoring patch.")
 
 
 def field_results(name: str, owner: str, items: str) -> sa.Table:
