@@ -50,6 +50,8 @@ def layer_style(layer: Layer, lang: Lang) -> dict[str, Any]:
         "title": layer.zh if lang == "zh" else layer.en,
         "group": layer.group,
         "mode": layer.tiles.mode,
+        # A control line: the page may ask for the version in force on another day (as_of).
+        "versioned": layer.versioned,
         "on": style.visible,
         "color": style.color,
         "fillOpacity": style.fill_opacity,

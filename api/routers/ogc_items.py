@@ -22,6 +22,7 @@ from api.errors import lang_of
 from api.routers.ogc_common import FORMAT, GEOJSON, html_page, link_header, wants_html, words
 from gis.errors import InvalidParameter
 from gis.layers.catalogue import Layer
+from gis.layers.versions import check_version
 from gis.messages import Joined, Lang, msg, text
 from gis.ogc.crs import content_crs_header, served_crs
 from gis.ogc.items import (
@@ -38,7 +39,7 @@ from gis.ogc.temporal import parse_datetime
 
 router = APIRouter()
 ITEMS_PARAMETERS = {"bbox", "bbox-crs", "limit", "offset", "crs", "filter", "filter-lang",
-                    "filter-crs", "properties", "sortby", "f", "datetime"}
+                    "filter-crs", "properties", "sortby", "f", "datetime", "version"}
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
 
@@ -68,9 +69,13 @@ def items(
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
     properties: Annotated[str | None, Query(description="Comma-separated names")] = None,
     sortby: Annotated[str | None, Query(description="e.g. -area_m2,+id")] = None,
+    version: Annotated[int | None, Query(ge=1, description=(
+        "A control line's version (default: the one in force on datetime's last day, or "
+        "today)"))] = None,
     f: FORMAT = None,
 ) -> Response:
     layer = readable_layer(collection_id, who, request.app.state.settings)
+    check_version(engine, layer, version)
     columns = queryable_columns(layer)
     equals: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
@@ -87,7 +92,7 @@ def items(
         datetime=parse_datetime(datetime), filter=filter, filter_lang=filter_lang,
         filter_crs=served_crs(filter_crs, "filter-crs"),
         properties=parse_properties(properties, layer), sortby=parse_sortby(sortby, layer),
-        equals=equals)
+        equals=equals, version=version)
     page = fetch_items(engine, query, request.app.state.settings.api.ogc_exact_count_limit)
     returned = len(page.features)
     links = [{"rel": "self", "type": GEOJSON, "href": str(request.url)},

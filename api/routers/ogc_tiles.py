@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from psycopg_pool import AsyncConnectionPool
 
@@ -39,8 +39,10 @@ from api.routers.ogc_common import add_head_routes
 from gis.auth import layer_sensitivity
 from gis.errors import NotFound
 from gis.layers.catalogue import Layer
+from gis.layers.versions import check_version
 from gis.messages import msg, text
 from gis.ogc.conformance import TILES
+from gis.ogc.temporal import parse_datetime
 from gis.tiles import (
     CRS84,
     MATRIX_SETS,
@@ -251,15 +253,24 @@ async def collection_tile(
     z: Annotated[int, Path(alias="tileMatrix")],
     y: Annotated[int, Path(alias="tileRow")],
     x: Annotated[int, Path(alias="tileCol")],
+    datetime: Annotated[str | None, Query(description=(
+        "A control line: the version in force on this day (an interval: its last day)"))
+    ] = None,
+    version: Annotated[int | None, Query(ge=1, description=(
+        "A control line's version (default: the one in force today)"))] = None,
 ) -> Response:
     tms = _tms_or_404(tms_id)
+    days = parse_datetime(datetime)
+    if version is not None:
+        await run_in_threadpool(check_version, request.app.state.engine, layer, version)
     policy = tile_policy(layer)
     tile = check_tile(z, x, y, policy, tms.id)
     bounds = await run_in_threadpool(layer_bounds, request.app.state.engine, layer)
     check_limits(tile, bounds)
     pool = await _tile_pool(request.app)
     async with pool.connection() as conn:
-        rendered = await render_tile_async(conn, layer, tile, policy)
+        rendered = await render_tile_async(conn, layer, tile, policy, version,
+                                           days.end if days is not None else None)
     sensitivity = layer_sensitivity(layer, request.app.state.settings.api.layer_sensitivity)
     scope = "public" if sensitivity == "public" else "private"
     headers = {"ETag": rendered.etag, "Cache-Control": f"{scope}, max-age={TILE_MAX_AGE}"}

@@ -7,7 +7,10 @@
   (limit from the profile: 1.3, 003:131-133). The limit is region-wide: the regional figure
   (over the districts loaded, which it names) is judged against it; each district's own
   ratio is information only.
+- Every line is read in its version in force today (each keeps its versions, migration 0014).
 - Indicator totals (red line, permanent basic farmland, cultivated land) in km², 万亩 and ha,
+  cultivated land from the survey's official areas (图斑地类面积, terraces deducted) where
+  survey patches are loaded (``gis.analysis.survey_areas``), saying which,
   compared with the profile's targets where the target is for this level (a region-wide
   figure names the loaded districts it sums), and the forest coverage rate against the
   district targets. Figures are compared with targets exactly (gis.rules.thresholds).
@@ -30,6 +33,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, text
 
 from gis.analysis.statements import statement
+from gis.analysis.survey_areas import cultivated_total, farmland_total
 from gis.errors import InputError
 from gis.messages import Joined, Message, Named, msg
 from gis.rules import division_prefix, profile_for_division
@@ -46,14 +50,17 @@ LINES = (
 )
 
 #: The area of a layer's features in a division (``%(p)s``, a LIKE prefix), overlaps counted
-#: once; features without a county code count for every division (region-wide data).
+#: once; features without a county code count for every division (region-wide data). Only
+#: the version in force today (``%(layer)s``: every line keeps its versions).
 _TOTAL = sql.SQL(
     "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
     "(SELECT ST_Union(geom) AS geom FROM {} WHERE "
-    "coalesce(county_code, '') LIKE %(p)s OR county_code IS NULL) AS u")
+    "(coalesce(county_code, '') LIKE %(p)s OR county_code IS NULL) "
+    "AND version = (SELECT control_line_version(%(layer)s))) AS u")
 #: The county codes of a layer's features under a division (``%(p)s``, a LIKE prefix).
 _COUNTIES = sql.SQL(
-    "SELECT DISTINCT county_code FROM {} WHERE county_code LIKE %(p)s ORDER BY 1")
+    "SELECT DISTINCT county_code FROM {} WHERE county_code LIKE %(p)s "
+    "AND version = (SELECT control_line_version(%(layer)s)) ORDER BY 1")
 
 
 @cache
@@ -61,7 +68,8 @@ def _pair_sql(table_a: str, key_a: str, table_b: str, key_b: str) -> sql.Compose
     """``sql/control_line_pairs.sql`` for two of the :data:`LINES`."""
     return sql.SQL(statement("control_line_pairs.sql")).format(
         table_a=sql.Identifier(table_a), key_a=sql.Identifier(key_a),
-        table_b=sql.Identifier(table_b), key_b=sql.Identifier(key_b))
+        table_b=sql.Identifier(table_b), key_b=sql.Identifier(key_b),
+        layer_a=sql.Literal(table_a), layer_b=sql.Literal(table_b))
 
 
 class LineConflict(BaseModel):
@@ -144,6 +152,15 @@ def _noted(indicator: Indicator, note: Message) -> Indicator:
                                         "note_en": note.render("en")})
 
 
+def _also_noted(indicator: Indicator, note: Message) -> Indicator:
+    """``note`` after the indicator's note, if it has one (what the figure is summed from)."""
+    if indicator.note_zh is None:
+        return _noted(indicator, note)
+    return indicator.model_copy(update={
+        "note_zh": f"{indicator.note_zh}；{note.render('zh')}",
+        "note_en": f"{indicator.note_en}; {note.render('en')}"})
+
+
 def _with_target(indicator: Indicator, target: Target | None, figure: Fraction) -> Indicator:
     """The indicator judged against ``target``: ``figure`` is its exact value (the shown
     ``value`` is rounded), compared exactly (gis.rules.thresholds)."""
@@ -173,7 +190,7 @@ def _districts(conn: Connection, codes: list[str]) -> Joined:
 def _county_codes(conn: Connection, table: str, prefix: str) -> list[str]:
     """The county codes of a layer's rows under ``prefix`` (what a total sums)."""
     cur = _cursor(conn)
-    cur.execute(_COUNTIES.format(sql.Identifier(table)), {"p": prefix + "%"})
+    cur.execute(_COUNTIES.format(sql.Identifier(table)), {"p": prefix + "%", "layer": table})
     return [row[0] for row in cur.fetchall()]
 
 
@@ -190,14 +207,20 @@ def indicators(engine: Engine, division: str) -> list[Indicator]:
 
         def total(table: str) -> float:
             cur = _cursor(conn)
-            cur.execute(_TOTAL.format(sql.Identifier(table)), {"p": prefix + "%"})
+            cur.execute(_TOTAL.format(sql.Identifier(table)),
+                        {"p": prefix + "%", "layer": table})
             return cur.fetchone()[0]
 
         redline = total("eco_redline")
-        farmland = total("basic_farmland")
-        # The cultivated-land layer has no county code: take the patches whose inner point
-        # lies in the division (all of them when the division has no outline, e.g. the region).
-        cultivated = conn.execute(text(
+        # Permanent basic farmland in official areas where its parcels meet survey patches
+        # carrying TBDLMJ (each its share of its patch), else the polygon union.
+        official_farmland = farmland_total(conn, prefix)
+        farmland = official_farmland[0] if official_farmland else total("basic_farmland")
+        # 耕地 from the survey's official areas (TBDLMJ) where survey patches are loaded;
+        # else the cultivated-land layer, which has no county code: the patches whose inner
+        # point lies in the division (all when the division has no outline, e.g. the region).
+        survey = cultivated_total(conn, prefix)
+        cultivated = survey[0] if survey else conn.execute(text(
             "SELECT coalesce(sum(ST_Area(geography(geom), true)), 0) FROM "
             "(SELECT ST_Union(c.geom) AS geom FROM cultivated_land AS c WHERE NOT EXISTS "
             "(SELECT 1 FROM admin_divisions WHERE code = :code) OR EXISTS (SELECT 1 FROM "
@@ -218,7 +241,7 @@ def indicators(engine: Engine, division: str) -> list[Indicator]:
         if targets and len(prefix) < 6:
             covers = {table: _county_codes(conn, table, prefix)
                       for table in ("eco_redline", "basic_farmland")}
-            covers["cultivated_land"] = conn.execute(text(
+            covers["cultivated_land"] = survey[2] if survey else conn.execute(text(
                 "SELECT code FROM admin_divisions WHERE level = 'district' AND code LIKE :p "
                 "ORDER BY code"), {"p": prefix + "%"}).scalars().all()
         out = []
@@ -241,6 +264,12 @@ def indicators(engine: Engine, division: str) -> list[Indicator]:
                 row = _noted(row, msg("indicators.region_loaded_only",
                                       districts=_districts(conn, covers[table]))
                              if covers[table] else msg("indicators.region_nothing_loaded"))
+            if ident == "cultivated_land":
+                row = _also_noted(row, msg(f"indicators.cultivated_{survey[1]}",
+                                           counties=_districts(conn, survey[2]))
+                                  if survey else msg("indicators.cultivated_layer"))
+            if ident == "basic_farmland" and official_farmland:
+                row = _also_noted(row, msg(f"indicators.farmland_{official_farmland[1]}"))
             out.append(row)
         out += udb_ratios(conn, profile, prefix)
     if jurisdiction:
@@ -264,8 +293,8 @@ def udb_ratios(conn: Connection, profile: Profile, prefix: str) -> list[Indicato
     scope = division_prefix(target.division) if target else prefix
     rows = conn.execute(text(
         "SELECT county_code, sum(area_m2), max(baseline_2020_m2) FROM urban_boundary "
-        "WHERE county_code LIKE :p GROUP BY county_code ORDER BY county_code"),
-        {"p": scope + "%"}).all()
+        "WHERE county_code LIKE :p AND version = (SELECT control_line_version('urban_boundary')) "
+        "GROUP BY county_code ORDER BY county_code"), {"p": scope + "%"}).all()
     counted = [(c, exact_area(a), exact_area(b)) for c, a, b in rows if b and b > 0]
     missing = [c for c, _, b in rows if not (b and b > 0)]
     out = []

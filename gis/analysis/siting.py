@@ -13,6 +13,7 @@ The parts: :mod:`~gis.analysis.siting_overlay` (the PostGIS overlay),
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,9 @@ from gis.analysis.siting_models import (
 )
 from gis.analysis.siting_overlay import CHECKED_LAYERS, overlay
 from gis.analysis.siting_rules import evaluate, evaluate_case, overall
+from gis.analysis.survey_areas import footprint_land_classes
 from gis.errors import InputError
+from gis.layers.versions import today, versions_in_force
 from gis.messages import Joined, msg
 from gis.rules import load_profile
 
@@ -55,6 +58,7 @@ def check(
     dem: Path | str | None = None,
     construction: bool = True,
     linear: bool | None = None,
+    as_of: dt.date | None = None,
 ) -> SitingResult:
     """Check a footprint against the control layers under ``profile``.
 
@@ -63,6 +67,8 @@ def check(
     whether it is linear infrastructure (None: judged from the footprint's shape, for
     activities that may be linear). ``dem`` (default: the ``GIS_DEM_PATH`` setting) adds
     slope figures and a steep-slope warning; without a DEM the result has no terrain section.
+    ``as_of``: the day (China) whose control lines are checked: the version of each in force
+    then (default today); the result names them (``control_line_versions``).
     """
     rules = load_profile(profile)
     try:
@@ -72,7 +78,9 @@ def check(
                              codes=Joined.of(a.code for a in rules.activities))) from None
     fp = prepare_footprint(footprint, crs, rules.siting, line_width_m)
     outside = jurisdiction_advice(engine, rules, fp)
-    overlaps, warnings = overlay(engine, fp, rules.siting.sliver_tolerance_m2)
+    day = as_of or today()
+    versions = versions_in_force(engine, day)
+    overlaps, warnings = overlay(engine, fp, rules.siting.sliver_tolerance_m2, versions, day)
     if outside is not None:
         warnings.append(outside)
     rated = evaluate_case(rules, fp, overlaps, activity, new_construction_land, temporary,
@@ -102,4 +110,6 @@ def check(
         footprint_area=AreaOut.of(fp.area), footprint_crs=fp.source_crs, overlaps=overlaps,
         rules=findings, approval_path=path, warnings=[*warnings, *rated.warnings],
         footprint_geojson=shapely.geometry.mapping(fp.geometry), terrain=terrain,
+        as_of=day, control_line_versions=[v.brief() for v in versions.values() if v],
+        land_survey=footprint_land_classes(engine, fp.geometry, fp.area.m2),
     )

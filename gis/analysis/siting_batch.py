@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -42,12 +43,14 @@ def check_file(engine: Engine, path: Path | str, activity: str, new_construction
                temporary: bool = False, profile: str = "ningxia", id_field: str | None = None,
                activity_field: str | None = None, crs: str | None = None,
                progress: Progress | None = None, lang: Lang = DEFAULT_LANG,
-               construction: bool = True, linear: bool | None = None) -> pd.DataFrame:
+               construction: bool = True, linear: bool | None = None,
+               as_of: dt.date | None = None) -> pd.DataFrame:
     """Check each feature of ``path``; a footprint that fails gets its error in the row
     rather than stopping the batch. The rows' errors and warnings are in ``lang`` (Chinese
     unless asked: the table is the bureau's spreadsheet, and a job stores it as shown).
     ``construction`` and ``linear`` are the request's declarations (see
-    :func:`gis.analysis.siting.check`), the same for every footprint."""
+    :func:`gis.analysis.siting.check`), the same for every footprint; ``as_of`` the day
+    whose control-line versions are checked (today)."""
     progress = progress or NullProgress()
     name = Path(path).name
     try:
@@ -68,7 +71,7 @@ def check_file(engine: Engine, path: Path | str, activity: str, new_construction
         try:
             result = check(engine, feature.geometry.wkt, code, new_construction_land,
                            temporary, profile, source_crs, construction=construction,
-                           linear=linear)
+                           linear=linear, as_of=as_of)
             rows.append({"id": ident, "activity": code, **_row(result, lang), "error": ""})
         except GISError as exc:
             rows.append({"id": ident, "activity": code, "verdict": "error",

@@ -5,12 +5,14 @@ Part of :mod:`gis.analysis.siting`; the API's response models are these.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from gis.analysis.survey_areas import SurveyShare
 from gis.analysis.terrain import TerrainStats
+from gis.layers.versions import ControlLineVersion
 from gis.messages import Message
 from gis.rules.cases import ConditionStatus, Interpretation, Procedure
 from gis.rules.models import Citation, JustificationPath, Verdict
@@ -119,6 +121,15 @@ class SitingResult(BaseModel):
     footprint_geojson: dict[str, Any]
     #: Slope and elevation under the footprint, when a DEM is configured (GIS_DEM_PATH).
     terrain: TerrainStats | None = None
+    #: The day (China) the control lines were checked as of, and the version of each in
+    #: force then (none for a line with no version in force: a warning says so). Runs stored
+    #: before versions were kept have neither.
+    as_of: date | None = None
+    control_line_versions: list[ControlLineVersion] = Field(default_factory=list)
+    #: The land survey (三调) under the footprint in official areas (图斑地类面积, terraces
+    #: deducted; cut patches pro rata), with its cultivated-land share; None without survey
+    #: patches under it.
+    land_survey: SurveyShare | None = None
 
 
 class ReevaluationNotice(BaseModel):

@@ -7,6 +7,7 @@ sliver tolerance are reported as ignored rather than kept. Part of :mod:`gis.ana
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import shapely
@@ -17,6 +18,7 @@ from gis.analysis.footprint import Footprint
 from gis.analysis.siting_models import AdvisoryModel, FeatureHit, Overlap
 from gis.analysis.statements import statement
 from gis.layers.catalogue import get_layer
+from gis.layers.versions import VersionRecord
 from gis.messages import Named, msg
 from gis.units import Area
 
@@ -48,27 +50,42 @@ def _column(name: str | None) -> sql.Composable:
 
 def _query(check: _LayerCheck) -> sql.Composed:
     layer = get_layer(check.layer_id)
+    version = sql.SQL("t.version = %(version)s") if layer.versioned else sql.SQL("TRUE")
     return sql.SQL(statement("siting_overlaps.sql")).format(
         table=sql.Identifier(layer.table), key=_column(check.key), name=_column(check.name),
-        zone=_column(check.zone), grade=_column(check.grade),
+        zone=_column(check.zone), grade=_column(check.grade), version=version,
     )
 
 
-def overlay(engine: Engine, footprint: Footprint, tolerance_m2: float
+def overlay(engine: Engine, footprint: Footprint, tolerance_m2: float,
+            versions: dict[str, VersionRecord | None], day: dt.date
             ) -> tuple[list[Overlap], list[AdvisoryModel]]:
     """Overlaps of ``footprint`` with every checked layer, grouped by zone, and a warning
-    for each group below ``tolerance_m2`` (ignored as a digitizing error)."""
+    for each group below ``tolerance_m2`` (ignored as a digitizing error). A control line
+    is read in its version in force on ``day`` (``versions``); one with none in force then
+    is not checked, and a warning says so."""
     ewkb = shapely.to_wkb(shapely.set_srid(footprint.geometry, 4490), include_srid=True)
     overlaps: list[Overlap] = []
     warnings: list[AdvisoryModel] = []
     with engine.connect() as conn:
         cur = conn.connection.driver_connection.cursor()
         for check in CHECKED_LAYERS:
-            cur.execute(_query(check), {"footprint": ewkb})
+            layer = get_layer(check.layer_id)
+            params: dict[str, object] = {"footprint": ewkb}
+            if layer.versioned:
+                if layer.id not in versions:
+                    continue  # never loaded: nothing to overlay
+                version = versions[layer.id]
+                if version is None:
+                    warnings.append(AdvisoryModel.of("no_version_in_force", msg(
+                        "siting.advice.no_version_in_force", layer=Named(layer.zh, layer.en),
+                        day=day.isoformat())))
+                    continue
+                params["version"] = version.version
+            cur.execute(_query(check), params)
             groups: dict[str | None, list[tuple]] = {}
             for row in cur.fetchall():
                 groups.setdefault(row[3], []).append(row)
-            layer = get_layer(check.layer_id)
             for zone, rows in groups.items():
                 area = sum(r[6] for r in rows)
                 if area < tolerance_m2:

@@ -83,6 +83,8 @@ def load_cmd(
     for key in ("source_layer", "source_crs", "encoding", "features", "inserted", "updated",
                 "unchanged", "deleted", "repaired"):
         table.add_row(key, str(getattr(summary, key)))
+    if summary.version is not None:  # a control line: the version its rows now are
+        table.add_row("version", str(summary.version))
     table.add_row("field map", ", ".join(f"{v}->{k}" for k, v in summary.field_map.items()))
     if summary.ignored_fields:
         table.add_row("ignored fields", ", ".join(summary.ignored_fields))
@@ -94,10 +96,16 @@ def export_cmd(
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="gpkg | shp | geojson | xlsx")] = "gpkg",
     output: Annotated[Path | None, output_option()] = None,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=1, help="A control line's version (default: the one in force today; "
+        "gis lines versions).")] = None,
 ) -> None:
     """Export a layer to GeoPackage, Shapefile (UTF-8 + .cpg), GeoJSON (CRS84) or Excel."""
+    from gis.layers.catalogue import get_layer
     from gis.layers.export import export_layer
+    from gis.layers.versions import check_version
 
     with open_engine() as engine:
-        path = export_layer(engine, layer, fmt, output)  # type: ignore[arg-type]
+        check_version(engine, get_layer(layer), version)
+        path = export_layer(engine, layer, fmt, output, version)  # type: ignore[arg-type]
     console.print(f"wrote {path}")

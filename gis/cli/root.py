@@ -8,6 +8,7 @@ import typer
 from gis.cli.check import check_app
 from gis.cli.db import db_app
 from gis.cli.layers import export_cmd, layers_cmd, load_cmd
+from gis.cli.lines import land_classes_cmd, lines_app
 from gis.cli.monitor import monitor_app
 from gis.cli.planning import control_lines_app, indicators_cmd, reserve_app
 from gis.cli.reconcile import reconcile_app
@@ -28,6 +29,8 @@ app.add_typer(check_app, name="check")
 app.add_typer(reserve_app, name="reserve")
 app.add_typer(control_lines_app, name="control-lines")
 app.command("indicators")(indicators_cmd)
+app.add_typer(lines_app, name="lines")
+app.command("land-classes")(land_classes_cmd)
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(terrain_app, name="terrain")

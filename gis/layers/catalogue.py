@@ -30,6 +30,8 @@ Group = Literal["base", "control_lines", "planning", "forest_grass", "survey"]
 
 #: Columns every layer table has besides its own fields.
 SYSTEM_COLUMNS = ("id", "geom", "area_m2", "updated_at")
+#: The column a versioned layer (``versioned: true``) has besides: the version of each row.
+VERSION_COLUMN = "version"
 #: Deepest WebMercatorQuad zoom served: 4096 grid units per tile at z22 are ~2 mm, beyond any
 #: survey's precision. A layer's tile policy may not go deeper.
 MAX_TILE_ZOOM = 22
@@ -137,6 +139,9 @@ class Layer(BaseModel):
     group: Group
     sensitivity: Sensitivity
     natural_key: list[str] = Field(min_length=1)
+    #: Every version of the layer is kept (control lines, 003:237-239): rows carry their
+    #: ``version`` and readers see one version at a time (``gis.layers.versions``).
+    versioned: bool = False
     #: The primary date field (what a ``datetime`` filter will compare), ``null`` where the
     #: layer has none. Stated for every layer, so a missing entry is an error, not a default.
     temporal: str | None
@@ -151,7 +156,7 @@ class Layer(BaseModel):
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValueError(f"layer {self.id}: duplicate field names")
-        if clash := set(names) & set(SYSTEM_COLUMNS):
+        if clash := set(names) & {*SYSTEM_COLUMNS, VERSION_COLUMN}:
             raise ValueError(f"layer {self.id}: fields {clash} clash with system columns")
         if missing := set(self.natural_key) - set(names):
             raise ValueError(f"layer {self.id}: natural key names unknown fields {missing}")

@@ -27,18 +27,22 @@ EXTENSIONS: dict[str, str] = {"gpkg": ".gpkg", "shp": ".shp", "geojson": ".geojs
                               "xlsx": ".xlsx"}
 
 
-def read_layer(engine: Engine, layer: Layer) -> gpd.GeoDataFrame:
-    """The whole layer as a GeoDataFrame in EPSG:4490, ordered by feature id."""
+def read_layer(engine: Engine, layer: Layer, version: int | None = None) -> gpd.GeoDataFrame:
+    """The whole layer as a GeoDataFrame in EPSG:4490, ordered by feature id; a control line
+    in ``version``, else in its version in force today (never two versions at once)."""
     columns = sql.SQL(", ").join(
         map(sql.Identifier, ["id", *layer.field_names, "area_m2", "updated_at"])
     )
-    query = sql.SQL("SELECT {}, ST_AsBinary(geom) AS geometry FROM {} ORDER BY id").format(
-        columns, sql.Identifier(layer.table)
+    where = sql.SQL(
+        "WHERE version = coalesce(%(version)s::int, (SELECT control_line_version(%(layer)s)))"
+    ) if layer.versioned else sql.SQL("")
+    query = sql.SQL("SELECT {}, ST_AsBinary(geom) AS geometry FROM {} {} ORDER BY id").format(
+        columns, sql.Identifier(layer.table), where
     )
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
-            cur.execute(query)
+            cur.execute(query, {"version": version, "layer": layer.id})
             names = [d.name for d in cur.description]
             rows = cur.fetchall()
     frame = pd.DataFrame(rows, columns=names)
@@ -56,15 +60,17 @@ def _with_areas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_layer(
-    engine: Engine, layer_id: str, fmt: ExportFormat, output: Path | str | None = None
+    engine: Engine, layer_id: str, fmt: ExportFormat, output: Path | str | None = None,
+    version: int | None = None,
 ) -> Path:
+    """``version``: a control line's version (default: the one in force today)."""
     layer = get_layer(layer_id)
     if fmt not in EXTENSIONS:
         raise UnsupportedFormat(msg("export.unknown_format", fmt=fmt,
                                     formats=sorted(EXTENSIONS)))
     output = Path(output) if output else Path(f"{layer.id}{EXTENSIONS[fmt]}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    frame = _with_areas(read_layer(engine, layer))
+    frame = _with_areas(read_layer(engine, layer, version))
     frame["updated_at"] = frame["updated_at"].astype(str)
     for f in layer.fields:
         if f.type == "date":

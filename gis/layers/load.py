@@ -5,6 +5,12 @@ transform to EPSG:4490 -> COPY into a temporary staging table -> one ``INSERT ..
 upsert by natural key. Everything after reading happens inside a single transaction, so any
 error leaves the table exactly as it was. Rows whose attributes and geometry are unchanged are
 not touched (their ``updated_at`` stays), which makes re-loading the same file a no-op.
+
+A control line (a ``versioned`` layer) is not upserted: the file becomes the layer's next
+version, every earlier version kept, unless it equals the latest (then nothing changes);
+``LoadOptions.version`` says what the version is (basis, document, approving body, effective
+date; :mod:`gis.layers.versions`). Survey patches' official areas are checked to add up
+(:mod:`gis.layers.official_areas`) before anything is written.
 """
 
 from __future__ import annotations
@@ -25,10 +31,14 @@ from gis.crs import SourceCRS, resolve_source_crs, to_storage
 from gis.db.metadata import STORAGE_SRID
 from gis.db.records import layer_loads
 from gis.errors import DuplicateKey, InputError
+from gis.identity import Actor
 from gis.layers.catalogue import Layer, get_layer
 from gis.layers.fieldmap import map_attributes
+from gis.layers.official_areas import check_official_areas
 from gis.layers.sources import read_source
 from gis.layers.validation import validate_polygons
+from gis.layers.versions import VersionSpec
+from gis.layers.versions_load import record_version
 from gis.messages import msg
 from gis.progress import NullProgress, Progress
 from gis.units import ellipsoidal_areas
@@ -47,6 +57,11 @@ class LoadOptions:
     constants: dict[str, str] = field(default_factory=dict)
     strict: bool = False
     replace: bool = False
+    #: For a control line (a versioned layer): what the new version is (its basis, document,
+    #: approving body, effective date); None: basis not recorded, in force from today.
+    version: VersionSpec | None = None
+    #: Who loads (recorded with a new control-line version); None: this process's user.
+    actor: Actor | None = None
 
 
 @dataclass
@@ -65,6 +80,9 @@ class LoadSummary:
     repaired_rows: list[int]
     field_map: dict[str, str]
     ignored_fields: list[str]
+    #: The version the layer's rows now are (versioned layers only): a new one, or the
+    #: latest when the file equals it.
+    version: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -98,6 +116,7 @@ def prepare(
     )
     progress.advance(len(layer.fields))
     _refuse_duplicate_keys(layer, attributes, row_ids)
+    check_official_areas(layer, attributes, row_ids)
     progress.stage(msg("load.stage.validating"), len(frame))
     validated = validate_polygons(frame.geometry.to_numpy(), row_ids, options.strict)
     progress.advance(len(frame))
@@ -176,6 +195,20 @@ def _copy_binary(cursor, table: sql.Identifier, layer: Layer, prepared: Prepared
             progress.advance(min(_COPY_CHUNK, len(rows) - start))
 
 
+def _stage(cursor, stage: sql.Identifier, layer: Layer, prepared: PreparedLoad,
+           progress: Progress) -> None:
+    """The file's rows into a temporary table (dropped at commit) for the upsert or the
+    version comparison."""
+    cursor.execute(sql.SQL(
+        "CREATE TEMP TABLE {} ({}, geom geometry, area_m2 float8) ON COMMIT DROP"
+    ).format(stage, sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.type]))
+        for f in layer.fields
+    )))
+    progress.stage(msg("load.stage.staging"), len(prepared.attributes))
+    _copy_binary(cursor, stage, layer, prepared, progress)
+
+
 def _is_empty(cursor, table: sql.Identifier) -> bool:
     cursor.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(table))
     return cursor.fetchone()[0]
@@ -223,11 +256,21 @@ def write(engine: Engine, prepared: PreparedLoad, options: LoadOptions, source_l
     stage = sql.Identifier(f"_stage_{layer.table}")
     index = sql.Identifier(f"{layer.table}_geom_gist")
     features = len(prepared.attributes)
+    version = None
     with engine.begin() as sa_conn:
         cur = sa_conn.connection.driver_connection.cursor()
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
-        bulk = _is_empty(cur, table)
-        if bulk:
+        bulk = not layer.versioned and _is_empty(cur, table)
+        if layer.versioned:
+            # A control line: the file becomes the next version (earlier ones stay), or
+            # nothing happens when it equals the latest (gis.layers.versions_load).
+            _stage(cur, stage, layer, prepared, progress)
+            progress.stage(msg("load.stage.upserting"))
+            counts = record_version(cur, layer, stage, options.version, source_label,
+                                    features, options.actor)
+            version = counts.version
+            flags = [True] * counts.added + [False] * counts.changed
+        elif bulk:
             # Straight into the table, then a sorted bulk build of the spatial index.
             progress.stage(msg("load.stage.copying", table=layer.table), features)
             cur.execute(sql.SQL("DROP INDEX {}").format(index))
@@ -240,21 +283,14 @@ def write(engine: Engine, prepared: PreparedLoad, options: LoadOptions, source_l
             cur.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(index, table))
             flags = [True] * features
         else:
-            cur.execute(sql.SQL(
-                "CREATE TEMP TABLE {} ({}, geom geometry, area_m2 float8) ON COMMIT DROP"
-            ).format(stage, sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.type]))
-                for f in layer.fields
-            )))
-            progress.stage(msg("load.stage.staging"), features)
-            _copy_binary(cur, stage, layer, prepared, progress)
+            _stage(cur, stage, layer, prepared, progress)
             progress.stage(msg("load.stage.upserting"))
             cur.execute(_upsert_sql(layer, table, stage))
             flags = [row[0] for row in cur.fetchall()]
         inserted = sum(flags)
         updated = len(flags) - inserted
-        deleted = 0
-        if options.replace and not bulk:
+        deleted = counts.removed if layer.versioned else 0
+        if options.replace and not bulk and not layer.versioned:
             keys = sql.SQL(", ").join(map(sql.Identifier, layer.natural_key))
             cur.execute(sql.SQL(
                 "DELETE FROM {table} WHERE ({keys}) NOT IN (SELECT {keys} FROM {stage})"
@@ -266,7 +302,7 @@ def write(engine: Engine, prepared: PreparedLoad, options: LoadOptions, source_l
             inserted=inserted, updated=updated, unchanged=features - len(flags),
             deleted=deleted, repaired=prepared.repaired,
             repaired_rows=prepared.repaired_rows[:50], field_map=prepared.mapping,
-            ignored_fields=prepared.ignored,
+            ignored_fields=prepared.ignored, version=version,
         )
         sa_conn.execute(layer_loads.insert().values(
             layer_id=layer.id, source=source_label, source_layer=source_layer,
@@ -289,6 +325,8 @@ def load_file(
     options = options or LoadOptions()
     progress = progress or NullProgress()
     layer = get_layer(layer_id)
+    if layer.versioned:  # a version's basis is checked before the file is even read
+        (options.version or VersionSpec()).checked(layer)
     prepared, source = prepare(path, layer, options, progress, extent)
     try:
         return write(engine, prepared, options, str(Path(path).name), source.layer_name,

@@ -6,7 +6,8 @@ order, and what a hit is called come from the catalogue (``search`` of each laye
 label is built from the label parts, and the same label is what the query is matched against
 (case-insensitive substring), so a user finds a parcel by anything they see in its label.
 The statement is composed with SQLAlchemy Core from the catalogue's table objects; the query
-text is a bound parameter with its LIKE wildcards escaped.
+text is a bound parameter with its LIKE wildcards escaped. A control line is searched in its
+version in force today, as the map shows it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import Engine
 from gis.errors import InvalidParameter
 from gis.layers.catalogue import Layer, LayerSearch
 from gis.layers.schema import table_for
+from gis.layers.versions import version_condition
 from gis.messages import msg
 
 #: Most hits per layer a caller may ask for.
@@ -69,7 +71,7 @@ def _statement(layer: Layer, pattern: str, limit: int) -> sa.Select[Any]:
                       sa.func.ST_XMin(geom).label("x0"), sa.func.ST_YMin(geom).label("y0"),
                       sa.func.ST_XMax(geom).label("x1"), sa.func.ST_YMax(geom).label("y1"),
                       sa.func.ST_AsGeoJSON(geom, 7).label("geojson"))
-            .where(label.ilike(pattern, escape="\\"))
+            .where(label.ilike(pattern, escape="\\"), version_condition(layer))
             .order_by(sa.func.length(label), table.c.id)
             .limit(limit))
 

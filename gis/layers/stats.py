@@ -19,6 +19,10 @@ def feature_counts(engine: Engine) -> dict[str, int | None]:
             if layer.table not in existing:
                 counts[layer.id] = None
                 continue
-            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(layer.table)))
+            # A control line counts its version in force (the one every reader sees).
+            where = sql.SQL(" WHERE version = (SELECT control_line_version(%(id)s))"
+                            ) if layer.versioned else sql.SQL("")
+            cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(
+                sql.Identifier(layer.table), where), {"id": layer.id})
             counts[layer.id] = cur.fetchone()[0]
     return counts

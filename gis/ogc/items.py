@@ -26,6 +26,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from gis.errors import InvalidParameter, NotFound
 from gis.layers.catalogue import Layer
 from gis.layers.schema import table_for
+from gis.layers.versions import today, version_condition
 from gis.messages import Foreign, Joined, msg
 from gis.ogc.cql import FilterError, compile_filter, kind_of, parse_filter
 from gis.ogc.crs import CRS84, ServedCRS
@@ -53,6 +54,16 @@ class ItemsQuery:
     properties: list[str] | None = None
     sortby: list[tuple[str, bool]] = field(default_factory=list)  # (name, descending)
     equals: dict[str, str] = field(default_factory=dict)
+    #: A control line's version asked for explicitly (``version=``); None: the one in force
+    #: on the last day of ``datetime`` (open or absent: today). Never two versions at once.
+    version: int | None = None
+
+    def version_day(self) -> dt.date:
+        """The day whose version in force a versioned layer serves: ``datetime``'s last day
+        (an instant is its own day; an interval open at the end, or none: today)."""
+        if self.datetime is not None and self.datetime.end is not None:
+            return self.datetime.end
+        return today()
 
 
 @dataclass
@@ -152,6 +163,8 @@ def where_clause(q: ItemsQuery) -> list[sa.ColumnElement]:
     table = table_for(q.layer)
     columns = queryable_columns(q.layer)
     conditions: list[sa.ColumnElement] = []
+    if q.layer.versioned:
+        conditions.append(version_condition(q.layer, q.version, q.version_day()))
     if q.bbox is not None:
         # ST_Intersects carries its own index test (&&), so the GiST index is used.
         conditions.append(sa.func.ST_Intersects(

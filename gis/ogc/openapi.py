@@ -59,6 +59,9 @@ def _parameters(max_limit: int, filter_langs: list[str]) -> dict[str, Any]:
         "datetime": _param("datetime", {"type": "string"},
                            "Instant or interval (RFC 3339; '..' or empty for an open end) "
                            "on the collection's temporal property"),
+        "version": _param("version", {"type": "integer", "minimum": 1},
+                          "A control line's version (default: the one in force on "
+                          "datetime's last day, or today)"),
         "filter": _param("filter", {"type": "string"}, "CQL2 filter expression"),
         "filter-lang": _param("filter-lang", {"type": "string", "enum": filter_langs,
                                               "default": "cql2-text"},
@@ -114,6 +117,8 @@ def _collection_paths(layer: Layer, tms_ids: list[str]) -> dict[str, Any]:
     items_params = [_ref(n) for n in ("f", "limit", "offset", "bbox", "bbox-crs", "crs",
                                       "datetime", "filter", "filter-lang", "filter-crs",
                                       "properties", "sortby")]
+    if layer.versioned:  # a control line: one version at a time, this one if asked
+        items_params.append(_ref("version"))
     tile_extra = {"204": {"description": "No feature in this tile"},
                   "304": {"description": "Not modified (If-None-Match)"}}
     tms = {"type": "string", "enum": tms_ids}

@@ -7,16 +7,27 @@ exercises the import path. Loading is an upsert, so a second ``make run`` change
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyogrio
 from sqlalchemy import Engine
 
 from gis.identity import Actor
 from gis.layers.catalogue import load_catalogue
 from gis.layers.load import LoadOptions, LoadSummary, load_file
+from gis.layers.versions import VersionSpec
 from gis.progress import NullProgress, Progress
 from gis.settings import Settings
 
 SAMPLES_GPKG = "onemap_samples.gpkg"
+#: What the samples' control lines are loaded as (version 1 of each): approvals as synthetic
+#: as the data, with document numbers marked 示例 (sample), in force since 2022-10-01.
+SAMPLE_DAY = dt.date(2022, 10, 1)
+SAMPLE_VERSIONS = {
+    "eco_redline": VersionSpec("approval", "示例-HX-2022-01", None, SAMPLE_DAY),
+    "basic_farmland": VersionSpec("approval", "示例-JBNT-2022-01", "自然资源部", SAMPLE_DAY),
+    "urban_boundary": VersionSpec("approval", "示例-CZKFBJ-2022-01", "自然资源部", SAMPLE_DAY),
+}
 
 
 def load_samples(engine: Engine, settings: Settings,
@@ -29,7 +40,8 @@ def load_samples(engine: Engine, settings: Settings,
     for layer in load_catalogue():
         if layer.id in available:
             summaries.append(load_file(
-                engine, path, layer.id, LoadOptions(source_layer=layer.id, strict=True),
+                engine, path, layer.id, LoadOptions(source_layer=layer.id, strict=True,
+                                                    version=SAMPLE_VERSIONS.get(layer.id)),
                 progress or NullProgress(), settings.data.extent,
             ))
     return summaries

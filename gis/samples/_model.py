@@ -74,6 +74,8 @@ class Cell:
     owner: Owner
     geom: BaseGeometry | None = None  # EPSG:4490
     patch_no: str | None = None
+    #: The field block's slope grade (坡度级 1-5) of a cultivated patch: its 田坎 deduction.
+    slope_grade: int | None = None
 
 
 @dataclass

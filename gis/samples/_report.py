@@ -154,7 +154,10 @@ LAYER_NOTES = {
     "grassland_parcels": "desert-steppe parcels on the Helan foothills and the 月牙湖 sands",
     "survey_patches": "三调 patches under all of the above (GB/T 21010 codes), plus homesteads "
     "(0702), 星海湖 (1102), the Yellow River (1101) and mines (0602); they tile each area "
-    "without overlapping",
+    "without overlapping. Each carries the official class area (TBDLMJ = TBMJ - KCMJ): "
+    "cultivated patches deduct 田坎 (KCDLBM 1203) with coefficients rising with the slope "
+    "grade (illustrative: 1.2% on flat land to 18.7% above 25°), so official totals are below "
+    "the polygon sums",
     "forest_farm_areas": "大武口区贺兰山林场: 贺兰山生态修复项目绿化区 10,000 亩, 沟口生态林区 "
     "12,000 亩 (001:238-246), 北武当林区 2,600 亩 (001:2585-2593)",
     "projects": "sample project footprints for the siting check",

@@ -12,6 +12,7 @@ from gis.layers.catalogue import get_layer
 from gis.samples import _geo as geo
 from gis.samples import _places as places
 from gis.samples._model import LAND_USE, PLAN_USE, Feature
+from gis.samples._survey import official_areas
 from gis.samples._villages import TOWNSHIP_PLANS
 from gis.units import M2_PER_MU
 
@@ -135,12 +136,14 @@ class FinishSteps:
                            where["township_name"] + where["village_name"])
             else:
                 located = (where["township_code"] + "0000000000", where["township_name"])
+            tbmj = round(geo.area_m2(c.geom), 2)
             out["survey_patches"].append(Feature({
                 "county_code": c.county, "patch_no": c.patch_no, "land_use_code": c.code,
                 "land_use_name": LAND_USE[c.code], "owner_unit_code": c.owner.code,
                 "owner_unit_name": c.owner.name, "ownership_type": c.owner.kind,
                 "located_unit_code": located[0], "located_unit_name": located[1],
-                "patch_area_m2": round(geo.area_m2(c.geom), 2)}, c.geom))
+                "patch_area_m2": tbmj, **official_areas(c.code, c.slope_grade, tbmj)},
+                c.geom))
         for a in self.farm_areas:
             out["forest_farm_areas"].append(Feature(_pick(a, "forest_farm_areas"), a["geom"]))
         for p in self.projects:

@@ -18,6 +18,26 @@ from gis.samples import _geo as geo
 from gis.samples import _places as places
 from gis.samples._model import COLLECTIVE, STATE, Block, Cell, Owner
 
+#: 田坎 deduction coefficients (KCXS) of cultivated patches by slope grade (坡度级: 1 <= 2°,
+#: 2 2-6°, 3 6-15°, 4 15-25°, 5 > 25°): illustrative, shaped like the third survey's county
+#: tables, which rise with the slope (terraces take more of a sloping field).
+TIANKAN_COEFFICIENTS = {1: 0.012, 2: 0.053, 3: 0.098, 4: 0.142, 5: 0.187}
+#: The deducted class: 1203 田坎 (GB/T 21010).
+TIANKAN = "1203"
+
+
+def official_areas(code: str, slope_grade: int | None, tbmj: float) -> dict[str, object]:
+    """A patch's survey area fields: KCDLBM, KCXS, KCMJ = TBMJ x KCXS and TBDLMJ = TBMJ -
+    KCMJ, each area to 0.01 m² as the survey records them; only cultivated land (01) is
+    deducted here."""
+    if not code.startswith("01"):
+        return {"deducted_class_code": None, "deduction_coefficient": 0.0,
+                "deducted_area_m2": 0.0, "official_area_m2": tbmj}
+    coefficient = TIANKAN_COEFFICIENTS[slope_grade or 1]
+    kcmj = round(tbmj * coefficient, 2)
+    return {"deducted_class_code": TIANKAN, "deduction_coefficient": coefficient,
+            "deducted_area_m2": kcmj, "official_area_m2": round(tbmj - kcmj, 2)}
+
 
 class SurveySteps:
     """The survey-patch steps of the sample builder (a mixin of ``Builder``): add the
@@ -26,7 +46,8 @@ class SurveySteps:
     def build_other_cells(self) -> None:
         for block in self.blocks:
             code = {"paddy": "0101", "irrigated": "0102", "dry": "0103"}[block.attrs["subclass"]]
-            block.cell = Cell(block.geom_m, code, block.county, self._collective(block))
+            block.cell = Cell(block.geom_m, code, block.county, self._collective(block),
+                              slope_grade=block.attrs.get("slope_grade"))
             self.cells.append(block.cell)
         for code in sorted(self.villages):
             rec = self.villages[code]

@@ -1,5 +1,6 @@
 -- Overlap of one footprint with one layer: the pieces, per feature, with spheroidal areas.
 -- {table}, {zone}, {key}, {name} are composed identifiers/expressions (psycopg.sql);
+-- {version} keeps a control line to one version (the version bound), else TRUE;
 -- %(footprint)s is the footprint as EWKB (EPSG:4490). ST_Intersects uses the GiST index;
 -- the CASE skips ST_Intersection when one geometry covers the other.
 WITH fp AS (SELECT ST_GeomFromEWKB(%(footprint)s) AS g)
@@ -19,5 +20,5 @@ CROSS JOIN LATERAL (
         ELSE ST_CollectionExtract(ST_Intersection(t.geom, fp.g), 3)
     END AS g
 ) AS piece
-WHERE ST_Intersects(t.geom, fp.g)
+WHERE ST_Intersects(t.geom, fp.g) AND {version}
 ORDER BY t.id
