@@ -1,4 +1,4 @@
-"""The portal router: the four pages and the browser assets (the viewer's search is the
+"""The portal router: the pages and the browser assets (the viewer's search is the
 API's, ``api/routers/search.py``).
 
 Pages are plain GETs that need no key: what a user may *see* is decided when the browser
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from portal import assets
+from portal.history_page import history_page
 from portal.i18n import lang_of
 from portal.quota_page import quota_page
 from portal.reconciliation_page import reconciliation_page
@@ -35,6 +36,11 @@ async def siting(request: Request, lang: str | None = None) -> HTMLResponse:
 @router.get("/reconciliation", response_class=HTMLResponse)
 async def reconciliation(request: Request, lang: str | None = None) -> HTMLResponse:
     return await reconciliation_page(request, lang_of(lang))
+
+
+@router.get("/history", response_class=HTMLResponse)
+async def history(request: Request, lang: str | None = None) -> HTMLResponse:
+    return await history_page(request, lang_of(lang))
 
 
 @router.get("/quota", response_class=HTMLResponse)

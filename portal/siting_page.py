@@ -49,5 +49,5 @@ async def siting_page(request: Request, lang: Lang) -> HTMLResponse:
     parts = render(m, groups=groups, bases=bases, extra={"drawn": drawn})
     profiles = profile_choices(lang)
     config = page_config("siting", lang, parts, profiles=profiles)
-    return render_page(request, "siting.html", "siting", lang, parts, config, ["siting.js"],
-                       profiles=profiles)
+    return render_page(request, "siting.html", "siting", lang, parts, config,
+                       ["siting_batch.js", "siting.js"], profiles=profiles)

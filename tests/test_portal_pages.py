@@ -190,7 +190,9 @@ def test_parse_kml(offline: TestClient) -> None:
 
 
 @pytest.mark.parametrize("filename,data,fragment", [
-    ("f.txt", b"x", "upload GeoJSON"),
+    ("f.doc", b"x", "upload GeoJSON"),
+    ("f.txt", b"x", "cannot be read as point, ring, X, Y"),
+    ("f.wkt", b"POLYGON ((1 2", "not valid WKT"),
     ("f.geojson", b"", "empty"),
     ("f.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
                   b'"geometry":{"type":"Point","coordinates":[106.2,39.0]}}]}', "no polygon"),

@@ -167,9 +167,10 @@ def test_siting_check_adds_terrain_when_a_dem_is_given(layers) -> None:
     warning = next(w for w in steep.warnings if w.code == "steep_slope")
     assert "25°" in warning.message_zh and "技术参数" in warning.message_zh
     assert "not a cited rule" in warning.message_en
-    html = siting_html(StoredRun(id="t", created_at=datetime.now(UTC), inputs={},
-                                 result=steep))
-    assert "地形 Terrain" in html and "Technical parameter" in html
+    stored = StoredRun(id="t", created_at=datetime.now(UTC), inputs={}, result=steep)
+    assert "<h2>地形</h2>" in siting_html(stored)
+    english = siting_html(stored, lang="en")
+    assert "<h2>Terrain</h2>" in english and "Technical parameter" in english
     flat = check(layers, mapping(PLAIN), "LA1", False, profile="dawukou", dem=SAMPLE_DEM)
     assert flat.terrain.steep_share == 0
     assert not [w for w in flat.warnings if w.code == "steep_slope"]

@@ -1,9 +1,11 @@
-"""``/api/v1/analysis/siting``: run, fetch and report siting checks; re-evaluate stored runs
-under the current rules (admin)."""
+"""``/api/v1/analysis/siting``: run, list, fetch, re-run, compare and report siting checks;
+re-evaluate stored runs under the current rules (admin)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -12,7 +14,17 @@ from pydantic import BaseModel, Field
 
 from api.auth import Expensive, Planner, PrincipalDep, require_roles
 from api.deps import EngineDep
-from api.models import LineWidth, OnBehalfOf
+from api.errors import lang_of
+from api.models import AsOf, LineWidth, OnBehalfOf
+from gis.analysis.run_compare import RunComparison
+from gis.analysis.run_history import (
+    RunFilter,
+    RunPage,
+    compare,
+    list_runs,
+    report_inputs,
+    rerun,
+)
 from gis.analysis.siting import (
     AdvisoryModel,
     ApprovalPath,
@@ -28,13 +40,24 @@ from gis.analysis.siting_reevaluate import (
     list_reevaluations,
     reevaluate_runs,
 )
-from gis.analysis.siting_runs import StoredRun, check_and_store
+from gis.analysis.siting_runs import (
+    MAX_CODE,
+    MAX_NAME,
+    MAX_PURPOSE,
+    ProjectInfo,
+    StoredRun,
+    check_and_store,
+)
+from gis.analysis.survey_areas import SurveyShare
+from gis.messages import Lang
 from gis.ogc.geometry import rfc7946
 from gis.reports.siting import siting_html, siting_pdf
+from gis.rules.models import Verdict
 
 router = APIRouter(prefix="/analysis/siting", tags=["siting"])
 #: Re-evaluating every stored run, and the list of changes it made: admin keys only.
 Admin = Depends(require_roles())
+RUN_ID = r"^[0-9A-Za-z_-]{1,64}$"
 
 
 class SitingRequest(BaseModel):
@@ -55,6 +78,16 @@ class SitingRequest(BaseModel):
     profile: str = "ningxia"
     line_width_m: LineWidth = None
     on_behalf_of: OnBehalfOf = None
+    as_of: AsOf = None
+    project_code: str | None = Field(None, max_length=MAX_CODE,
+                                     description="项目代码 (the history is searched by it)")
+    project_name: str | None = Field(None, max_length=MAX_NAME, description="项目名称")
+    applicant: str | None = Field(None, max_length=MAX_NAME, description="申请单位")
+    purpose: str | None = Field(None, max_length=MAX_PURPOSE, description="建设用途")
+
+    def project(self) -> ProjectInfo:
+        return ProjectInfo(project_code=self.project_code, project_name=self.project_name,
+                           applicant=self.applicant, purpose=self.purpose)
 
 
 class SitingResponse(BaseModel):
@@ -63,6 +96,7 @@ class SitingResponse(BaseModel):
     #: Who ran the check: the API key's holder (or ``cli:<user>``), and for whom.
     requested_by: str | None
     on_behalf_of: str | None
+    project: ProjectInfo
     verdict: str
     profile: str
     profile_version: str
@@ -79,6 +113,14 @@ class SitingResponse(BaseModel):
     approval_path: ApprovalPath | None
     warnings: list[AdvisoryModel]
     overlap_geojson: dict[str, Any]
+    #: The control-line versions the overlay read (None for runs from before they were kept).
+    control_line_versions: list[dict[str, Any]] | None = None
+    #: The day (China) whose control-line versions the check read.
+    as_of: date | None = None
+    #: The survey's land classes under the footprint in official areas (图斑地类面积).
+    land_survey: SurveyShare | None = None
+    #: The run this one repeats against newer data.
+    rerun_of: str | None = None
     links: dict[str, str]
     #: The run's latest re-evaluation under later rules, when its verdict or approval path
     #: changed; the fields above stay the result as it was given.
@@ -99,15 +141,17 @@ def _response(run: StoredRun, request: Request,
                         "properties": {"layer": "footprint", **r.footprint_area.model_dump()}})
     return SitingResponse(
         id=run.id, created_at=run.created_at.isoformat(), requested_by=run.requested_by,
-        on_behalf_of=run.on_behalf_of, verdict=r.verdict, profile=r.profile,
-        profile_version=r.profile_version, activity=r.activity, activity_zh=r.activity_zh,
-        new_construction_land=r.new_construction_land, temporary=r.temporary,
-        construction=r.construction, linear=r.linear,
+        on_behalf_of=run.on_behalf_of, project=run.project, verdict=r.verdict,
+        profile=r.profile, profile_version=r.profile_version, activity=r.activity,
+        activity_zh=r.activity_zh, new_construction_land=r.new_construction_land,
+        temporary=r.temporary, construction=r.construction, linear=r.linear,
         footprint_area=r.footprint_area, overlaps=r.overlaps, rules=r.rules,
         approval_path=r.approval_path, warnings=r.warnings,
         overlap_geojson={"type": "FeatureCollection", "features": features},
+        control_line_versions=run.control_line_versions, rerun_of=run.rerun_of,
+        as_of=r.as_of, land_survey=r.land_survey,
         links={"self": base, "report_html": f"{base}/report.html",
-               "report_pdf": f"{base}/report.pdf"},
+               "report_pdf": f"{base}/report.pdf", "rerun": f"{base}/rerun"},
         reevaluation=notice,
     )
 
@@ -119,10 +163,46 @@ async def run_siting(body: SitingRequest, request: Request, response: Response,
     run = await run_in_threadpool(
         check_and_store, engine, body.geometry, body.activity, body.new_construction_land,
         body.temporary, body.profile, body.crs, body.line_width_m,
-        who.actor(body.on_behalf_of), body.construction, body.linear)
+        who.actor(body.on_behalf_of), body.construction, body.linear, body.project(),
+        as_of=body.as_of)
     out = _response(run, request)
     response.headers["Location"] = out.links["self"]
     return out
+
+
+@dataclass
+class HistoryQuery:
+    """The history's filters (``GET /api/v1/analysis/siting``)."""
+
+    project_code: Annotated[str | None, Query(max_length=MAX_CODE,
+                                              description="Exactly this project code")] = None
+    q: Annotated[str | None, Query(max_length=100, description="Words of the project's "
+                                   "code, name, applicant or purpose, or a run id")] = None
+    verdict: Annotated[Verdict | None, Query()] = None
+    date_from: Annotated[date | None, Query(alias="from", description="First day, Beijing "
+                                            "time (YYYY-MM-DD)")] = None
+    date_to: Annotated[date | None, Query(alias="to", description="Last day, Beijing time")
+                       ] = None
+    limit: Annotated[int, Query(ge=1, le=500)] = 50
+    offset: Annotated[int, Query(ge=0)] = 0
+
+    def filters(self) -> RunFilter:
+        return RunFilter(project_code=self.project_code, q=self.q, verdict=self.verdict,
+                         date_from=self.date_from, date_to=self.date_to)
+
+
+@router.get("", summary="The history of checks, newest first (planner)",
+            dependencies=[Planner])
+async def history(engine: EngineDep, query: Annotated[HistoryQuery, Depends()]) -> RunPage:
+    return await run_in_threadpool(list_runs, engine, query.filters(), query.limit,
+                                   query.offset)
+
+
+@router.get("/compare", summary="What changed between two runs (planner)",
+            dependencies=[Planner])
+async def compare_two(engine: EngineDep, a: Annotated[str, Query(pattern=RUN_ID)],
+                      b: Annotated[str, Query(pattern=RUN_ID)]) -> RunComparison:
+    return await run_in_threadpool(compare, engine, a, b)
 
 
 @router.post("/reevaluations", status_code=201, dependencies=[Admin],
@@ -159,16 +239,39 @@ async def get_siting(run_id: str, request: Request, engine: EngineDep) -> Siting
     return _response(run, request, notice)
 
 
+@router.post("/{run_id}/rerun", status_code=201, dependencies=[Planner, Expensive],
+             summary="Check a stored run's footprint again against the current data (planner)")
+async def rerun_siting(run_id: str, request: Request, response: Response, engine: EngineDep,
+                       who: PrincipalDep) -> SitingResponse:
+    """A new run with the old one's footprint, declarations, profile and project, naming it
+    in ``rerun_of``; compare the two with ``GET /compare?a=&b=``."""
+    run = await run_in_threadpool(rerun, engine, run_id, who.actor())
+    out = _response(run, request)
+    response.headers["Location"] = out.links["self"]
+    return out
+
+
+ReportLang = Annotated[Literal["zh", "en"] | None, Query(
+    description="The report's language; default: Accept-Language, else Chinese")]
+
+
+def _lang(request: Request, lang: str | None) -> Lang:
+    return "en" if lang == "en" else "zh" if lang == "zh" else lang_of(request.headers)
+
+
 @router.get("/{run_id}/report.html", response_class=HTMLResponse,
             summary="HTML report (planner)", dependencies=[Planner])
-async def report_html(run_id: str, engine: EngineDep) -> HTMLResponse:
-    run, notice = await run_in_threadpool(get_run_with_notice, engine, run_id)
-    return HTMLResponse(await run_in_threadpool(siting_html, run, notice))
+async def report_html(run_id: str, request: Request, engine: EngineDep,
+                      lang: ReportLang = None) -> HTMLResponse:
+    run, notice, context = await run_in_threadpool(report_inputs, engine, run_id)
+    return HTMLResponse(await run_in_threadpool(siting_html, run, notice, _lang(request, lang),
+                                                context))
 
 
 @router.get("/{run_id}/report.pdf", summary="PDF report (planner)", dependencies=[Planner])
-async def report_pdf(run_id: str, engine: EngineDep) -> Response:
-    run, notice = await run_in_threadpool(get_run_with_notice, engine, run_id)
-    pdf = await run_in_threadpool(siting_pdf, run, notice)
+async def report_pdf(run_id: str, request: Request, engine: EngineDep,
+                     lang: ReportLang = None) -> Response:
+    run, notice, context = await run_in_threadpool(report_inputs, engine, run_id)
+    pdf = await run_in_threadpool(siting_pdf, run, notice, _lang(request, lang), context)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="siting-{run_id}.pdf"'})

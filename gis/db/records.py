@@ -104,8 +104,29 @@ siting_runs = sa.Table(
     sa.Column("result", JSONB, nullable=False),
     sa.Column("footprint", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False),
               nullable=False),
+    # Migration 0013: the project as the application states it, the control-line versions
+    # the overlay read, and the run a re-run repeats.
+    sa.Column("project_code", sa.Text,
+              comment="项目代码: the project's code on the investment approval platform"),
+    sa.Column("project_name", sa.Text, comment="项目名称"),
+    sa.Column("applicant", sa.Text, comment="申请单位: who applies for the land"),
+    sa.Column("purpose", sa.Text, comment="建设用途 / 项目用途, as the application states it"),
+    sa.Column("control_line_versions", JSONB(none_as_null=True),
+              comment="The control-line versions the overlay read: [{layer, version, basis, "
+                      "document_no, approved_by, effective_date}]"),
+    sa.Column("rerun_of", sa.Text, sa.ForeignKey("siting_runs.id",
+                                                 name="siting_runs_rerun_of_fkey"),
+              comment="The run this one repeats against the data current when it ran"),
+    sa.CheckConstraint("control_line_versions IS NULL "
+                       "OR jsonb_typeof(control_line_versions) = 'array'",
+                       name="siting_runs_control_line_versions_array"),
     sa.Index("siting_runs_created_at", "created_at"),
     sa.Index("siting_runs_footprint_gist", "footprint", postgresql_using="gist"),
+    sa.Index("siting_runs_project", "project_code", "created_at",
+             postgresql_where=sa.text("project_code IS NOT NULL")),
+    sa.Index("siting_runs_verdict", "verdict", "created_at"),
+    sa.Index("siting_runs_rerun_of", "rerun_of",
+             postgresql_where=sa.text("rerun_of IS NOT NULL")),
     comment="Audit trail of siting checks: never updated, never deleted by the app.",
 )
 

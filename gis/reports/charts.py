@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gis.errors import ConfigurationError
 from gis.messages import msg
-from gis.reports.siting import CJK_FONT
+from gis.reports.fonts import CJK_FONT
 
 #: The family name matplotlib knows the font by.
 CJK_FAMILY = "WenQuanYi Micro Hei"

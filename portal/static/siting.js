@@ -52,7 +52,12 @@
     var file = ev.target.files[0];
     if (!file) { return; }
     O.status('siting-file-status', t('loading'));
-    O.json('/api/v1/footprints/parse?filename=' + encodeURIComponent(file.name), {
+    var query = '?filename=' + encodeURIComponent(file.name);
+    var uploadCrs = document.getElementById('siting-upload-crs').value;
+    var zone = document.getElementById('siting-zone').value;
+    if (uploadCrs) { query += '&crs=' + encodeURIComponent(uploadCrs); }
+    if (zone) { query += '&zone=' + encodeURIComponent(zone); }
+    O.json('/api/v1/footprints/parse' + query, {
       method: 'POST', headers: {'Content-Type': 'application/octet-stream'}, body: file
     }).then(function (fc) {
       drawn.clearLayers();
@@ -60,6 +65,11 @@
         .eachLayer(function (layer) { drawn.addLayer(layer); });
       map.fitBounds(drawn.getBounds(), {maxZoom: 16, padding: [20, 20]});
       O.status('siting-file-status', t('siting_parsed', {n: fc.features.length}), 'ok');
+      // A coordinate file's parcel name is the project's until the planner types another.
+      var name = document.getElementById('siting-project-name');
+      var first = fc.features[0].properties || {};
+      if (!name.value && fc.features.length === 1 && first.name) { name.value = first.name; }
+      if (window.OneMapSitingBatch) { window.OneMapSitingBatch.offer(fc); }
       document.body.dataset.footprint = 'uploaded';
     }).catch(function (err) {
       O.status('siting-file-status', t('error') + ': ' + err.message, 'error');
@@ -135,6 +145,10 @@
     verdict.className = 'om-verdict om-verdict-' + res.verdict;
     verdict.dataset.verdict = res.verdict;
     verdict.textContent = t('siting_verdict_is', {verdict: O.label('verdict', res.verdict)});
+    var history = new URLSearchParams({run: res.id});
+    if (res.project && res.project.project_code) { history.set('project', res.project.project_code); }
+    if (O.config.lang === 'en') { history.set('lang', 'en'); }
+    document.getElementById('siting-history').href = '/history?' + history.toString();
     var activity = (activityNames[res.profile] || {})[res.activity] || res.activity_zh;
     document.getElementById('siting-area').textContent =
       t('siting_footprint_area_is', {area: O.areaText(res.footprint_area.area_m2)}) + ' · ' +
@@ -204,6 +218,11 @@
     var linear = document.getElementById('siting-linear').value;
     if (linear) { body.linear = linear === 'true'; }
     if (width > 0) { body.line_width_m = width; }
+    [['project_name', 'siting-project-name'], ['project_code', 'siting-project-code'],
+     ['applicant', 'siting-applicant'], ['purpose', 'siting-purpose']].forEach(function (pair) {
+      var value = document.getElementById(pair[1]).value.trim();
+      if (value) { body[pair[0]] = value; }
+    });
     var button = document.getElementById('siting-run');
     button.disabled = true;
     O.status('siting-status', t('siting_running'));
