@@ -3,6 +3,8 @@ the page configuration handed to the browser scripts."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 from fastapi import Request
@@ -21,8 +23,8 @@ from portal.styles import layer_styles
 _env = Environment(loader=PackageLoader("portal", "templates"),
                    autoescape=select_autoescape(["html"]))
 
-NAV = (("viewer", "/"), ("siting", "/siting"), ("reconciliation", "/reconciliation"),
-       ("quota", "/quota"))
+NAV = (("viewer", "/"), ("siting", "/siting"), ("history", "/history"),
+       ("reconciliation", "/reconciliation"), ("quota", "/quota"))
 
 
 async def data_extent(request: Request) -> tuple[float, float, float, float]:
@@ -45,6 +47,17 @@ def page_config(page: str, lang: Lang, parts: MapParts, **extra: Any) -> dict[st
             "extra": parts.extra, "layers": layer_styles(lang), **extra}
 
 
+#: An opening ``<script`` tag without a nonce yet.
+_SCRIPT_TAG = re.compile(r"<script\b(?![^>]*\snonce=)")
+
+
+def with_nonce(html: str, nonce: str) -> str:
+    """``html`` (Folium's output: our code and the catalogue's words, no request data) with
+    the page's CSP nonce on every ``<script`` tag, so its inline scripts run under the
+    Content-Security-Policy (api/security.py) and nothing injected would."""
+    return _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', html) if nonce else html
+
+
 def render_page(request: Request, template: str, page: str, lang: Lang, parts: MapParts,
                 config: dict[str, Any], scripts: list[str], vendor: list[str] | None = None,
                 **context: Any) -> HTMLResponse:
@@ -54,6 +67,10 @@ def render_page(request: Request, template: str, page: str, lang: Lang, parts: M
     query = "?lang=en" if lang == "en" else ""
     nav = [{"id": pid, "href": f"{href}{query}", "label": t[f"nav_{pid}"],
             "active": pid == page} for pid, href in NAV]
+    # The response's CSP nonce (api.security.Security keeps it in the request state).
+    nonce = getattr(request.state, "csp_nonce", "")
+    parts = dataclasses.replace(parts, header=with_nonce(parts.header, nonce),
+                                html=with_nonce(parts.html, nonce))
     body = _env.get_template(template).render(
         t=t, labels=page_labels(lang), lang=lang, page=page, nav=nav, map=parts,
         lang_href=f"{request.url.path}?lang={other}",
@@ -61,5 +78,5 @@ def render_page(request: Request, template: str, page: str, lang: Lang, parts: M
         config_json=config_json(config), missing=assets.vendor_missing(),
         scripts=[assets.static_url(s) for s in scripts], basemap=settings.portal.basemap,
         vendor=vendor if vendor is not None else [assets.VECTORGRID_JS],
-        static=assets.static_url, **context)
+        static=assets.static_url, nonce=nonce, **context)
     return HTMLResponse(body)

@@ -1,7 +1,9 @@
 """``/api/v1/monitoring``: red-line monitoring runs and the patch work list (JSON or GeoJSON
 for the portal's map layer), decisions (``legacy`` with its exit plan, 003:235), overdue exit
 plans, exports and field-check packages (the work-list helpers: ``worklist_routes.py``);
-``/api/v1/terrain/stats``: slope under a footprint."""
+``/api/v1/terrain/stats``: slope under a footprint. Patches and files show what the caller's
+role may see (``routes.view``: a forestry key gets no red-line or farmland identity and a
+bounding box for an outline, gis.analysis.worklist_policy)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import AnyRole, Expensive, PrincipalDep
 from api.deps import EngineDep
-from api.models import LineWidth, OnBehalfOf
+from api.models import LineWidth, Offset, OnBehalfOf, Version
 from api.routers import worklist_routes as routes
 from api.routers.worklist_routes import FileName, StatusRequest, WithHistory
 from gis.analysis import monitoring as mon
@@ -33,8 +35,10 @@ GEOJSON = "application/geo+json"
 
 
 class RunRequest(BaseModel):
-    raster_a: str = Field(description="Earlier land cover, a file name under GIS_RASTER_DIR")
-    raster_b: str = Field(description="Later land cover, a file name under GIS_RASTER_DIR")
+    raster_a: str = Field(max_length=255,
+                          description="Earlier land cover, a file name under GIS_RASTER_DIR")
+    raster_b: str = Field(max_length=255,
+                          description="Later land cover, a file name under GIS_RASTER_DIR")
     date_a: str | None = Field(None, description="YYYY[-MM[-DD]]; default: the raster's tags")
     date_b: str | None = None
     profile: str = "ningxia"
@@ -51,7 +55,7 @@ class DecisionRequest(routes.DecisionRequest):
 class CompletionRequest(BaseModel):
     on_behalf_of: OnBehalfOf = None
     reason: str = Field(min_length=1)
-    version: int = Field(description="The patch's version you saw")
+    version: Version
 
 
 class RunPage(BaseModel):
@@ -131,7 +135,7 @@ async def start_run(body: RunRequest, request: Request, engine: EngineDep,
 @router.get("/monitoring/runs", tags=["monitoring"], summary="Monitoring runs, newest first",
             dependencies=[AnyRole])
 async def runs(engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> RunPage:
+               offset: Offset = 0) -> RunPage:
     total, items = await run_in_threadpool(mon.list_runs, engine, limit, offset)
     return RunPage(total=total, limit=limit, offset=offset, items=items)
 
@@ -148,34 +152,38 @@ async def run_detail(run_id: int, engine: EngineDep) -> mon.RunInfo:
 async def patches(
     engine: EngineDep,
     filters: PatchFilters,
+    who: PrincipalDep,
     limit: Annotated[int | None, Query(ge=1, le=10_000, description=(
         "Page size: default 50 (at most 1000) for JSON, 10000 for GeoJSON"))] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     geometry: bool = False,
     fmt: Annotated[Literal["json", "geojson"], Query(alias="format")] = "json",
 ) -> PatchPage | JSONResponse:
+    view = routes.view(mon.MONITOR, who)
     if fmt == "geojson":
         data = await run_in_threadpool(lambda: mon.patches_geojson(
-            engine, limit=limit or 10_000, offset=offset, **filters))
+            engine, limit=limit or 10_000, offset=offset, view=view, **filters))
         return JSONResponse(data, media_type=GEOJSON)
     page = limit or 50
     total, items = await run_in_threadpool(lambda: mon.list_patches(
         engine, **filters, limit=page, offset=offset, with_geometry=geometry))
-    return PatchPage(total=total, limit=page, offset=offset, items=items)
+    return PatchPage(total=total, limit=page, offset=offset, items=view.items(items))
 
 
 @router.get("/monitoring/patches/{patch_id}", tags=["monitoring"],
             dependencies=[AnyRole],
             summary="One patch with its history and the rules it falls under")
-async def patch(patch_id: int, engine: EngineDep) -> PatchDetail:
+async def patch(patch_id: int, engine: EngineDep, who: PrincipalDep) -> PatchDetail:
     item, history, rules, plan = await run_in_threadpool(mon.get_patch_detail, engine,
                                                          patch_id)
-    return PatchDetail(patch=item, history=history, rules=rules, exit_plan=plan)
+    return PatchDetail(patch=routes.view(mon.MONITOR, who).item(item), history=history,
+                       rules=rules, exit_plan=plan)
 
 
-async def _changed(engine: Any, result: Any) -> PatchChange:
+async def _changed(engine: Any, result: Any, who: Any) -> PatchChange:
     detail = await run_in_threadpool(mon.get_patch_detail, engine, result.item.id)
-    return routes.changed(PatchChange, result, exit_plan=detail[3])
+    return routes.changed(PatchChange, result, routes.view(mon.MONITOR, who),
+                          exit_plan=detail[3])
 
 
 @router.post("/monitoring/patches/{patch_id}/decision", tags=["monitoring"],
@@ -186,7 +194,7 @@ async def decision(patch_id: int, body: DecisionRequest, engine: EngineDep,
     result = await run_in_threadpool(mon.decide_patch, engine, patch_id, body.decision,
                                      who.actor(body.on_behalf_of), body.reason, body.version,
                                      body.exit_plan)
-    return await _changed(engine, result)
+    return await _changed(engine, result, who)
 
 
 @router.post("/monitoring/patches/{patch_id}/status", tags=["monitoring"],
@@ -197,7 +205,7 @@ async def status_change(patch_id: int, body: StatusRequest, engine: EngineDep,
     result = await run_in_threadpool(ops.set_status, engine, mon.MONITOR, patch_id,
                                      body.status, who.actor(body.on_behalf_of), body.version,
                                      body.reason)
-    return await _changed(engine, result)
+    return await _changed(engine, result, who)
 
 
 @router.post("/monitoring/patches/{patch_id}/exit-plan/completion", tags=["monitoring"],
@@ -207,39 +215,40 @@ async def exit_completion(patch_id: int, body: CompletionRequest, engine: Engine
                           who: PrincipalDep) -> PatchChange:
     result = await run_in_threadpool(mon.complete_exit, engine, patch_id,
                                       who.actor(body.on_behalf_of), body.reason, body.version)
-    return await _changed(engine, result)
+    return await _changed(engine, result, who)
 
 
 @router.get("/monitoring/exit-plans/overdue", tags=["monitoring"], dependencies=[AnyRole],
             summary="Exit plans of legacy activities past their deadline and not completed")
 async def overdue(
-    engine: EngineDep, on: date | None = None,
+    engine: EngineDep, who: PrincipalDep, on: date | None = None,
     division: Annotated[str | None, Query(pattern=r"^\d{1,12}$")] = None,
     township: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> OverduePage:
     total, items = await run_in_threadpool(mon.overdue_plans, engine, on, division, township,
                                            limit, offset)
-    return OverduePage(total=total, limit=limit, offset=offset,
-                       on=on or beijing_today(), items=items)
+    return OverduePage(total=total, limit=limit, offset=offset, on=on or beijing_today(),
+                       items=routes.view(mon.MONITOR, who).items(items))
 
 
 @router.get("/monitoring/export.{fmt}", tags=["monitoring"], dependencies=[AnyRole, Expensive],
             summary="The patch work list as xlsx or GeoPackage, with the list's filters")
 async def export(fmt: str, engine: EngineDep, filters: PatchFilters,
-                 request: Request) -> Response:
+                 request: Request, who: PrincipalDep) -> Response:
     return await routes.export(mon.MONITOR, engine, fmt, filters, request,
-                               f"monitoring-{filters['division'] or 'all'}")
+                               f"monitoring-{filters['division'] or 'all'}", who)
 
 
 @router.get("/monitoring/field-package.gpkg", tags=["monitoring"],
             dependencies=[AnyRole, Expensive],
             summary="The patches in field inspection, one layer per township")
 async def field_package(engine: EngineDep, filters: PatchFilters,
-                        request: Request) -> Response:
+                        request: Request, who: PrincipalDep) -> Response:
     return await routes.field_package(mon.MONITOR, engine, filters, request,
-                                      f"monitoring-field-package-{filters['division'] or 'all'}")
+                                      f"monitoring-field-package-{filters['division'] or 'all'}",
+                                      who)
 
 
 @router.post("/monitoring/field-results", tags=["monitoring"],

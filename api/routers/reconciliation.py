@@ -1,5 +1,7 @@
 """``/api/v1/reconciliation``: forest/grassland conflict detection, the work list, decisions,
-field-check packages, apply and exports (the work-list helpers: ``worklist_routes.py``)."""
+field-check packages, apply and exports (the work-list helpers: ``worklist_routes.py``).
+Findings and files show what the caller's role may see (``routes.view``: a forestry key gets
+survey patches without their owners, gis.analysis.worklist_policy)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Expensive, Forestry, PrincipalDep
 from api.deps import EngineDep
-from api.models import OnBehalfOf
+from api.models import Offset, OnBehalfOf
 from api.routers import worklist_routes as routes
 from api.routers.worklist_routes import DecisionRequest, FileName, StatusRequest, WithHistory
 from gis.analysis import forest_grass as fg
@@ -69,24 +71,24 @@ async def run(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> fg.Dete
 
 @router.get("/findings", summary="The work list, filtered and paged")
 async def findings(
-    engine: EngineDep, filters: Filters,
+    engine: EngineDep, filters: Filters, who: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     geometry: bool = False,
 ) -> FindingPage:
     def page() -> FindingPage:
         total, items = ops.list_items(engine, fg.RECON, filters, limit, offset, geometry)
         return FindingPage(total=total, limit=limit, offset=offset,
-                           items=items,  # type: ignore[arg-type]
+                           items=routes.view(fg.RECON, who).items(items),  # type: ignore[arg-type]
                            last_detection=fg.last_detection(engine, filters["division"]))
 
     return await run_in_threadpool(page)
 
 
 @router.get("/findings/{finding_id}", summary="One finding with its history")
-async def finding(finding_id: int, engine: EngineDep) -> FindingDetail:
+async def finding(finding_id: int, engine: EngineDep, who: PrincipalDep) -> FindingDetail:
     item, history = await run_in_threadpool(fg.get_finding, engine, finding_id)
-    return FindingDetail(finding=item, history=history)
+    return FindingDetail(finding=routes.view(fg.RECON, who).item(item), history=history)
 
 
 @router.post("/findings/{finding_id}/decision",
@@ -96,7 +98,7 @@ async def decision(finding_id: int, body: DecisionRequest, engine: EngineDep,
                    who: PrincipalDep) -> FindingChange:
     result = await run_in_threadpool(ops.decide, engine, fg.RECON, finding_id, body.decision,
                                      who.actor(body.on_behalf_of), body.reason, body.version)
-    return routes.changed(FindingChange, result)
+    return routes.changed(FindingChange, result, routes.view(fg.RECON, who))
 
 
 @router.post("/findings/{finding_id}/status",
@@ -106,7 +108,7 @@ async def status(finding_id: int, body: StatusRequest, engine: EngineDep,
                  who: PrincipalDep) -> FindingChange:
     result = await run_in_threadpool(ops.set_status, engine, fg.RECON, finding_id, body.status,
                                      who.actor(body.on_behalf_of), body.version, body.reason)
-    return routes.changed(FindingChange, result)
+    return routes.changed(FindingChange, result, routes.view(fg.RECON, who))
 
 
 @router.post("/apply", status_code=201, summary="Apply decisions into a new layer version",
@@ -127,15 +129,17 @@ def _name(filters: dict[str, Any]) -> str:
 
 @router.get("/export.{fmt}", summary="The work list as xlsx or GeoPackage, with the list's "
             "filters, in the caller's language", dependencies=[Expensive])
-async def export(fmt: str, engine: EngineDep, filters: Filters, request: Request) -> Response:
-    return await routes.export(fg.RECON, engine, fmt, filters, request, _name(filters))
+async def export(fmt: str, engine: EngineDep, filters: Filters, request: Request,
+                 who: PrincipalDep) -> Response:
+    return await routes.export(fg.RECON, engine, fmt, filters, request, _name(filters), who)
 
 
 @router.get("/field-package.gpkg", summary="The findings in field check, one layer per "
             "township, with the columns surveyors fill in", dependencies=[Expensive])
-async def field_package(engine: EngineDep, filters: Filters, request: Request) -> Response:
+async def field_package(engine: EngineDep, filters: Filters, request: Request,
+                        who: PrincipalDep) -> Response:
     return await routes.field_package(fg.RECON, engine, filters, request,
-                                      f"field-package-{filters['division'] or 'all'}")
+                                      f"field-package-{filters['division'] or 'all'}", who)
 
 
 @router.post("/field-results", summary="Import a filled-in field-check package (the file as "

@@ -57,7 +57,8 @@ def _geometry_from_geojson(data: dict[str, Any]) -> shapely.Geometry:
         return _geometry_from_geojson(data["geometry"])
     try:
         return shape(data)
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError,
+            shapely.errors.ShapelyError) as exc:  # e.g. an unknown type "Polygon\x00"
         reason = Foreign(str(exc), msg("footprint.bad_geojson_account"))
         raise InputError(msg("footprint.bad_geojson", reason=reason)) from exc
 
@@ -80,6 +81,17 @@ def read_geometry(value: str | dict[str, Any]) -> shapely.Geometry:
     except shapely.errors.GEOSException as exc:
         reason = Foreign(str(exc), msg("footprint.bad_wkt_account"))
         raise InputError(msg("footprint.bad_wkt", reason=reason)) from exc
+
+
+def check_coordinates(geoms: np.ndarray, filename: str, max_vertices: int) -> None:
+    """Uploaded footprint geometries: every coordinate finite (a NaN reached the JSON
+    answer, a 500) and at most ``max_vertices`` in all (a million were accepted, +350 MB)."""
+    coords = shapely.get_coordinates(geoms)
+    if len(coords) > max_vertices:
+        raise InputError(msg("security.too_many_vertices", filename=filename,
+                             vertices=len(coords), limit=max_vertices))
+    if not np.isfinite(coords).all():
+        raise InvalidGeometry(msg("security.not_finite", filename=filename))
 
 
 def _gk(lon: float) -> pyproj.Transformer:

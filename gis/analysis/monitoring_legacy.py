@@ -65,7 +65,8 @@ class OverduePlan(ExitPlan):
     """An overdue plan with the patch it belongs to (where to go and look)."""
 
     layer: str
-    feature_key: str
+    #: None only where the reader's role may not see it (gis.analysis.worklist_policy).
+    feature_key: str | None
     feature_name: str | None
     division: str | None
     township: str | None

@@ -6,9 +6,10 @@ Part of :mod:`gis.analysis.monitoring`; the API's response models are these.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import PurePath
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from gis.analysis.worklist import DecisionTrail
 from gis.messages import Message
@@ -25,6 +26,12 @@ STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 DECISIONS: tuple[str, ...] = Decision.__args__  # type: ignore[attr-defined]
 
 
+def file_name(value: str) -> str:
+    """A raster as its file name: answers never show the server's directories (runs stored
+    before issue 21 keep the whole path in ``monitor_runs``)."""
+    return PurePath(value).name or value
+
+
 class RunSummary(BaseModel):
     run_id: int
     profile: str
@@ -37,6 +44,8 @@ class RunSummary(BaseModel):
     resampled: str | None
     found: dict[str, int]
     area_m2: dict[str, float]
+
+    _names = field_validator("raster_a", "raster_b")(file_name)
     new: int
     kept: int
     closed: int
@@ -50,7 +59,8 @@ class PatchFields(BaseModel):
     status: str
     decision: str | None
     feature_id: int | None
-    feature_key: str
+    #: None only where the reader's role may not see it (gis.analysis.worklist_policy).
+    feature_key: str | None
     feature_name: str | None
     zone: str | None
     division: str | None
@@ -106,6 +116,8 @@ class RunInfo(BaseModel):
     actor_verified: bool = True
     started_at: datetime
     summary: dict[str, Any] | None
+
+    _names = field_validator("raster_a", "raster_b")(file_name)
 
 
 def note(code: str, message: Message) -> dict[str, str]:

@@ -39,6 +39,7 @@ from gis.analysis.worklist import (
     require_decision,
     require_page,
 )
+from gis.analysis.worklist_policy import FULL, View
 from gis.db.records import (
     monitor_events,
     monitor_exit_plans,
@@ -167,12 +168,13 @@ def list_patches(engine: Engine, run: int | None = None, layer: str | None = Non
 
 
 def patches_geojson(engine: Engine, limit: int = 10_000, offset: int = 0,
-                    **filters: Any) -> dict[str, Any]:
-    """The work list as a GeoJSON FeatureCollection (EPSG:4490 lon/lat) for map viewers."""
+                    view: View = FULL, **filters: Any) -> dict[str, Any]:
+    """The work list as a GeoJSON FeatureCollection (EPSG:4490 lon/lat) for map viewers, as
+    ``view`` (the reader's role, gis.analysis.worklist_policy) may see it."""
     total, rows = list_patches(engine, **filters, limit=limit, offset=offset,
                                with_geometry=True, max_limit=10_000)
     features = []
-    for p in rows:
+    for p in view.items(rows):
         props = p.model_dump(mode="json", exclude={"geometry"})
         if props["exit_deadline"] is None:  # no exit plan: nothing to be overdue (the popup)
             props["exit_overdue"] = None

@@ -213,7 +213,7 @@ def footprint_stats(dem: str | Path, geometry: shapely.Geometry,
     middle = h // 2
     steep = Area(geodesic_area(geometry).m2 * share)
     return TerrainStats(
-        dem=str(dem), dem_crs=crs_label(crs),
+        dem=Path(dem).name, dem_crs=crs_label(crs),  # its name: no server path in answers
         cell_size_m=(round(abs(float(dx[middle])), 3), round(abs(float(dy[middle])), 3)),
         sampling=sampling, pixels=int(valid.sum()),
         pixels_without_data=int(inside.sum() - valid.sum()),

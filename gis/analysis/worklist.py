@@ -129,6 +129,9 @@ class ExportColumn:
     header: str
     value: Callable[[Any, Lang], Any]
     kind: ColumnKind = "text"
+    #: The item field the column shows, if one: a role it is withheld from
+    #: (gis.analysis.worklist_policy) gets the file without the column.
+    field: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def ident() -> ExportColumn:
 
 def plain(header: str, field: str, kind: Any = "text") -> ExportColumn:
     """A value as it is (a name, a code the reader knows by its text, a number)."""
-    return ExportColumn(header, lambda item, lang: getattr(item, field), kind)
+    return ExportColumn(header, lambda item, lang: getattr(item, field), kind, field)
 
 
 def labelled(header: str, field: str, group: str) -> ExportColumn:
@@ -31,7 +31,7 @@ def labelled(header: str, field: str, group: str) -> ExportColumn:
         code = getattr(item, field)
         return None if code is None else label(group, code, lang)
 
-    return ExportColumn(header, value)
+    return ExportColumn(header, value, field=field)
 
 
 def _decider(item: Any, lang: Lang) -> str | None:

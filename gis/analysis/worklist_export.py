@@ -6,7 +6,8 @@ list's columns (``WorkList.columns``): labels rather than codes, layers by their
 names, the decision's reason, who decided (unverified actors marked), on whose behalf, when
 (Beijing time, said in the header) and the version. The xlsx has a frozen header with an
 autofilter, fitted column widths and a totals row in m², 亩 and ha
-(:func:`gis.reports.tables.ledger_xlsx`).
+(:func:`gis.reports.tables.ledger_xlsx`). A file shows what its reader's role may see
+(:mod:`gis.analysis.worklist_policy`): withheld columns are left out, outlines replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 
 from gis.analysis import worklist_ops as ops
 from gis.analysis.worklist import WorkList
+from gis.analysis.worklist_policy import FULL, View
 from gis.errors import InputError
 from gis.messages import DEFAULT_LANG, Lang, Named, msg, text
 
@@ -36,32 +38,37 @@ def require_format(fmt: str) -> None:
         raise InputError(msg("recon.export_formats", formats=formats, fmt=fmt))
 
 
-def table(wl: WorkList, items: list[Any], lang: Lang) -> tuple[list[str], list[str],
-                                                                 list[list[Any]]]:
-    """Headers, column kinds and rows of ``items`` in ``lang``."""
-    headers = [text(c.header, lang) for c in wl.columns]
-    kinds = [c.kind for c in wl.columns]
-    rows = [[c.value(item, lang) for c in wl.columns] for item in items]
+def table(wl: WorkList, items: list[Any], lang: Lang, view: View = FULL
+          ) -> tuple[list[str], list[str], list[list[Any]]]:
+    """Headers, column kinds and rows of ``items`` in ``lang``, as ``view`` may see them."""
+    columns = [c for c in wl.columns if view.shows(c.field)]
+    items = view.items(items)
+    headers = [text(c.header, lang) for c in columns]
+    kinds = [c.kind for c in columns]
+    rows = [[c.value(item, lang) for c in columns] for item in items]
     return headers, kinds, rows
 
 
-def write_xlsx(wl: WorkList, items: list[Any], path: Path, lang: Lang) -> None:
+def write_xlsx(wl: WorkList, items: list[Any], path: Path, lang: Lang,
+               view: View = FULL) -> None:
     from gis.reports.tables import ledger_xlsx
 
-    headers, kinds, rows = table(wl, items, lang)
+    headers, kinds, rows = table(wl, items, lang, view)
     ledger_xlsx(headers, kinds, rows, text("worklist.sheet", lang),
                 text("worklist.totals", lang, count=len(rows)), path)
 
 
 def write_gpkg(wl: WorkList, items: list[Any], path: Path, lang: Lang,
-               layer: str | None = None, extra: Mapping[str, list[Any]] | None = None) -> None:
+               layer: str | None = None, extra: Mapping[str, list[Any]] | None = None,
+               view: View = FULL) -> None:
     """The items as one GeoPackage layer (EPSG:4490) with the list's columns (times as
     Beijing-time text) and ``extra`` columns; appended when ``layer`` names a new layer of
     an existing file."""
     import geopandas as gpd
     from shapely.geometry import shape
 
-    headers, kinds, rows = table(wl, items, lang)
+    headers, kinds, rows = table(wl, items, lang, view)
+    items = view.items(items)
     columns: dict[str, list[Any]] = {}
     for i, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
         values = [row[i] for row in rows]
@@ -78,7 +85,7 @@ def write_gpkg(wl: WorkList, items: list[Any], path: Path, lang: Lang,
 
 
 def export(engine: Engine, wl: WorkList, path: str | Path, filters: Mapping[str, Any],
-           lang: Lang = DEFAULT_LANG) -> str:
+           lang: Lang = DEFAULT_LANG, view: View = FULL) -> str:
     """Write the items matching ``filters`` to ``path`` (.xlsx or .gpkg)."""
     target = Path(path)
     suffix = target.suffix.lower()
@@ -86,17 +93,17 @@ def export(engine: Engine, wl: WorkList, path: str | Path, filters: Mapping[str,
         raise InputError(msg("recon.export_format", suffix=target.suffix))
     items = ops.all_items(engine, wl, filters, with_geometry=suffix == ".gpkg")
     if suffix == ".xlsx":
-        write_xlsx(wl, items, target, lang)
+        write_xlsx(wl, items, target, lang, view)
     else:
-        write_gpkg(wl, items, target, lang)
+        write_gpkg(wl, items, target, lang, view=view)
     return str(target)
 
 
 def export_bytes(engine: Engine, wl: WorkList, fmt: str, filters: Mapping[str, Any],
-                 lang: Lang = DEFAULT_LANG) -> bytes:
+                 lang: Lang = DEFAULT_LANG, view: View = FULL) -> bytes:
     """The export as bytes (``fmt`` xlsx or gpkg), for a download."""
     require_format(fmt)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"worklist.{fmt}"
-        export(engine, wl, path, filters, lang)
+        export(engine, wl, path, filters, lang, view)
         return path.read_bytes()

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine
 from gis.analysis import worklist_ops as ops
 from gis.analysis.worklist import WorkList, beijing_today, record_event, versioned_update
 from gis.analysis.worklist_export import write_gpkg
+from gis.analysis.worklist_policy import FULL, View
 from gis.errors import InputError
 from gis.identity import Actor, resolve
 from gis.messages import DEFAULT_LANG, LANGS, Code, Joined, Lang, Message, label, labels, msg
@@ -74,7 +75,7 @@ def _header(name: str, lang: Lang) -> str:
 
 
 def package(engine: Engine, wl: WorkList, path: str | Path, filters: Mapping[str, Any],
-            lang: Lang = DEFAULT_LANG) -> PackageSummary:
+            lang: Lang = DEFAULT_LANG, view: View = FULL) -> PackageSummary:
     """Write the field-check package of the items in ``field_check`` matching ``filters``."""
     from shapely.geometry import shape
 
@@ -92,8 +93,10 @@ def package(engine: Engine, wl: WorkList, path: str | Path, filters: Mapping[str
         towns.setdefault(name, []).append(item)
     for name, group in towns.items():
         extra = {_header(f, lang): [None] * len(group) for f in FILL}
-        extra[_header("check", lang)] = [_check_code(shape(i.geometry)) for i in group]
-        write_gpkg(wl, group, target, lang, layer=name, extra=extra)
+        # the code of the geometry as written (a bounding box for a role without outlines)
+        extra[_header("check", lang)] = [_check_code(shape(i.geometry))
+                                         for i in view.items(group)]
+        write_gpkg(wl, group, target, lang, layer=name, extra=extra, view=view)
     _write_choices(wl, target, lang)
     return PackageSummary(items=len(items), townships={k: len(v) for k, v in towns.items()})
 

@@ -74,6 +74,12 @@ def validate_polygons(
         rows = row_ids[missing][:_MAX_LISTED].tolist()
         raise InvalidGeometry(msg("geometry.missing", count=int(missing.sum()), rows=rows),
                               rows=rows)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    not_finite = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    if len(not_finite):  # GEOS fails on NaN (make_valid raised, a traceback in `gis load`)
+        rows = row_ids[not_finite][:_MAX_LISTED].tolist()
+        raise InvalidGeometry(msg("security.geometry_not_finite", count=len(not_finite),
+                                  rows=rows), rows=rows)
     type_ids = shapely.get_type_id(geoms)
     wrong = ~np.isin(type_ids, list(_POLYGONAL))
     if wrong.any():
