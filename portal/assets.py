@@ -30,6 +30,8 @@ VENDOR: dict[str, str] = {
     "mouseposition": "leaflet-mouse-position/src",
     "vectorgrid": "leaflet.vectorgrid/dist",
     "chartjs": "chart.js/dist",
+    # GeographicLib ships its built file at the package root (no dist folder)
+    "geodesic": "geographiclib-geodesic",
 }
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
           ".svg": "image/svg+xml", ".map": "application/json", ".json": "application/json"}

@@ -21,12 +21,13 @@ from typing import Any
 
 import folium
 from branca.element import MacroElement
-from folium.plugins import Draw, GroupedLayerControl, MousePosition
+from folium.plugins import Draw, MousePosition
 from folium.template import Template
 
 from gis.layers.catalogue import load_catalogue
 from gis.settings import Settings
 from portal import assets
+from portal.controls import OneLayerControl, base_layers
 from portal.i18n import Lang, strings
 from portal.styles import GROUPS, layer_styles
 
@@ -166,8 +167,9 @@ def add_layer_groups(m: folium.Map, layer_ids: list[str], lang: Lang,
         fg.add_to(m)
         names[layer_id] = fg.get_name()
         grouped.setdefault(t.get(f"group_{group}", group), []).append(fg)
-    control = GroupedLayerControl(grouped, exclusive_groups=False, collapsed=collapsed,
-                                  position="topright")
+    # One panel for base maps and overlays (issue 23: one layer icon per map).
+    control = OneLayerControl(grouped, base_layers(m), exclusive_groups=False,
+                              collapsed=collapsed, position="topright")
     control.default_js = [("grouped_js", assets.GROUPED_JS)]
     control.default_css = [("grouped_css", assets.GROUPED_CSS)]
     control.add_to(m)
@@ -175,8 +177,11 @@ def add_layer_groups(m: folium.Map, layer_ids: list[str], lang: Lang,
 
 
 def add_base_control(m: folium.Map) -> None:
-    """The base-map switch, apart from the overlays (top left, under the zoom buttons)."""
-    folium.LayerControl(position="topleft", collapsed=True).add_to(m)
+    """The base-map switch: since issue 23 the base maps are listed in the one layer control
+    (``portal.controls``, added by :func:`add_layer_groups`), so this adds a control only to
+    a map without overlays."""
+    if base_layers(m):
+        folium.LayerControl(position="topright", collapsed=True).add_to(m)
 
 
 def add_draw(m: folium.Map) -> str:

@@ -22,5 +22,6 @@ async def quota_page(request: Request, lang: Lang) -> HTMLResponse:
     parts = render(m, groups=groups, bases=bases)
     divisions = await districts(request)
     config = page_config("quota", lang, parts, divisions=divisions)
-    return render_page(request, "quota.html", "quota", lang, parts, config, ["quota.js"],
+    return render_page(request, "quota.html", "quota", lang, parts, config,
+                       ["quota_indicators.js", "quota.js"],
                        vendor=[assets.VECTORGRID_JS, assets.CHART_JS], divisions=divisions)

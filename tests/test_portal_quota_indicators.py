@@ -15,11 +15,17 @@ REGION = next(s for s in PLANTED["situations"] if s["id"] == "UDB-REGION-01")["e
 
 
 def _rows(page) -> list[dict]:
-    page.locator("#quota-indicators tbody tr").first.wait_for()
-    return page.eval_on_selector_all("#quota-indicators tbody tr", """trs => trs.map(tr => ({
-        id: tr.dataset.indicator, info: tr.dataset.informationOnly === 'true',
-        bad: tr.classList.contains('om-bad'),
-        cells: [...tr.querySelectorAll('td')].map(td => td.innerText)}))""")
+    """Every figure of the indicator table (one row per county, one column per indicator,
+    issue 23), with the footnote its reference points to."""
+    page.locator("#quota-indicators tbody td[data-indicator]").first.wait_for()
+    return page.eval_on_selector_all("#quota-indicators tbody td[data-indicator]", """tds =>
+        tds.map(td => { const ref = td.querySelector('.om-ind-ref');
+          const notes = [...document.querySelectorAll('#quota-indicator-notes li')];
+          return {id: td.dataset.indicator, info: td.dataset.informationOnly === 'true',
+            bad: td.classList.contains('om-bad'), row: td.closest('tr').dataset.division,
+            rowName: td.closest('tr').querySelector('th').innerText,
+            text: td.innerText,
+            note: ref ? notes[Number(ref.innerText) - 1].innerText : ''}; })""")
 
 
 def test_region_view_judges_the_regional_udb_ratio_once(visit) -> None:  # noqa: F811
@@ -29,12 +35,14 @@ def test_region_view_judges_the_regional_udb_ratio_once(visit) -> None:  # noqa:
     assert sorted(r["id"] for r in udb) == [
         "udb_expansion_ratio", "udb_expansion_ratio:640104", "udb_expansion_ratio:640202"]
     regional = next(r for r in udb if r["id"] == "udb_expansion_ratio")
+    assert regional["row"] == "640000" and regional["rowName"] == "全区（已加载区县）"
     assert not regional["info"] and regional["bad"] is REGION["exceeds"] is True
-    assert "✘" in regional["cells"][3] and "1.3" in regional["cells"][2]
-    assert "仅含已加载数据的区县" in regional["cells"][0]
+    assert "✘" in regional["text"] and "不超过 1.30" in regional["text"]
+    assert "仅含已加载数据的区县" in regional["note"]
     for own in (r for r in udb if r["id"] != "udb_expansion_ratio"):
-        assert own["info"] and not own["bad"] and "仅供参考" in own["cells"][3]
-        assert "✘" not in own["cells"][3] and "✔" not in own["cells"][3]
+        assert own["info"] and not own["bad"] and "仅供参考" in own["text"]
+        assert "✘" not in own["text"] and "✔" not in own["text"]
+        assert own["row"] == own["id"].split(":")[1]
     assert v.errors == [], v.errors
 
 
@@ -42,13 +50,14 @@ def test_district_view_in_english(visit) -> None:  # noqa: F811
     v = visit("/quota?lang=en", "planner")
     v.page.select_option("#quota-division", "640104")
     v.page.wait_for_function(
-        "[...document.querySelectorAll('#quota-indicators tbody tr')]"
-        ".some(tr => tr.dataset.indicator === 'udb_expansion_ratio:640104')")
+        "[...document.querySelectorAll('#quota-indicators td[data-indicator]')]"
+        ".some(td => td.dataset.indicator === 'udb_expansion_ratio:640104')")
     rows = {r["id"]: r for r in _rows(v.page)}
     own = rows["udb_expansion_ratio:640104"]
-    assert own["info"] and "information only" in own["cells"][3]
-    assert "the 1.3x limit is set for the region as a whole" in own["cells"][0]
-    assert rows["udb_expansion_ratio"]["bad"] and "Ningxia" in rows["udb_expansion_ratio"][
-        "cells"][0]
+    assert own["info"] and "information only" in own["text"]
+    assert "the 1.3x limit is set for the region as a whole" in own["note"]
+    regional = rows["udb_expansion_ratio"]
+    assert regional["bad"] and regional["rowName"] == "Region (districts loaded)"
+    assert "the limit is region-wide" in regional["note"]
     assert rows["cultivated_land"]["info"]  # no district target for cultivated land
     assert v.errors == [], v.errors

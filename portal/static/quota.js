@@ -93,12 +93,63 @@
       },
       onEachFeature: function (f, layer) {
         var v = byCode[f.properties.village_code];
+        layer.omVillage = v;
         layer.bindTooltip(v.village_name + ' ' + O.num(v.share * 100, 2) + '%',
                           {permanent: true, direction: 'center', className: 'om-village-label'});
         layer.on('click', function (ev) { L.DomEvent.stopPropagation(ev); showLedger(v); });
       }
     }).addTo(map);
-    if (features.length) { map.fitBounds(villageLayer.getBounds(), {padding: [20, 20]}); }
+    if (features.length) {
+      map.fitBounds(villageLayer.getBounds(), {padding: [20, 20], animate: false});
+    }
+    declutter();
+  }
+
+  /* Village labels, at most one on a spot (they piled up in clumps): the villages that need
+   * attention (not compliant, overdrawn) first, then by share; a label that would overlap
+   * one already shown is hidden until the map is zoomed in far enough to part them. */
+  function declutter() {
+    if (!villageLayer) { return; }
+    var items = [];
+    villageLayer.eachLayer(function (layer) {
+      var tip = layer.getTooltip && layer.getTooltip();
+      var node = tip && tip.getElement();
+      if (node && layer.omVillage) { items.push({el: node, v: layer.omVillage}); }
+    });
+    items.sort(function (a, b) {
+      var ka = kindOf(a.v) === 'good' ? 1 : 0, kb = kindOf(b.v) === 'good' ? 1 : 0;
+      return ka - kb || b.v.share - a.v.share;
+    });
+    var placed = [];
+    var shown = 0;
+    items.forEach(function (item) {
+      item.el.classList.remove('om-label-hidden');
+      var r = item.el.getBoundingClientRect();
+      var clash = placed.some(function (p) {
+        return r.left < p.right + 2 && r.right > p.left - 2 &&
+          r.top < p.bottom + 1 && r.bottom > p.top - 1;
+      });
+      item.el.classList.toggle('om-label-hidden', clash);
+      if (!clash) { placed.push(r); shown += 1; }
+    });
+    document.body.dataset.labelsShown = String(shown);
+  }
+
+  function addLegend() {
+    var ctl = L.control({position: 'bottomright'});
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create('div', 'om-quota-legend leaflet-control');
+      div.id = 'quota-legend';
+      div.innerHTML = '<div class="om-legend-head">' + O.esc(t('legend')) + '</div>' + [
+        [COLORS.good, t('quota_compliant')], [COLORS.bad, t('quota_noncompliant')],
+        [COLORS.overdrawn, t('quota_overdrawn')], ['#ffff00', t('quota_conflicts')]
+      ].map(function (e) {
+        return '<div class="om-legend-row"><span class="om-swatch" style="--c:' + e[0] +
+          '"></span>' + O.esc(e[1]) + '</div>';
+      }).join('');
+      return div;
+    };
+    ctl.addTo(map);
   }
 
   function showLedger(v) {
@@ -164,47 +215,7 @@
   }
 
   function loadIndicators(division) {
-    /* One call per district for the region; a region-wide figure (the UDB expansion ratio,
-     * whose 1.3x limit is region-wide) comes with each and is shown once. Rows without a
-     * target of their own (a district's own UDB ratio) are marked information only, and each
-     * row's note says what it covers, in the page language (a note repeated from an earlier
-     * row is kept as the row's tooltip). */
-    var tbody = el('quota-indicators').querySelector('tbody');
-    var code = division.length >= 6 ? division : null;
-    var codes = code ? [code] : O.config.divisions.map(function (d) { return d.code; });
-    var names = {'640000': t('region')};
-    O.config.divisions.forEach(function (d) { names[d.code] = d.name; });
-    return Promise.all(codes.map(function (c) {
-      return O.json('/api/v1/indicators/' + c).catch(function () { return []; });
-    })).then(function (lists) {
-      var seen = {};
-      var notes = {};
-      var all = [].concat.apply([], lists).filter(function (i) {
-        var key = i.id + '@' + i.division;
-        if (seen[key]) { return false; }
-        seen[key] = true;
-        return true;
-      });
-      tbody.innerHTML = all.map(function (i) {
-        var meets = i.information_only
-          ? '<span class="om-badge om-muted" style="white-space: nowrap">' +
-            O.esc(t('quota_information_only')) + '</span>'
-          : i.meets_target == null ? '' : (i.meets_target ? '✔' : '✘');
-        var target = i.target == null ? ''
-          : (i.comparator ? O.label('comparator', i.comparator) + ' ' : '') + O.num(i.target, 2);
-        var note = O.config.lang === 'en' ? i.note_en : i.note_zh;
-        var repeated = note && notes[note];
-        if (note) { notes[note] = true; }
-        var where = code && i.division === code ? '' : ' <span class="om-muted">' +
-          O.esc(names[i.division] || i.division) + '</span>';
-        return '<tr data-indicator="' + O.esc(i.id) + '" data-information-only="' +
-          !!i.information_only + '"' + (i.meets_target === false ? ' class="om-bad"' : '') +
-          (repeated ? ' title="' + O.esc(note) + '"' : '') + '><td>' + O.esc(i.label_zh) + where +
-          (note && !repeated ? '<div class="om-hint">' + O.esc(note) + '</div>' : '') +
-          '</td><td class="num">' + O.num(i.value, 2) + ' ' + O.esc(O.label('unit', i.unit)) +
-          '</td><td>' + O.esc(target) + '</td><td>' + meets + '</td></tr>';
-      }).join('');
-    });
+    return window.QuotaIndicators.load(division);  // quota_indicators.js
   }
 
   function load() {
@@ -241,5 +252,7 @@
     }
   });
   el('quota-division').addEventListener('change', load);
+  map.on('zoomend', declutter);
+  addLegend();
   load();
 }());
