@@ -1,13 +1,32 @@
-"""Forest/grassland detection on scale data vs a plain geopandas overlay, at three sizes.
+"""Forest/grassland detection against the same detection in geopandas (issue 24, section 1).
 
 For each size N the scale generator writes N survey patches, N forest and N grassland parcels
 (the forest and grassland partitions overlap over a third of their extent), `gis load` loads
-them, and the run times `gis.analysis.forest_grass.detect` on a division covering everything
-(which also checks the survey classes, ownership and certificates, and writes the work list)
-side by side with `geopandas.overlay(forest, grass, how="intersection")` on the same data.
-Peak memory is the process's max RSS after each step.
+them, and a division covering all three is added. Then, in one run and alternating
+(A B A B A B: geopandas, then each of our variants, per round), the benchmark times:
 
-    .venv/bin/python benchmarks/bench_forest_grass.py [--sizes 50000 100000 200000]
+- A: `benchmarks/geopandas_detection.py`, the same detection in vectorised geopandas/shapely
+  as an analyst would write it (reading the GeoPackage included, nothing written);
+- B: `gis.analysis.forest_grass.detect` on a fresh work list, every kind, findings and their
+  events written: the PostGIS scan (`postgis`), and the tiled scan on dask.distributed
+  LocalClusters of 1 and 2 worker processes (`tiled-1`, `tiled-2`; the clusters are started
+  once, before the rounds, and their start-up is printed apart). Each run is split into the
+  scan and the work-list writes.
+
+The run stops if any variant's counts per kind differ from geopandas'. Ratios are medians of
+ours over the median of geopandas. Then the re-detection: decisions are recorded on a few
+hundred findings, 1% of each layer's parcels change (shrunk by 0.2% about their centroid,
+areas and `updated_at` updated), and `detect` runs again, per variant, timed and checked:
+every decided finding still on the work list must keep its decision.
+
+Peak memory is sampled every 0.2 s over this process, its children (the dask workers) and
+all PostgreSQL processes.
+
+    .venv/bin/python benchmarks/bench_forest_grass.py [--sizes 50000] [--rounds 3]
+        [--variants postgis tiled-1 tiled-2]
+
+Point it at a database of its own (it empties every table): e.g. `GIS_DATA_DIR=/tmp/x
+GIS_DB_PORT=55990` starts a private embedded cluster there.
 """
 
 from __future__ import annotations
@@ -15,33 +34,35 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
+import statistics
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-import geopandas as gpd
-import shapely
+import psutil
 from geopandas_detection import detect_with_geopandas
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from gis.analysis.forest_grass import detect
+from gis.analysis.forest_grass import TileOptions, decide, detect
 from gis.db.cluster import cluster_from_settings
 from gis.db.engine import make_engine
 from gis.db.migrate import upgrade
+from gis.identity import Actor
 from gis.layers.load import LoadOptions, load_file
 from gis.layers.schema import layer_tables, metadata
 from gis.samples.scale import write_scale_dataset
 from gis.settings import get_settings
 
 OUT = Path(__file__).parent / "out"
+LAYERS = ("survey_patches", "forest_parcels", "grassland_parcels")
+DECISIONS = 300
 
 
-class PostgresPeak:
-    """Peak summed RSS of the PostgreSQL processes while a block runs (the work happens there,
-    not in this process), sampled every 0.2 s from /proc."""
+class MemoryPeak:
+    """Peak summed RSS (GB) of this process, its children and the PostgreSQL processes."""
 
-    def __enter__(self) -> PostgresPeak:
+    def __enter__(self) -> MemoryPeak:
         self.peak, self._stop = 0.0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -52,46 +73,145 @@ class PostgresPeak:
         self._thread.join()
 
     def _sample(self) -> None:
+        me = psutil.Process()
         while not self._stop.wait(0.2):
+            procs = {me, *me.children(recursive=True)}
+            procs |= {p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"}
             total = 0
-            for pid in filter(str.isdigit, os.listdir("/proc")):
+            for proc in procs:
                 try:
-                    with open(f"/proc/{pid}/comm") as f:
-                        if f.read().strip() != "postgres":
-                            continue
-                    with open(f"/proc/{pid}/status") as f:
-                        total += next(int(line.split()[1]) for line in f
-                                      if line.startswith("VmRSS"))
-                except (OSError, StopIteration):
+                    total += proc.memory_info().rss
+                except psutil.Error:
                     continue
-            self.peak = max(self.peak, total / 1e6)
+            self.peak = max(self.peak, total / 1e9)
 
 
 class StageTimes:
-    """A progress sink that notes when each stage of ``detect`` starts, to split the run into
-    detection proper (the PostGIS scan) and bringing the work list up to date (writes)."""
+    """A progress sink noting when each stage of ``detect`` starts: the scan runs until the
+    work-list stage begins."""
 
     def __init__(self) -> None:
         self.starts: list[tuple[str, float]] = []
 
-    def stage(self, description: str, total: int | None = None) -> None:
-        self.starts.append((description, time.perf_counter()))
+    def stage(self, description: Any, total: int | None = None) -> None:
+        self.starts.append((getattr(description, "key", str(description)), time.perf_counter()))
 
     def advance(self, steps: int = 1) -> None:
         pass
 
-    def split(self, end: float) -> tuple[float, float]:
-        (_, scan), (_, writes) = self.starts[:2]
-        return writes - scan, end - writes
+    def split(self, begin: float, end: float) -> tuple[float, float]:
+        writes = next(t for key, t in self.starts if key == "worklist.stage.updating")
+        return writes - begin, end - writes
 
 
-def rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+def prepare(engine: Engine, n: int) -> Path:
+    path = OUT / f"forest_grass_{n}.gpkg"
+    if not path.exists():
+        OUT.mkdir(exist_ok=True)
+        write_scale_dataset(path, n, forest=n, grass=n)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables
+                                                  if t.name != "api_keys")
+                          + " RESTART IDENTITY CASCADE"))
+    for layer in LAYERS:
+        load_file(engine, path, layer, LoadOptions(source_layer=layer))
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO admin_divisions (code, name, level, geom, area_m2) "
+            "SELECT '640000', '宁夏', 'region', ST_Multi(ST_Envelope(ST_Collect(geom))), 0 "
+            "FROM (SELECT geom FROM survey_patches UNION ALL SELECT geom FROM forest_parcels "
+            "UNION ALL SELECT geom FROM grassland_parcels) AS everything"))
+        conn.execute(text("ANALYZE"))
+    return path
+
+
+def fresh_worklist(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE recon_findings, recon_events, recon_runs, "
+                          "recon_field_results RESTART IDENTITY CASCADE"))
+
+
+def timed_detect(engine: Engine, tiles: TileOptions | None) -> dict[str, Any]:
+    stages = StageTimes()
+    t0 = time.perf_counter()
+    with MemoryPeak() as mem:
+        summary = detect(engine, "640000", progress=stages, tiles=tiles)
+    end = time.perf_counter()
+    scan, writes = stages.split(t0, end)
+    return {"total": end - t0, "scan": scan, "writes": writes, "summary": summary,
+            "mem": mem.peak}
+
+
+def change_one_percent(engine: Engine) -> int:
+    """Shrink 1% of each layer's parcels by 0.2% about their centroid (a boundary
+    correction), with their areas and ``updated_at``; the number changed."""
+    changed = 0
+    with engine.begin() as conn:
+        for layer in LAYERS:
+            changed += conn.execute(text(
+                f"UPDATE {layer} SET geom = ST_Multi(ST_Scale(geom, "
+                "ST_MakePoint(0.998, 0.998), ST_Centroid(geom))), updated_at = now() "
+                "WHERE id % 100 = 7")).rowcount
+            conn.execute(text(f"UPDATE {layer} SET area_m2 = ST_Area(geography(geom), true) "
+                              "WHERE id % 100 = 7"))
+        conn.execute(text("ANALYZE"))
+    return changed
+
+
+def record_decisions(engine: Engine) -> dict[int, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT id, version FROM recon_findings WHERE kind <> 'sliver' "
+            "ORDER BY (id * 7919) % 100003 LIMIT :n"), {"n": DECISIONS}).all()
+    for fid, version in rows:
+        decide(engine, fid, "no_change", Actor("基准测试"), "benchmark decision", version)
+    return {fid: "no_change" for fid, _ in rows}
+
+
+def decisions_kept(engine: Engine, decided: dict[int, str]) -> tuple[int, int, int]:
+    """(kept, closed, lost) among the decided findings after a re-detection."""
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT id, status || ':' || coalesce(decision, '') FROM recon_findings "
+            "WHERE id = ANY(:ids)"), {"ids": list(decided)}).all())
+    kept = sum(rows.get(f) == f"decided:{d}" for f, d in decided.items())
+    closed = sum(rows.get(f, "").startswith("closed") for f in decided)
+    return kept, closed, len(decided) - kept - closed
+
+
+def start_clients(variants: list[str]) -> tuple[dict[str, Any], dict[str, float]]:
+    from distributed import Client, LocalCluster
+
+    clients, startup = {}, {}
+    for variant in variants:
+        if variant.startswith("tiled-"):
+            t0 = time.perf_counter()
+            cluster = LocalCluster(n_workers=int(variant.split("-")[1]), threads_per_worker=1,
+                                   processes=True, dashboard_address=":0")
+            clients[variant] = Client(cluster)
+            startup[variant] = time.perf_counter() - t0
+    return clients, startup
+
+
+def options(variant: str, clients: dict[str, Any]) -> TileOptions | None:
+    return None if variant == "postgis" else TileOptions(client=clients[variant])
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def rounds(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50_000])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--variants", nargs="+", default=["postgis", "tiled-1", "tiled-2"])
+    parser.add_argument("--redetect", action=argparse.BooleanOptionalAction, default=True,
+                        help="Also time a re-detection after 1%% of the parcels changed.")
     args = parser.parse_args()
     settings = get_settings()
     if settings.database.uses_embedded_cluster:
@@ -99,77 +219,87 @@ def main() -> None:
     engine = make_engine(settings)
     upgrade(engine)
     layer_tables()
-    rows = []
+    clients, startup = start_clients(args.variants)
+    print(f"cluster start-up: {', '.join(f'{k} {v:.1f} s' for k, v in startup.items())}",
+          flush=True)
+    table = []
     for n in args.sizes:
-        path = OUT / f"forest_grass_{n}.gpkg"
-        if not path.exists():
-            write_scale_dataset(path, n, forest=n, grass=n)
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables
-                                                      if t.name != "api_keys")
-                              + " RESTART IDENTITY CASCADE"))
-        for layer in ("survey_patches", "forest_parcels", "grassland_parcels"):
-            load_file(engine, path, layer, LoadOptions(source_layer=layer))
-        with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO admin_divisions (code, name, level, geom, area_m2) "
-                "SELECT '640000', '宁夏', 'region', ST_Multi(ST_Envelope(ST_Collect(geom))), 0 "
-                "FROM (SELECT geom FROM survey_patches UNION ALL SELECT geom FROM forest_parcels "
-                "UNION ALL SELECT geom FROM grassland_parcels) AS everything"))
-            conn.execute(text("ANALYZE"))
-        t0 = time.perf_counter()
-        with engine.connect() as conn:
-            # The same operation as the geopandas overlay: forest x grass pieces, no more.
-            same_op = conn.execute(text(
-                "SELECT count(*) FROM forest_parcels a JOIN grassland_parcels b "
-                "ON ST_Intersects(a.geom, b.geom) "
-                "WHERE NOT ST_Touches(a.geom, b.geom) "
-                "AND ST_Area(ST_Intersection(a.geom, b.geom)) > 0")).scalar_one()
-        postgis_overlay = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        stages = StageTimes()
-        with PostgresPeak() as pg_mem:
-            summary = detect(engine, "640000", progress=stages)
-        end = time.perf_counter()
-        ours = end - t0
-        scan, writes = stages.split(end)
-        t0 = time.perf_counter()
-        forest = gpd.read_file(path, layer="forest_parcels", engine="pyogrio")
-        grass = gpd.read_file(path, layer="grassland_parcels", engine="pyogrio")
-        read = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pieces = gpd.overlay(forest, grass, how="intersection", keep_geom_type=True)
-        overlay = time.perf_counter() - t0
-        overlaps = int((shapely.area(pieces.geometry.values) > 0).sum())
-        t0 = time.perf_counter()
-        same_detection = detect_with_geopandas(path)
-        geopandas_detect = time.perf_counter() - t0
-        if same_detection != summary.detected:
-            raise SystemExit(f"geopandas detection disagrees: {same_detection} vs "
-                             f"{summary.detected}")
-        rows.append((n, ours, scan, writes, summary.detected, read, overlay, overlaps,
-                     postgis_overlay, geopandas_detect, rss_gb(), pg_mem.peak))
-        print(f"N={n:,}: detect {ours:.1f} s (scan {scan:.1f} s, work list {writes:.1f} s) "
-              f"{summary.detected}; PostGIS forest x grass "
-              f"{postgis_overlay:.1f} s ({same_op:,} pieces); geopandas read {read:.1f} s "
-              f"+ overlay {overlay:.1f} s ({overlaps:,} pieces); geopandas, same detection "
-              f"{geopandas_detect:.1f} s; max RSS {rss_gb():.1f} GB",
-              flush=True)
+        path = prepare(engine, n)
+        gp: list[float] = []
+        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants}
+        load: list[float] = []
+        for r in range(args.rounds):
+            t0 = time.perf_counter()
+            counts = detect_with_geopandas(path)
+            gp.append(time.perf_counter() - t0)
+            print(f"N={n:,} round {r + 1}: geopandas {gp[-1]:.1f} s", flush=True)
+            for variant in args.variants:
+                fresh_worklist(engine)
+                run = timed_detect(engine, options(variant, clients))
+                runs[variant].append(run)
+                load.append(os.getloadavg()[0])
+                if run["summary"].detected != counts:
+                    raise SystemExit(f"{variant} disagrees with geopandas: "
+                                     f"{run['summary'].detected} vs {counts}")
+                print(f"  {variant}: detect {run['total']:.1f} s (scan {run['scan']:.1f} / "
+                      f"writes {run['writes']:.1f}), peak {run['mem']:.1f} GB", flush=True)
+        redetect = {}
+        for variant in args.variants if args.redetect else []:
+            if redetect:  # the previous variant changed the parcels: load them afresh
+                prepare(engine, n)
+            fresh_worklist(engine)
+            first = timed_detect(engine, options(variant, clients))
+            decided = record_decisions(engine)
+            changed = change_one_percent(engine)
+            again = timed_detect(engine, options(variant, clients))
+            redetect[variant] = (first, again, decisions_kept(engine, decided), changed)
+            s = again["summary"]
+            print(f"  re-detect {variant}: {again['total']:.1f} s after {changed:,} parcels "
+                  f"changed (first {first['total']:.1f} s); new {s.new}, kept {s.kept}, "
+                  f"closed {s.closed}; decisions kept/closed/lost "
+                  f"{redetect[variant][2]}", flush=True)
+        table.append((n, gp, runs, redetect, sum(counts.values()), load))
     engine.dispose()
+    report(table, startup)
+
+
+def report(table: list, startup: dict[str, float]) -> None:
     print()
-    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
           f"{platform.python_version()}")
-    print("| parcels per layer | findings | `detect` (all kinds, work list) | of which scan / "
-          "work list | PostGIS forest x grass only | geopandas overlay (forest x grass only) | "
-          "overlay / detect | geopandas, same detection (reading included, no work list) | "
-          "max RSS (bench / PostgreSQL) |")
+    print(f"LocalCluster start-up (once, not in the times): "
+          f"{', '.join(f'{k} {v:.1f} s' for k, v in startup.items())}")
+    print("| parcels per layer | findings | variant | `detect` incl. work list | scan / writes "
+          "| geopandas detection | scan / geopandas, median of per-round ratios (goal <= 0.7) "
+          "| detect / geopandas, median of per-round ratios (goal <= 1.5 at 50k, 1.0 at 200k) "
+          "| peak RSS, all processes |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for (n, ours, scan, writes, found, read, overlay, pieces, pg_overlay, gp_detect, rss,
-         pg_rss) in rows:
-        print(f"| {n:,} | {sum(found.values()):,} | {ours:.1f} s | {scan:.1f} / {writes:.1f} s "
-              f"| {pg_overlay:.1f} s | "
-              f"{overlay:.1f} s (+{read:.1f} s reading; {pieces:,} pieces) | "
-              f"{overlay / ours:.2f} | {gp_detect:.1f} s | {rss:.1f} / {pg_rss:.1f} GB |")
+    for n, gp, runs, _, found, _ in table:
+        g = med(gp)
+        for variant, rs in runs.items():
+            total, scan = med([r["total"] for r in rs]), med([r["scan"] for r in rs])
+            writes = med([r["writes"] for r in rs])
+            # Per round, ours over the geopandas run just before it: steadier than medians
+            # over rounds when the machine's load changes between rounds.
+            scan_r = [r["scan"] / t for r, t in zip(rs, gp, strict=True)]
+            total_r = [r["total"] / t for r, t in zip(rs, gp, strict=True)]
+            print(f"| {n:,} | {found:,} | {variant} | {total:.1f} s | {scan:.1f} / "
+                  f"{writes:.1f} s | {g:.1f} s | {med(scan_r):.2f} ({rounds(scan_r)}) | "
+                  f"{med(total_r):.2f} ({rounds(total_r)}) | "
+                  f"{max(r['mem'] for r in rs):.1f} GB |")
+    print()
+    print("| parcels per layer | variant | parcels changed | first detect | re-detect | ratio "
+          "(goal <= 0.3) | new / kept / closed | decisions kept / closed / lost |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, _, _, redetect, _, load in table:
+        for variant, (first, again, kept, changed) in redetect.items():
+            s = again["summary"]
+            print(f"| {n:,} | {variant} | {changed:,} | {first['total']:.1f} s | "
+                  f"{again['total']:.1f} s | {again['total'] / first['total']:.2f} | "
+                  f"{s.new} / {s.kept} / {s.closed} | {kept[0]} / {kept[1]} / {kept[2]} |")
+        print(f"load average (1 min) during the timed runs at {n:,}: "
+              f"{min(load):.1f}-{max(load):.1f}")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,35 @@ class ApiSettings(_Section):
     job_workers: int = _env(
         "JOB_WORKERS", default=2, ge=1, le=32,
         description="Worker threads per server process running background jobs.")
+    trusted_hosts: list[str] = _env(
+        "TRUSTED_HOSTS", default_factory=lambda: ["localhost", "127.0.0.1", "::1", "testserver"],
+        description="Host names requests may address (the Host header); others are refused "
+        "with 400, so no link is ever built from an attacker's Host. `*.example.cn` admits "
+        "subdomains, `*` any host. `testserver` is the name of Starlette's test client.")
+    public_base_url: str | None = _env(
+        "PUBLIC_BASE_URL", default=None,
+        description="The origin users reach the service at behind a proxy (e.g. "
+        "https://gis.example.cn): every link the API builds starts with it, whatever the "
+        "request's Host; its host is trusted. A scheme and host (and port) only, no path.")
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") \
+                or parts.query or parts.fragment:
+            raise ValueError("GIS_PUBLIC_BASE_URL must be an origin such as "
+                             "https://gis.example.cn (no path)")
+        return f"{parts.scheme}://{parts.netloc}"
+    dask_scheduler: str | None = _env(
+        "DASK_SCHEDULER", default=None,
+        description="dask.distributed scheduler address (e.g. tcp://10.0.0.5:8786) that tiled "
+        "detection runs on (detection jobs run tiled when it is set); unset, a tiled run "
+        "(gis reconcile detect --tiled) starts a LocalCluster on all cores.")
 
 
 class TileSettings(_Section):
@@ -123,6 +152,10 @@ class TileSettings(_Section):
         "TILE_STATEMENT_TIMEOUT_MS", default=30_000, ge=100, le=600_000,
         description="A tile query running longer is cancelled (the client gets an error "
         "rather than a server busy for minutes on one huge tile).")
+    pool_timeout_seconds: float = _env(
+        "TILE_POOL_TIMEOUT_SECONDS", default=10.0, gt=0, le=600,
+        description="How long a tile request waits for a connection (while the database "
+        "restarts, say) before it is answered 503 with Retry-After.")
 
 
 class PortalSettings(_Section):

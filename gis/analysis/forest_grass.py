@@ -20,6 +20,7 @@ are SQLAlchemy Core over ``gis.db.records.recon_findings``, or static text.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Literal
 
@@ -31,6 +32,7 @@ from gis.analysis import worklist_columns as col
 from gis.analysis import worklist_ops as ops
 from gis.analysis.forest_grass_scan import SCAN_TABLE as _SCAN
 from gis.analysis.forest_grass_scan import scan
+from gis.analysis.tiled_detection import TiledScan, TileOptions
 from gis.analysis.worklist import DecisionTrail, Event, Filter, WorkList
 from gis.analysis.worklist import record_event as _append_event
 from gis.analysis.worklist_ops import SummaryRow
@@ -41,9 +43,10 @@ from gis.messages import DEFAULT_LANG, Lang, msg
 from gis.messages import text as message_text
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile, profile_for_division
+from gis.rules.models import Profile
 
 __all__ = ["DECISIONS", "KINDS", "RECON", "STATUSES", "DetectionSummary", "Event", "Finding",
-           "LastDetection", "SummaryRow", "decide", "detect", "export_findings",
+           "LastDetection", "SummaryRow", "TileOptions", "decide", "detect", "export_findings",
            "get_finding", "last_detection", "list_findings", "record_event", "set_status",
            "summarize"]
 
@@ -222,12 +225,24 @@ def record_event(conn: Connection, finding_id: int, actor: Actor, action: str,
 
 
 def detect(engine: Engine, division: str, profile: str | None = None,
-           actor: Actor | None = None, progress: Progress | None = None) -> DetectionSummary:
+           actor: Actor | None = None, progress: Progress | None = None,
+           tiles: TileOptions | None = None) -> DetectionSummary:
     """Detect conflicts in ``division`` and bring the work list up to date (one transaction).
-    ``actor`` (authenticated; default the local user) is recorded on every event."""
+    ``actor`` (authenticated; default the local user) is recorded on every event. With
+    ``tiles`` the pairs are found tile by tile on dask.distributed
+    (:mod:`gis.analysis.tiled_detection`); the findings are the same."""
     actor = resolve(actor)
     progress = progress or NullProgress()
     rules = load_profile(profile) if profile else profile_for_division(division)
+    with ExitStack() as stack:
+        tiled = None if tiles is None else stack.enter_context(TiledScan(engine, tiles))
+        return _detect(engine, division, rules, actor, progress, tiled)
+
+
+def _detect(engine: Engine, division: str, rules: Profile, actor: Actor, progress: Progress,
+            tiled: TiledScan | None) -> DetectionSummary:
+    """:func:`detect` once its profile is known and a tiled run's resources are up (the
+    staging table outlives the transaction, which reads it)."""
     with engine.begin() as conn:
         exists = conn.execute(text("SELECT count(*) FROM admin_divisions WHERE code = :c"),
                               {"c": division}).scalar_one()
@@ -236,7 +251,10 @@ def detect(engine: Engine, division: str, profile: str | None = None,
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('recon:' || :d))"),
                      {"d": division})
         progress.stage(msg("recon.stage.detecting", division=division))
-        scan(conn, division, rules)
+        if tiled is None:
+            scan(conn, division, rules)
+        else:
+            tiled.scan(conn, division, rules, progress)
         run_id = conn.execute(text(
             "INSERT INTO recon_runs (division, profile, profile_version) "
             "VALUES (:d, :p, :v) RETURNING id"),

@@ -1,10 +1,12 @@
 """Reconciliation detection in PostGIS: the scan of one division into ``recon_scan``.
 
 One statement, composed with ``psycopg.sql`` from ``sql/forest_grass_scan.sql`` (numbering,
-sliver classification) and ``sql/forest_grass_detect.sql`` (the five spatial joins and the
-single-parcel checks), whose ``{attrs:table:alias}`` placeholders become jsonb objects of the
-layer's catalogue columns. Part of :mod:`gis.analysis.forest_grass`, which matches the scan
-to the work list.
+sliver classification) and ``sql/forest_grass_detect.sql`` (the single-parcel checks, areas
+and townships) around the pairs of ``sql/forest_grass_pairs.sql`` (the five spatial joins);
+its ``{attrs:table:alias}`` placeholders become jsonb objects of the layer's catalogue
+columns. A tiled run (:mod:`gis.analysis.tiled_detection`) composes the same statement with
+``sql/forest_grass_tile_pairs.sql`` instead, which reads the pairs its workers found. Part of
+:mod:`gis.analysis.forest_grass`, which matches the scan to the work list.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ _OVERLAP_KINDS = {"forest_grass_overlap", "class_mismatch", "ownership_overlap"}
 SCAN_TABLE = sa.table("recon_scan", sa.column("sid"), sa.column("kind"),
                       sa.column("parcel_keys"), sa.column("geom"), sa.column("match_id"))
 
-_ATTRS = re.compile(r"\{attrs:(\w+):(\w+)\}")
+#: Placeholders of the detection texts: a layer's attribute object, the pairs CTE's body, the
+#: tiled run's staging table. Cut out rather than formatted, so nothing else is interpreted.
+_PLACEHOLDER = re.compile(r"\{(attrs:\w+:\w+|pairs|tiles)\}")
+#: The pairs found by five joins in PostGIS, or read back from a tiled run's staging table.
+PAIRS_POSTGIS = "forest_grass_pairs.sql"
+PAIRS_TILED = "forest_grass_tile_pairs.sql"
 
 
 def _attributes(table: str, alias: str) -> sql.Composed:
@@ -41,15 +48,31 @@ def _attributes(table: str, alias: str) -> sql.Composed:
     return sql.SQL("jsonb_build_object({})").format(pairs)
 
 
-def _scan_sql() -> sql.Composed:
-    """The scan statement: ``forest_grass_detect.sql`` with each ``{attrs:table:alias}``
-    replaced by :func:`_attributes`, inside ``forest_grass_scan.sql``. The detection text is
-    cut at its placeholders rather than formatted, so nothing else in it is interpreted."""
-    pieces = _ATTRS.split(statement("forest_grass_detect.sql"))
+def _compose(name: str, pairs: str, tiles: str | None) -> sql.Composed:
+    """The text of ``sql/<name>`` with each placeholder replaced: ``{attrs:table:alias}`` by
+    :func:`_attributes`, ``{pairs}`` by the composed ``pairs`` file, ``{tiles}`` by the
+    staging table's identifier."""
+    pieces = _PLACEHOLDER.split(statement(name))
     parts: list[sql.Composable] = [sql.SQL(pieces[0])]
-    for table, alias, rest in zip(pieces[1::3], pieces[2::3], pieces[3::3], strict=True):
-        parts += [_attributes(table, alias), sql.SQL(rest)]
-    return sql.SQL(statement("forest_grass_scan.sql")).format(detection=sql.Composed(parts))
+    for placeholder, rest in zip(pieces[1::2], pieces[2::2], strict=True):
+        if placeholder == "pairs":
+            parts.append(_compose(pairs, pairs, tiles))
+        elif placeholder == "tiles":
+            if tiles is None:
+                raise ValueError(f"{name} reads a staging table and none was given")
+            parts.append(sql.Identifier(tiles))
+        else:
+            _, table, alias = placeholder.split(":")
+            parts.append(_attributes(table, alias))
+        parts.append(sql.SQL(rest))
+    return sql.Composed(parts)
+
+
+def _scan_sql(pairs: str = PAIRS_POSTGIS, tiles: str | None = None) -> sql.Composed:
+    """The scan statement: ``forest_grass_detect.sql`` with the ``pairs`` file as its pairs
+    (and the placeholders filled in), inside ``forest_grass_scan.sql``."""
+    detection = _compose("forest_grass_detect.sql", pairs, tiles)
+    return sql.SQL(statement("forest_grass_scan.sql")).format(detection=detection)
 
 
 @cache
@@ -59,21 +82,35 @@ def _scan_query() -> bytes:
     return _scan_sql().as_bytes(None)
 
 
-def scan(conn: Connection, division: str, profile: Profile) -> None:
+def scope_ewkb(conn: Connection, division: str) -> bytes:
+    """The division's outline as EWKB. It goes into the scan as a bound value rather than a
+    CTE: a CTE scan is parallel-restricted and kept every join in one process."""
+    cur = conn.connection.driver_connection.cursor()
+    cur.execute("SELECT ST_AsEWKB(ST_Union(geom)) FROM admin_divisions WHERE code = %s",
+                (division,))
+    return cur.fetchone()[0]
+
+
+def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = None) -> None:
     """Run detection into the transaction's temporary table ``recon_scan`` (sid, kind,
     parcels, parcel_keys, geom, area_m2, township, village, match_id). Everything stays in
     PostgreSQL: a county-wide run has hundreds of thousands of findings, and shipping each
-    geometry to Python and back cost more than detecting it."""
+    geometry to Python and back cost more than detecting it. With ``tiles`` (a tiled run's
+    staging table, see :mod:`gis.analysis.tiled_detection`) the pairs are the ones its
+    workers found and wrote there; the rest of the statement is the same."""
     params = profile.reconciliation
     classes = params.land_use_classes
+    scope = scope_ewkb(conn, division)
     cur = conn.connection.driver_connection.cursor()
-    # The outline goes in as a bound value rather than a CTE: a CTE scan is parallel-restricted
-    # and kept every join in one process.
-    cur.execute("SELECT ST_AsEWKB(ST_Union(geom)) FROM admin_divisions WHERE code = %s",
-                (division,))
-    scope = cur.fetchone()[0]
+    # The geography areas and the joins give the plan a cost far above jit_above_cost, and
+    # PostgreSQL spent longer JIT-compiling it (7 of 10 s at 10,000 parcels a layer, summed
+    # over the parallel workers) than running it. The numbering's sort of the findings spilled
+    # to disk with the default work_mem (37 MB at 10,000 parcels).
+    cur.execute("SET LOCAL jit = off")
+    cur.execute("SET LOCAL work_mem = '256MB'")
+    query = _scan_query() if tiles is None else _scan_sql(PAIRS_TILED, tiles).as_bytes(None)
     cur.execute(
-        _scan_query(),
+        query,
         {"scope": scope, "forest": classes["forest"], "grass": classes["grassland"],
          "cultivated": classes["cultivated"], "construction": classes["construction"],
          "cert_tol": params.certificate_tolerance, "m2_per_mu": M2_PER_MU,

@@ -36,12 +36,23 @@ def _filters(division: str | None, kind: str | None, status: str | None,
 
 @reconcile_app.command("detect")
 def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g. 640202.")],
-               on_behalf_of: OnBehalfOfOpt = None, json_out: JsonOpt = False) -> None:
+               on_behalf_of: OnBehalfOfOpt = None, json_out: JsonOpt = False,
+               tiled: Annotated[bool, typer.Option(
+                   "--tiled", help="Detect tile by tile on dask.distributed: the scheduler of "
+                   "GIS_DASK_SCHEDULER, else a LocalCluster (same findings).")] = False,
+               workers: Annotated[int | None, typer.Option(
+                   min=1, help="LocalCluster worker processes for --tiled (default: one per "
+                   "core).")] = None) -> None:
     """Detect conflicts in a division and update the work list (decisions are kept)."""
-    from gis.analysis.forest_grass import detect
+    from gis.analysis.forest_grass import TileOptions, detect
 
+    if workers is not None and not tiled:
+        raise typer.BadParameter(text("tiles.cli.workers_need_tiled", language()),
+                                 param_hint="--workers")
+    tiles = TileOptions(workers=workers) if tiled else None
     with open_engine() as engine, progress_bar() as progress:
-        summary = detect(engine, division, actor=Actor.cli(on_behalf_of), progress=progress)
+        summary = detect(engine, division, actor=Actor.cli(on_behalf_of), progress=progress,
+                         tiles=tiles)
     if json_out:
         print_json(summary.model_dump())
         return

@@ -15,6 +15,7 @@ from gis.jobs.kind import JobKind, ParamsError
 from gis.messages import msg
 from gis.progress import Progress
 from gis.rules import UnknownProfile, load_profile
+from gis.settings import get_settings
 
 
 class DetectParams(BaseModel):
@@ -46,8 +47,12 @@ def _division_exists(engine: Engine, params: DetectParams) -> None:
 def run_detect(engine: Engine, params: DetectParams, actor: Actor,
                progress: Progress) -> dict[str, Any]:
     """:func:`gis.analysis.forest_grass.detect` (one transaction: a cancelled or failed job
-    leaves the work list as it was)."""
-    summary = fg.detect(engine, params.division, params.profile, actor, progress)
+    leaves the work list as it was). Tiled on the dask cluster when the server names one
+    (``GIS_DASK_SCHEDULER``): the operator, who runs the cluster, decides, not the request;
+    the job's progress then counts the tiles. Without it the PostGIS scan (same findings),
+    rather than a LocalCluster started inside the server for each job."""
+    tiles = fg.TileOptions() if get_settings().api.dask_scheduler else None
+    summary = fg.detect(engine, params.division, params.profile, actor, progress, tiles)
     return summary.model_dump(mode="json")
 
 
