@@ -1,7 +1,7 @@
 # One-Map: the two commands (see README).
 #   make run    install what is needed, start the embedded PostGIS, load the samples, serve
 #   make test   install what the tests need and run them
-.PHONY: run test test-clients setup setup-test setup-clients lint bench lock
+.PHONY: run test test-clients test-fuzz setup setup-test setup-clients lint bench lock docs
 
 VENV := .venv/bin
 
@@ -28,6 +28,18 @@ setup-clients: setup-test
 test-clients: setup-clients
 	ONEMAP_TEST_CLIENTS=1 GIS_LOG_LEVEL=WARNING $(VENV)/python -m pytest -v -s -p no:cacheprovider \
 	  tests/clients tests/ogc/test_clients.py
+
+# The reference site in build/site (README, guides, the analyst library's API reference, the
+# notebooks executed against the database of the settings: start it first, e.g. `make run`).
+# tests/test_notebooks.py builds it too, from the notebooks it has just run.
+docs: setup-test
+	$(VENV)/python scripts/build_docs.py
+
+# The deeper fuzz run (issue 21): schemathesis over every operation with 60 examples each,
+# positive and negative, on a database of its own (the suite runs 10); docs/reliability.md.
+test-fuzz: setup-test
+	GIS_FUZZ_EXAMPLES=60 GIS_LOG_LEVEL=WARNING $(VENV)/python -m pytest -v -s -p no:cacheprovider \
+	  tests/test_fuzz_api.py tests/test_fuzz_models.py
 
 lint: setup-test
 	$(VENV)/ruff check .

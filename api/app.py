@@ -5,28 +5,37 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
+from api.auth import current_principal
+from api.docs import add_docs
 from api.errors import internal_error, register_error_handlers
 from api.limits import BodyLimit
+from api.models import refuse_nul
 from api.observability import REQUEST_ID_HEADER, RequestContext
+from api.outage import register_outage_handlers
 from api.routers import (
+    control_lines,
     footprints,
     health,
     jobs,
     layers,
+    me,
     monitoring,
     ogc_features,
     ogc_tiles,
     planning,
     reconciliation,
+    region_stats,
     rules,
     search,
+    selection,
     siting,
 )
+from api.security import Security
 from gis import __version__
 from gis.db.engine import make_engine
 from gis.jobs.runner import JobRunner
@@ -59,10 +68,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Territorial spatial planning layers and analyses for Ningxia.",
         lifespan=lifespan,
+        # Every route checks the key (a bad or revoked one is 401 even where no key is
+        # needed) and refuses NUL characters; the documentation routes are added below so
+        # they do too.
+        dependencies=[Depends(current_principal), Depends(refuse_nul)],
+        openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.settings = settings
     configure_logging(settings.api.log_level)
     register_error_handlers(app)
+    register_outage_handlers(app)
+    add_docs(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_request_bytes)
     # Added last = outermost: the request context sees every answer, gzip compresses it.
     if settings.api.cors_origins:  # closed by default: no CORS headers at all
@@ -73,13 +89,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            expose_headers=[REQUEST_ID_HEADER, "Location"])
     app.add_middleware(GZipMiddleware, minimum_size=settings.api.gzip_min_bytes, compresslevel=5,
                        exclude_content_types=_NOT_GZIPPED)
+    # Hosts (the trusted ones and the address the server listens on), the public base URL
+    # links are built from, and the security headers.
+    app.add_middleware(Security, trusted_hosts=[*settings.api.trusted_hosts, settings.api.host],
+                       public_base_url=settings.api.public_base_url)
     app.add_middleware(RequestContext, on_error=internal_error)
     app.include_router(health.router)
     app.include_router(layers.router, prefix="/api/v1")
+    app.include_router(me.router, prefix="/api/v1")
+    app.include_router(selection.router, prefix="/api/v1")
+    app.include_router(region_stats.router, prefix="/api/v1")
     app.include_router(rules.router, prefix="/api/v1")
     app.include_router(siting.router, prefix="/api/v1")
     app.include_router(footprints.router, prefix="/api/v1")
     app.include_router(planning.router)
+    app.include_router(control_lines.router)
     app.include_router(reconciliation.router)
     app.include_router(monitoring.router)
     app.include_router(jobs.router)

@@ -18,7 +18,11 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 # exists: a nodejs from elsewhere may bring its own); the browser tests drive Debian's chromium.
 apt_packages=(postgresql postgresql-postgis gdal-bin python3-venv python3-dev fonts-wqy-microhei
               nodejs)
+# Pango (with HarfBuzz's subsetter) for WeasyPrint, which prints the PDF reports.
+apt_packages+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 [ "$mode" = test ] && apt_packages+=(chromium)
+# pdftoppm: report pages as pictures for docs/screenshots (tests/test_report_map.py).
+[ "$mode" = test ] && apt_packages+=(poppler-utils)
 # QGIS 3.22 (Debian's) with PyQGIS and a virtual X server for `make test-clients`.
 [ "$mode" = clients ] && apt_packages+=(chromium qgis python3-qgis xvfb xauth)
 missing=()

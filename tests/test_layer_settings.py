@@ -17,7 +17,7 @@ from gis.layers.catalogue import MAX_TILE_ZOOM, get_layer, load_catalogue
 from gis.layers.styles import COLOUR
 from gis.reports.mapimage import PIECE_ALPHA, footprint_map_figure, footprint_map_png
 
-CONFIG = re.compile(r'<script type="application/json" id="om-config">(.*?)</script>', re.S)
+CONFIG = re.compile(r'<script type="application/json" id="om-config"[^>]*>(.*?)</script>', re.S)
 PARCELS = {"survey_patches", "cultivated_land", "basic_farmland", "forest_parcels",
            "grassland_parcels", "village_plan_zones"}
 
@@ -128,7 +128,7 @@ def test_report_map_takes_its_colours_from_the_catalogue() -> None:
     overlaps = [_overlap("eco_redline", "core", 0), _overlap("eco_redline", "general", 1),
                 _overlap("basic_farmland", None, 2), _overlap("cultivated_land", "paddy", 3),
                 _overlap("urban_boundary", "special_use", 4)]
-    fig = footprint_map_figure(mapping(FOOT), overlaps)
+    fig = footprint_map_figure(mapping(FOOT), overlaps, lang="en")
     ax = fig.axes[0]
     fills = [p for p in ax.patches if p.get_fill()]
     assert len(fills) == len(overlaps)
@@ -147,7 +147,7 @@ def test_report_map_takes_its_colours_from_the_catalogue() -> None:
         assert to_hex(patch.get_facecolor(), keep_alpha=False) == want
         assert patch.get_facecolor() == pytest.approx(to_rgba(want, PIECE_ALPHA))
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["Ecological protection red line: core",
+    assert labels == ["Project footprint", "Ecological protection red line: core",
                       "Ecological protection red line: general",
                       "Permanent basic farmland", "Cultivated land",
                       "Urban development boundary: special use"]

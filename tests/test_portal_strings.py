@@ -20,7 +20,7 @@ from portal.viewer import MONITORING_FIELDS, monitoring_popup
 
 PORTAL = Path(__file__).resolve().parent.parent / "portal"
 PAGES = ("/", "/siting", "/reconciliation", "/quota")
-CONFIG = re.compile(r'<script type="application/json" id="om-config">(.*?)</script>', re.S)
+CONFIG = re.compile(r'<script type="application/json" id="om-config"[^>]*>(.*?)</script>', re.S)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Where the scripts name an enum label group: ``O.label('finding_kind', ...)``.
 LABEL_CALL = re.compile(r"""(?<![\w$])label\('([a-z_]+)'""")

@@ -1,7 +1,9 @@
 """``POST /api/v1/footprints/parse``: read an uploaded footprint file into GeoJSON (CRS84).
 
 The siting page lets planners upload what they have: GeoJSON, a zipped Shapefile (often GBK
-without a ``.cpg``) or KML from Google Earth/Ovi. Parsing goes through the same reader as the
+without a ``.cpg``), KML from Google Earth/Ovi, the boundary-point coordinate files of land
+applications (``.txt``, Gauss-Kruger X/Y; the zone from the file or ``?zone=``) and WKT
+(``.wkt``; see :mod:`gis.layers.coordinates`). Parsing goes through the same reader as the
 importer (pyogrio with encoding detection, CRS from the file) rather than a browser library,
 so a footprint reads here exactly as it would with ``gis load``. The body is the raw file; the
 name (``?filename=``) says the format. Nothing is stored.
@@ -20,15 +22,18 @@ import shapely
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from gis.analysis.footprint import check_coordinates
 from gis.crs import CRS84, check_lonlat_range, parse_crs, transformer
 from gis.errors import EmptySource, InputError, MissingCRS, UnsupportedFormat
+from gis.layers.coordinates import TEXT_SUFFIXES, ZONES, read_text_footprints
 from gis.layers.sources import read_source
 from gis.messages import Foreign, msg
 from gis.ogc.geometry import rfc7946
+from gis.rules import load_profile
 
 router = APIRouter(prefix="/footprints", tags=["footprints"])
 
-SUFFIXES = (".geojson", ".json", ".zip", ".kml", ".gpkg")
+SUFFIXES = (".geojson", ".json", ".zip", ".kml", ".gpkg", *TEXT_SUFFIXES)
 MAX_FEATURES = 1000
 
 
@@ -54,7 +59,8 @@ def _read_kml(path: Path, filename: str) -> tuple[Any, str]:
 
 
 def parse_footprint(data: bytes, filename: str, crs: str | None,
-                    extent: tuple[float, float, float, float]) -> dict[str, Any]:
+                    extent: tuple[float, float, float, float],
+                    zone: int | None = None) -> dict[str, Any]:
     """GeoJSON FeatureCollection (CRS84) of the polygons and lines in an uploaded file."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
@@ -62,10 +68,13 @@ def parse_footprint(data: bytes, filename: str, crs: str | None,
     if not data:
         raise EmptySource(msg("upload.empty", filename=filename))
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"footprint{suffix}"
+        # under the user's own file name, so a reader's message names the file they chose
+        path = Path(folder) / (Path(filename).name or f"footprint{suffix}")
         path.write_bytes(data)
         if suffix == ".kml":
             frame, file_crs = _read_kml(path, filename)
+        elif suffix in TEXT_SUFFIXES:
+            frame, file_crs = read_text_footprints(data, filename, suffix, crs, zone)
         else:
             source = read_source(path)
             frame, file_crs = source.frame, source.crs
@@ -86,6 +95,9 @@ def parse_footprint(data: bytes, filename: str, crs: str | None,
         raise InputError(msg("upload.too_many", filename=filename, count=int(keep.sum()),
                              limit=MAX_FEATURES))
     geoms = shapely.force_2d(geoms[keep])
+    # finite and at most the siting check's vertex cap (the region profile's), before any
+    # transform or answer is built
+    check_coordinates(geoms, filename, load_profile("ningxia").siting.max_vertices)
     row_ids = np.flatnonzero(keep)
     if source_crs.crs.is_geographic:
         check_lonlat_range(geoms, row_ids)
@@ -121,7 +133,10 @@ async def parse(
                                    description="Name of the uploaded file; its extension "
                                    "says the format")],
     crs: Annotated[str | None, Query(description="CRS when the file has none")] = None,
+    zone: Annotated[int | None, Query(
+        ge=ZONES[6][0], le=ZONES[3][1], description="Gauss-Kruger zone of a coordinate "
+        "file (.txt) that names none: 25-45 (3-degree), 13-23 (6-degree)")] = None,
 ) -> dict[str, Any]:
     data = await request.body()
     return await run_in_threadpool(parse_footprint, data, filename, crs,
-                                   request.app.state.settings.data.extent)
+                                   request.app.state.settings.data.extent, zone)

@@ -17,8 +17,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
-from gis.errors import EmptySource, EncodingError, InputError, UnsupportedFormat
+from gis.errors import EmptySource, EncodingError, InputError, InvalidGeometry, UnsupportedFormat
 from gis.messages import Message, msg
 
 DRIVERS = {
@@ -60,7 +61,9 @@ def choose_layer(path: Path, wanted: str | None, hint: str) -> str:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as exc:
-        raise InputError(msg("source.cannot_open", name=path.name, reason=str(exc))) from exc
+        # GDAL's words name the file by its full path (a server temp folder for an upload)
+        raise InputError(msg("source.cannot_open", name=path.name,
+                             reason=str(exc).replace(str(path), path.name))) from exc
     if not layers:
         raise EmptySource(msg("source.no_layers", name=path.name))
     if wanted is not None:
@@ -158,6 +161,8 @@ def read_source(
         raise EncodingError(msg("source.unknown_encoding", encoding=encoding)) from exc
     except pyogrio.errors.DataSourceError as exc:
         raise InputError(msg("source.cannot_read", name=path.name, reason=str(exc))) from exc
+    except shapely.errors.ShapelyError as exc:  # a ring that does not close, too few points
+        raise InvalidGeometry(msg("security.geometry_unreadable", reason=str(exc))) from exc
     used = encoding or _declared_encoding(path) or info.get("encoding") or "UTF-8"
     if detect:
         frame, used = _redecode(frame)

@@ -55,10 +55,14 @@
     } catch (e) { /* private mode: the key lives for this page only */ }
   }
 
+  /* A key the server refused (401: unknown or revoked) is not sent again on this page: public
+   * layers are then read as the public may read them, with a message (issue 23). */
+  var keyRefused = false;
+
   function headers(extra) {
     var h = Object.assign({}, extra || {});
     var key = apiKey();
-    if (key) { h['X-API-Key'] = key; }
+    if (key && !keyRefused) { h['X-API-Key'] = key; }
     if (config.lang && !h['Accept-Language']) { h['Accept-Language'] = config.lang; }
     return h;
   }
@@ -66,16 +70,25 @@
   function keyStatus(state) {
     var el = document.getElementById('om-key-status');
     if (!el) { return; }
-    var text = {none: t('key_none'), set: t('key_set'), invalid: t('key_invalid')}[state];
+    var text = {none: t('key_none'), set: t('key_set'), invalid: t('key_invalid'),
+                refused: t('key_refused_public')}[state];
     el.textContent = text;
     el.className = 'om-key-status om-key-' + state;
   }
 
   function api(url, options) {
     var opts = Object.assign({}, options || {});
+    var sentKey = !!apiKey() && !keyRefused;
     opts.headers = headers(opts.headers);
     return fetch(url, opts).then(function (response) {
-      if (response.status === 401 && apiKey()) { keyStatus('invalid'); }
+      if (response.status === 401 && sentKey) {
+        // The key was refused (unknown or revoked): go on as the public, once, and say so.
+        keyRefused = true;
+        keyStatus('refused');
+        var again = Object.assign({}, options || {});
+        again.headers = headers(again.headers);
+        return fetch(url, again);
+      }
       return response;
     });
   }
@@ -142,7 +155,7 @@
     var form = document.getElementById('om-key-form');
     if (!form) { return; }
     var input = document.getElementById('om-key-input');
-    keyStatus(apiKey() ? 'set' : 'none');
+    keyStatus(keyRefused ? 'refused' : apiKey() ? 'set' : 'none');
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       setApiKey(input.value.trim());
@@ -245,8 +258,19 @@
 
   // ---- layers --------------------------------------------------------------------------------
   var state = {};   // layer id -> {status, features, layer, loading}
+  // The day whose control-line versions the map shows (?as_of=YYYY-MM-DD in the page's URL);
+  // without it the API serves the versions in force today. Never two versions at once.
+  var asOf = (function () {
+    var v = new URLSearchParams(window.location.search).get('as_of');
+    return v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : null;
+  })();
 
   function layerConfig(id) { return (config.layers || {})[id]; }
+
+  function versionQuery(id) {
+    var c = layerConfig(id);
+    return asOf && c && c.versioned ? 'datetime=' + asOf : '';
+  }
 
   function colorFor(id, props) {
     var c = layerConfig(id);
@@ -298,7 +322,9 @@
   }
 
   function itemsUrl(id, params) {
-    return '/ogc/collections/' + encodeURIComponent(id) + '/items?' + params;
+    var version = versionQuery(id);
+    return '/ogc/collections/' + encodeURIComponent(id) + '/items?' + params +
+      (version ? '&' + version : '');
   }
 
   function groupOf(id) {
@@ -352,7 +378,8 @@
     return json(base + 'tilejson.json').catch(function () { return {}; }).then(function (tj) {
       var styles = {};
       styles[id] = function (props) { return styleFor(id, props); };
-      var layer = L.vectorGrid.protobuf(base + '{z}/{y}/{x}', {
+      var version = versionQuery(id);
+      var layer = L.vectorGrid.protobuf(base + '{z}/{y}/{x}' + (version ? '?' + version : ''), {
         pane: pane(map, id), interactive: false, rendererFactory: L.canvas.tile,
         vectorTileLayerStyles: styles, fetchOptions: {headers: headers()},
         maxNativeZoom: Math.min(tj.maxzoom != null ? tj.maxzoom : 16, 16),
@@ -597,8 +624,12 @@
     if (highlight) { map.removeLayer(highlight); highlight = null; }
   }
 
+  /* A workbench tool that takes map clicks (measuring) turns identify off meanwhile. */
+  var toolActive = false;
+
   function initIdentify(map) {
     map.on('click', function (ev) {
+      if (toolActive) { return; }
       hitsAt(map, ev.latlng).then(function (hits) {
         var html = hits.length
           ? hits.map(function (h) { return featureHtml(h.id, h.feature.properties || {}); }).join('')
@@ -629,6 +660,8 @@
     config: config, t: t, label: label, esc: esc, api: api, json: json, postJSON: postJSON,
     setFieldTitles: setFieldTitles,
     download: download, headers: headers, apiKey: apiKey, setApiKey: setApiKey,
+    keyRefused: function () { return keyRefused; },
+    setToolActive: function (on) { toolActive = !!on; },
     num: num, areaText: areaText, gaussKruger: gaussKruger,
     addGaussKrugerControl: addGaussKrugerControl, geometryContains: geometryContains,
     styleFor: styleFor, colorFor: colorFor, pane: pane, fetchAll: fetchAll,

@@ -210,7 +210,11 @@
 
   function reloadFinding(id) {
     return O.json(API + '/findings/' + id).then(function (detail) {
-      showFinding(detail.finding, detail.history);
+      // A late answer must not undo a newer state: the user may have picked another finding,
+      // or a change answered (with a higher version) while this read was on its way.
+      var stale = !selected || selected.id !== detail.finding.id ||
+                  (detail.finding.version < selected.version);
+      if (!stale) { showFinding(detail.finding, detail.history); }
       return detail;
     });
   }
