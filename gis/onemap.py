@@ -18,12 +18,11 @@ key's holder over the API.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from gis.errors import InputError
-from gis.messages import Lang, msg
+from gis.messages import Lang, environment_language, msg
 from gis.onemap_analyses import Analyses, check_division
 
 if TYPE_CHECKING:
@@ -33,16 +32,8 @@ if TYPE_CHECKING:
 
 
 def _language(lang: str | None) -> Lang:
-    """``lang``, else ``GIS_LANG``, else English when the locale asks for it, else Chinese
-    (the bureaus' language), as the ``gis`` command decides."""
-    chosen = (lang or os.environ.get("GIS_LANG", "")).strip().lower()
-    if chosen in ("zh", "en"):
-        return chosen  # type: ignore[return-value]
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return "en" if value.lower().startswith("en") else "zh"
-    return "zh"
+    """``lang``, else the terminal's language, as the ``gis`` command decides."""
+    return environment_language(lang)
 
 
 def connect(url: str | None = None, key: str | None = None, *,

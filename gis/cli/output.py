@@ -7,7 +7,6 @@ through :data:`err_console`, so ``gis ... --json > file`` captures only the JSON
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,16 +25,10 @@ err_console = Console(stderr=True)
 
 
 def language() -> Lang:
-    """The language of messages in this terminal: ``GIS_LANG`` (zh or en) if set, else
-    English when the POSIX locale asks for it, else Chinese (the bureaus' language)."""
-    chosen = os.environ.get("GIS_LANG", "").strip().lower()
-    if chosen in ("zh", "en"):
-        return chosen  # type: ignore[return-value]
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return "en" if value.lower().startswith("en") else "zh"
-    return "zh"
+    """The language of messages in this terminal (:func:`gis.messages.environment_language`)."""
+    from gis.messages import environment_language
+
+    return environment_language()
 
 
 def print_json(data: Any) -> None:

@@ -14,6 +14,7 @@ the layer catalogue, where they are defined with their sources.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -239,6 +240,20 @@ def label_groups() -> dict[str, dict[str, dict[str, str]]]:
 
 _LANG_RANGE = re.compile(
     r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
+
+
+def environment_language(lang: str | None = None) -> Lang:
+    """The language of a terminal or notebook: ``lang`` if given, else ``GIS_LANG`` (zh or
+    en), else English when the POSIX locale asks for it, else Chinese (the bureaus'
+    language). The ``gis`` command and ``gis.connect`` decide the same way."""
+    chosen = (lang or os.environ.get("GIS_LANG", "")).strip().lower()
+    if chosen in ("zh", "en"):
+        return chosen  # type: ignore[return-value]
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "zh"
+    return "zh"
 
 
 def negotiate(accept_language: str | None) -> Lang:
