@@ -28,6 +28,7 @@ from api.routers import (
     ogc_features,
     ogc_tiles,
     planning,
+    print_map,
     reconciliation,
     region_stats,
     rules,
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rules.router, prefix="/api/v1")
     app.include_router(siting.router, prefix="/api/v1")
     app.include_router(footprints.router, prefix="/api/v1")
+    app.include_router(print_map.router, prefix="/api/v1")
     app.include_router(planning.router)
     app.include_router(control_lines.router)
     app.include_router(reconciliation.router)

@@ -52,7 +52,7 @@ def test_one_layer_icon_per_map(visit, path: str) -> None:  # noqa: F811
     bases = page.locator(".leaflet-control-layers-base input[type=radio]")
     assert bases.count() == 1  # offline base map only (the server runs offline)
     tools = page.eval_on_selector_all(".om-wb-bar .om-wb-tool", "bs => bs.map(b => b.dataset.tool)")
-    assert tools == ["distance", "area", "goto", "table", "stats", "swipe"]
+    assert tools == ["distance", "area", "goto", "table", "stats", "swipe", "print"]
     assert v.errors == [], v.errors
     assert v.external() == [], v.external()
 
@@ -341,7 +341,8 @@ def test_pages_at_tablet_width(visit, path: str) -> None:  # noqa: F811
     page = v.page
     assert page.locator(".leaflet-control-layers").count() == 1
     assert not page.locator(".leaflet-control-layers-list").is_visible()
-    assert page.locator(".om-wb-bar .om-wb-tool").count() == 6
+    # distance, area, go-to, table, statistics, swipe, print
+    assert page.locator(".om-wb-bar .om-wb-tool").count() == 7
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
     shot(page, f"{path.strip('/')}-tablet", docs=True)
     assert v.errors == [], v.errors
