@@ -105,6 +105,27 @@ def _nice(length: float) -> float:
     return max(s * power for s in (1, 2, 5) if s * power <= length)
 
 
+def frame_axes(ax: Any, frame: tuple[float, float, float, float], lang: Lang,
+               font: FontProperties | None, ticks: int = 4) -> None:
+    """The map frame every printed map shares (review report, map print): the extent at
+    the right aspect for its latitude, a CGCS2000 graticule labelled in degrees and minutes,
+    a scale bar and a north arrow, in the report's language."""
+    minx, miny, maxx, maxy = frame
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    # Degrees of longitude are shorter than degrees of latitude by cos(latitude).
+    ax.set_aspect(1 / max(0.2, math.cos(math.radians((miny + maxy) / 2))))
+    ax.xaxis.set_major_locator(MaxNLocator(ticks))
+    ax.yaxis.set_major_locator(MaxNLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _dms(v, "E", "W")))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dms(v, "N", "S")))
+    ax.tick_params(labelsize=7, top=True, right=True)
+    ax.grid(True, linewidth=0.3, color="#999999")
+    ax.set_xlabel(text("report.map_graticule", lang), fontsize=7, fontproperties=font)
+    _scale_bar(ax, frame, lang, font)
+    _north_arrow(ax, lang, font)
+
+
 def _scale_bar(ax: Any, frame: tuple[float, float, float, float], lang: Lang,
                font: FontProperties | None) -> None:
     minx, miny, maxx, maxy = frame
@@ -202,20 +223,7 @@ def footprint_map_figure(footprint: dict[str, Any], overlaps: list[dict[str, Any
     footprint_label = text("report.map_footprint", lang)
     handles = {footprint_label: Line2D([], [], color=FOOTPRINT_COLOUR, linewidth=2,
                                        linestyle=(0, (4, 3))), **legend}
-    minx, miny, maxx, maxy = frame
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    # Degrees of longitude are shorter than degrees of latitude by cos(latitude).
-    ax.set_aspect(1 / max(0.2, math.cos(math.radians((miny + maxy) / 2))))
-    ax.xaxis.set_major_locator(MaxNLocator(4))
-    ax.yaxis.set_major_locator(MaxNLocator(4))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _dms(v, "E", "W")))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dms(v, "N", "S")))
-    ax.tick_params(labelsize=7, top=True, right=True)
-    ax.grid(True, linewidth=0.3, color="#999999")
-    ax.set_xlabel(text("report.map_graticule", lang), fontsize=7, fontproperties=font)
-    _scale_bar(ax, frame, lang, font)
-    _north_arrow(ax, lang, font)
+    frame_axes(ax, frame, lang, font)
     if context and context.locator:
         _locator(ax, context, frame, lang, font)
     ax.legend(list(handles.values()), list(handles), loc="upper center",

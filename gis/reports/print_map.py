@@ -29,7 +29,6 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 from shapely.geometry import shape
 from sqlalchemy import Engine, func, literal, select
 
@@ -42,13 +41,11 @@ from gis.messages import DEFAULT_LANG, Lang, msg, text
 from gis.reports.fonts import CJK_FONT
 from gis.reports.mapimage import (
     CONTEXT_ALPHA,
-    _dms,
     _fill,
     _font,
-    _north_arrow,
     _outline,
     _polygons,
-    _scale_bar,
+    frame_axes,
     layer_label,
 )
 
@@ -153,20 +150,7 @@ def _draw(ax: Any, layers: list[Layer], read: dict[str, list[tuple[str | None, A
 
 def _frame(ax: Any, bbox: tuple[float, float, float, float], lang: Lang,
            font: FontProperties | None) -> None:
-    minx, miny, maxx, maxy = bbox
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    # Degrees of longitude are shorter than degrees of latitude by cos(latitude).
-    ax.set_aspect(1 / max(0.2, math.cos(math.radians((miny + maxy) / 2))))
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.yaxis.set_major_locator(MaxNLocator(5))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _dms(v, "E", "W")))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dms(v, "N", "S")))
-    ax.tick_params(labelsize=7, top=True, right=True)
-    ax.grid(True, linewidth=0.3, color="#999999")
-    ax.set_xlabel(text("report.map_graticule", lang), fontsize=7, fontproperties=font)
-    _scale_bar(ax, bbox, lang, font)
-    _north_arrow(ax, lang, font)
+    frame_axes(ax, bbox, lang, font, ticks=5)
 
 
 def fit_bbox(bbox: tuple[float, float, float, float], ratio: float
