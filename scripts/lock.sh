@@ -15,4 +15,9 @@ common=(--generate-hashes --universal --python-version 3.11 --quiet
   -o requirements/test.lock.txt
 "$uv" pip compile pyproject.toml requirements/tools.in "${common[@]}" \
   -c requirements/test.lock.txt -o requirements/run.lock.txt
+# The same pins as a standard lock file (PEP 751) at the project root, for tools that read
+# pylock.toml; setup installs requirements/*.lock.txt, tests/test_lock.py keeps the two equal.
+"$uv" pip compile pyproject.toml requirements/tools.in --extra dev --universal \
+  --python-version 3.11 --quiet --custom-compile-command "make lock" \
+  -c requirements/test.lock.txt --format pylock.toml -o pylock.toml
 echo "locked: $(grep -c '==' requirements/test.lock.txt) packages (test), $(grep -c '==' requirements/run.lock.txt) (run)"

@@ -4,6 +4,7 @@ deliberate commit (``make lock``), never what the index served on the day."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -77,3 +78,16 @@ def test_run_lock_is_the_test_lock_subset_at_the_same_versions() -> None:
 def test_fast_moving_dependencies_have_an_upper_bound(name: str) -> None:
     req = next(r for r in _requirements() if canonicalize_name(r.name) == name)
     assert any(spec.operator in ("<", "<=", "==", "~=") for spec in req.specifier), str(req)
+
+
+def test_the_standard_lock_file_has_the_same_pins() -> None:
+    """``pylock.toml`` (PEP 751, written by ``make lock``) pins exactly what setup installs
+    from ``requirements/test.lock.txt``, markers included, each with its hashes."""
+    pins = set(re.findall(r"^([A-Za-z0-9_.-]+)==([^ ;\\\n]+)", TEST_LOCK.read_text(), re.M))
+    expected = {(canonicalize_name(n), v) for n, v in pins}
+    lock = tomllib.loads((ROOT / "pylock.toml").read_text())
+    got = {(canonicalize_name(p["name"]), p["version"]) for p in lock["packages"]}
+    assert got == expected
+    for package in lock["packages"]:
+        files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+        assert files and all(f["hashes"].get("sha256") for f in files), package["name"]
