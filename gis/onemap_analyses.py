@@ -10,6 +10,7 @@ digits (``64`` the region, ``640202`` Dawukou).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,9 +74,8 @@ class Analyses:
 
     _backend: Any
     lang: Any
-
-    def _explorer(self) -> Any:  # provided by OneMap
-        raise NotImplementedError
+    #: The map maker of results' ``explore()`` (``OneMap._explorer``).
+    _explorer: Callable[[], Any]
 
     def _result(self, kind: str, rows: list[dict[str, Any]], geometries: list[Any] | None,
                 note: str | None = None, recorded: Any = None) -> Result:

@@ -65,17 +65,17 @@ def monitor_pieces(engine: Engine, raster_a: str | Path, raster_b: str | Path, p
     """The suspected patches a monitoring run of these rasters would list (layer, zone,
     feature, township, nearest village, transitions, areas, geometry); nothing is stored."""
     from gis.analysis.monitoring_detect import LandCoverPair, detect_changes
-    from gis.analysis.monitoring_run import _extent_4490, _places, load_zones
+    from gis.analysis.monitoring_run import extent_4490, load_zones, patch_places
     from gis.rules import load_profile
 
     rules = load_profile(profile)
     with LandCoverPair.open(raster_a, raster_b, rules.monitoring, dates[0], dates[1]) as pair:
         with engine.connect() as conn:
-            zones = load_zones(conn, _extent_4490(pair.grid))
+            zones = load_zones(conn, extent_4490(pair.grid))
         pieces = detect_changes(pair, zones)
         date_a, date_b = pair.date_a, pair.date_b
     with engine.connect() as conn:
-        places = _places(conn, pieces)
+        places = patch_places(conn, pieces)
     return [{"layer": p.layer, "kind": p.kind, "feature_key": p.feature.key,
              "feature_name": p.feature.name, "zone": p.feature.zone, **place,
              "date_a": date_a, "date_b": date_b, "transitions": p.transitions,

@@ -40,7 +40,7 @@ from gis.progress import NullProgress, Progress
 from gis.rules import load_profile
 
 
-def _extent_4490(grid: Grid) -> shapely.MultiPolygon:
+def extent_4490(grid: Grid) -> shapely.MultiPolygon:
     """The compared extent as a polygon in EPSG:4490 (edges densified before transforming)."""
     t = grid.transform
     x0, y0 = t @ (0, 0)
@@ -64,7 +64,7 @@ def load_zones(conn: Connection, extent: shapely.Geometry) -> list[ZoneFeature]:
             for layer, fid, key, name, zone, county, wkb in cur.fetchall()]
 
 
-def _places(conn: Connection, pieces: Sequence[Piece]) -> list[dict[str, Any]]:
+def patch_places(conn: Connection, pieces: Sequence[Piece]) -> list[dict[str, Any]]:
     if not pieces:
         return []
     cur = conn.connection.driver_connection.cursor()
@@ -96,7 +96,7 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
     progress = progress or NullProgress()
     rules = load_profile(profile)
     with LandCoverPair.open(raster_a, raster_b, rules.monitoring, date_a, date_b) as pair:
-        extent = _extent_4490(pair.grid)
+        extent = extent_4490(pair.grid)
         progress.stage(msg("monitor.stage.zones"))
         with engine.connect() as conn:
             zones = load_zones(conn, extent)
@@ -111,7 +111,7 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('monitor:' || :a || '/' || :b))"),
                      {"a": dates[0], "b": dates[1]})
-        places = _places(conn, pieces)
+        places = patch_places(conn, pieces)
         run_id = conn.execute(text(
             "INSERT INTO monitor_runs (profile, profile_version, raster_a, raster_b, date_a, "
             "date_b, actor, actor_key, on_behalf_of, grid, geom) VALUES (:p, :v, :ra, :rb, "

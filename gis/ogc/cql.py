@@ -84,7 +84,8 @@ class _SQLEvaluator(Evaluator):
         self.crs = filter_crs
 
     def adopt(self, node, *sub_args):
-        # No handler: the base class raises NotImplementedError with these words.
+        # A node no handler below covers (a CQL2 class this service does not declare) is a
+        # 400 naming it, not pygeofilter's NotImplementedError.
         raise _unsupported(node, f"Failed to evaluate node of type {type(node)}")
 
     # -- logic --------------------------------------------------------------------------
@@ -272,7 +273,7 @@ def compile_filter(tree: Any, columns: Mapping[str, sa.ColumnElement], geom: sa.
         result = _condition(_SQLEvaluator(columns, geom, filter_crs).evaluate(tree))
     except FilterError:
         raise
-    except NotImplementedError as exc:
+    except NotImplementedError as exc:  # pygeofilter's own refusal of an unknown node
         raise _unsupported(None, str(exc)) from None
     if not isinstance(result, sa.ColumnElement) or (
             isinstance(result, sa.Column) and not isinstance(result.type, sa.Boolean)):
