@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,14 +24,12 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from shapely.affinity import translate
 from sqlalchemy import text
-from typer.testing import CliRunner
 
 from api.app import create_app
 from gis.analysis import forest_grass as fg
 from gis.analysis.worklist import BEIJING, beijing_today
-from gis.cli import app
-from gis.errors import InputError
 from gis.identity import Actor
+from tests.test_cli_usage import run_gis
 from tests.test_forest_grass import onemap  # noqa: F401 - the planted fixture
 
 API = "/api/v1/reconciliation"
@@ -168,14 +167,14 @@ def test_the_export_takes_the_lists_filters_and_shows_labels(detected, client,
 
 def test_the_cli_export_takes_the_filters(detected, tmp_path: Path) -> None:
     out = tmp_path / "台账.xlsx"
-    result = CliRunner().invoke(app, ["reconcile", "export", str(out), "--division", "640202",
+    result = cli(*["reconcile", "export", str(out), "--division", "640202",
                                       "--kind", "missing_owner"])
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     _, _header, body, totals = _sheet(out.read_bytes())
     assert [r[1] for r in body] == ["权属不清"] and totals[0] == "合计（1 条）"
     gpkg = tmp_path / "台账.gpkg"
-    assert CliRunner().invoke(app, ["reconcile", "export", str(gpkg), "--status", "open"]
-                              ).exit_code == 0
+    assert cli(*["reconcile", "export", str(gpkg), "--status", "open"]
+                              ).returncode == 0
     assert len(gpd.read_file(gpkg)) == fg.list_findings(detected, status="open")[0]
 
 
@@ -282,24 +281,28 @@ def test_field_results_round_trip(detected, client, tmp_path: Path) -> None:
 def test_field_results_refuse_a_boundary_drawn_elsewhere(detected, tmp_path: Path) -> None:
     finding = fg.list_findings(detected, kind="missing_owner")[1][0]
     fg.set_status(detected, finding.id, "field_check", Actor("王工"), finding.version)
-    runner = CliRunner()
     package = tmp_path / "package.gpkg"
-    made = runner.invoke(app, ["reconcile", "field-package", str(package), "--kind",
+    made = cli(*["reconcile", "field-package", str(package), "--kind",
                                "missing_owner", "--json"])
-    assert made.exit_code == 0, made.output
+    assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)["items"] == 1
     far = translate(gpd.read_file(package, layer="星海镇").geometry.iloc[0], xoff=0.01)
     filled = _fill(package, "星海镇", {finding.id: {
         "核查结果": "重新确权", "核查人": "张三", "核查日期": "2024-05-01", "geometry": far}},
         tmp_path / "far.gpkg")
-    refused = runner.invoke(app, ["reconcile", "field-import", str(filled)])
-    # (CliRunner bypasses main(), which prints this as one line and exits 2)
-    assert isinstance(refused.exception, InputError)
-    assert "修正边界离该记录超过100米" in refused.exception.render("zh")
+    refused = cli(*["reconcile", "field-import", str(filled)])
+    # refused as one line on stderr, exit 2, no traceback
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "修正边界离该记录超过100米" in refused.stderr
     near = _fill(package, "星海镇", {finding.id: {
         "核查结果": "重新确权", "核查人": "张三", "核查日期": "2024-05-01"}}, tmp_path / "ok.gpkg")
-    ok = runner.invoke(app, ["reconcile", "field-import", str(near), "--json"])
-    assert ok.exit_code == 0, ok.output
+    ok = cli(*["reconcile", "field-import", str(near), "--json"])
+    assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["imported"] == 1 and json.loads(ok.stdout)["boundaries"] == 0
-    shown = runner.invoke(app, ["reconcile", "show", str(finding.id)])
-    assert shown.exit_code == 0 and "外业核查结果 重新确权" in shown.stdout
+    shown = cli(*["reconcile", "show", str(finding.id)])
+    assert shown.returncode == 0 and "外业核查结果 重新确权" in shown.stdout
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """The real ``gis`` executable on the test database, in Chinese (the bureaus' language)."""
+    return run_gis(*args, env={"GIS_LANG": "zh"})
