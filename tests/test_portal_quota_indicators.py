@@ -14,10 +14,12 @@ PLANTED = yaml.safe_load((SAMPLES / "planted.yaml").read_text(encoding="utf-8"))
 REGION = next(s for s in PLANTED["situations"] if s["id"] == "UDB-REGION-01")["expected"]
 
 
-def _rows(page) -> list[dict]:
+def _rows(page, division: str = "64") -> list[dict]:
     """Every figure of the indicator table (one row per county, one column per indicator,
-    issue 23), with the footnote its reference points to."""
-    page.locator("#quota-indicators tbody td[data-indicator]").first.wait_for()
+    issue 23), with the footnote its reference points to, once the table shows ``division``
+    (the page drops a slower answer for a division no longer chosen)."""
+    page.wait_for_function(
+        f"document.body.dataset.indicatorsDivision === '{division}'")
     return page.eval_on_selector_all("#quota-indicators tbody td[data-indicator]", """tds =>
         tds.map(td => { const ref = td.querySelector('.om-ind-ref');
           const notes = [...document.querySelectorAll('#quota-indicator-notes li')];
@@ -49,10 +51,8 @@ def test_region_view_judges_the_regional_udb_ratio_once(visit) -> None:  # noqa:
 def test_district_view_in_english(visit) -> None:  # noqa: F811
     v = visit("/quota?lang=en", "planner")
     v.page.select_option("#quota-division", "640104")
-    v.page.wait_for_function(
-        "[...document.querySelectorAll('#quota-indicators td[data-indicator]')]"
-        ".some(td => td.dataset.indicator === 'udb_expansion_ratio:640104')")
-    rows = {r["id"]: r for r in _rows(v.page)}
+    rows = {r["id"]: r for r in _rows(v.page, "640104")}
+    assert {r["row"] for r in rows.values()} == {"640000", "640104"}, rows
     own = rows["udb_expansion_ratio:640104"]
     assert own["info"] and "information only" in own["text"]
     assert "the 1.3x limit is set for the region as a whole" in own["note"]

@@ -218,7 +218,10 @@
     return window.QuotaIndicators.load(division);  // quota_indicators.js
   }
 
+  var loading = 0;  // a slower answer for a division no longer chosen must not overwrite
+
   function load() {
+    var mine = ++loading;
     var division = el('quota-division').value;
     O.status('quota-status', t('loading'));
     var villages = O.json('/api/v1/reserve/villages?division=' + division);
@@ -227,6 +230,7 @@
         features.forEach(function (f) { shapes[f.properties.village_code] = f; });
       }).catch(function () { return null; });
     return Promise.all([villages, plans]).then(function (res) {
+      if (mine !== loading) { return; }
       rows = res[0];
       table();
       drawChart();
@@ -236,6 +240,7 @@
     }).catch(function (err) {
       O.status('quota-status', t('error') + ': ' + err.message, 'error');
     }).then(function () {
+      if (mine !== loading) { return null; }
       return Promise.all([loadConflicts(division), loadIndicators(division)]);
     });
   }

@@ -65,7 +65,7 @@
 
   /* Rows: the region first (its own totals when the region is shown, else only the
    * region-wide UDB ratio every district's answer carries), then each county. */
-  function render(byDivision, names, order) {
+  function render(byDivision, names, order, division) {
     var notes = [];
     var rows = order.filter(function (d) { return byDivision[d]; }).map(function (d) {
       var cells = {};
@@ -82,6 +82,7 @@
       return '<li>' + O.esc(n) + '</li>';
     }).join('');
     document.body.dataset.indicators = String(rows.length);
+    document.body.dataset.indicatorsDivision = division;
   }
 
   var asked = 0;  // an answer for a division no longer chosen is dropped
@@ -110,7 +111,7 @@
       var order = [REGION].concat(Object.keys(byDivision).filter(function (d) {
         return d !== REGION;
       }).sort());
-      render(byDivision, names, order);
+      render(byDivision, names, order, division);
     });
   }
 
