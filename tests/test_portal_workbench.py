@@ -333,7 +333,7 @@ def test_swipe_shows_both_layers(visit, server: Server) -> None:  # noqa: F811
     assert v.errors == [], v.errors
 
 
-@pytest.mark.parametrize("path", ["/siting", "/reconciliation"])
+@pytest.mark.parametrize("path", ["/siting", "/reconciliation", "/history"])
 def test_pages_at_tablet_width(visit, path: str) -> None:  # noqa: F811
     """The other map pages on an 820 px tablet: one layer icon, nothing wider than the
     screen, the tools there (screenshots for the docs)."""

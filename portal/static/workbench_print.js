@@ -98,5 +98,11 @@
     return {clicks: false};
   }
 
-  W.addTool('print', '⎙', t('wb_print'), start);
+  /* A drawn printer: the print symbol (U+2399) is missing from common fonts and showed as an
+   * empty box in Chromium on Debian. */
+  var tool = W.addTool('print', '', t('wb_print'), start);
+  tool.innerHTML = '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" ' +
+    'fill="none" stroke="currentColor" stroke-width="1.4"><path d="M4.5 6V1.5h7V6"/>' +
+    '<rect x="1.5" y="6" width="13" height="6" rx="1"/><path d="M4.5 10h7v4.5h-7z" ' +
+    'fill="#fff"/></svg>';
 }());
