@@ -61,15 +61,19 @@ def uvicorn_process(env: dict[str, str] | None = None, stderr: IO | None = None
         stderr=stderr, stdout=subprocess.DEVNULL if stderr is not None else None)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded 2-core machine the import alone took over 30 s; a server that
+        # exits is reported at once with its exit code.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the test server did not start")
+            if server.poll() is not None:
+                raise RuntimeError(f"the test server exited with code {server.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not answer /health within 120 s")
             time.sleep(0.1)
         yield server, url
     finally:
