@@ -20,12 +20,12 @@ samples_app = typer.Typer(help="Sample data (data/samples) and synthetic scale d
 def samples_load(json_out: JsonOpt = False) -> None:
     """Load data/samples (if present) into every layer it has; idempotent."""
     from gis.identity import Actor
-    from gis.samples import load_sample_ledger, load_samples
+    from gis.samples import load_sample_ledger, load_sample_monitoring, load_samples
 
-    with open_engine() as engine:
-        with progress_bar() as progress:
-            summaries = load_samples(engine, settings(), progress)
+    with open_engine() as engine, progress_bar() as progress:
+        summaries = load_samples(engine, settings(), progress)
         draws = load_sample_ledger(engine, settings(), Actor.cli())
+        monitoring_run = load_sample_monitoring(engine, settings(), Actor.cli(), progress)
     if json_out:
         print_json([s.as_dict() for s in summaries])
         return
@@ -36,6 +36,8 @@ def samples_load(json_out: JsonOpt = False) -> None:
                       f"updated, {s.unchanged} unchanged)")
     if draws:
         console.print(f"quota ledger: {draws} historical draws imported")
+    if monitoring_run is not None:
+        console.print(f"monitoring: land cover 2020 -> 2023 compared (run {monitoring_run})")
 
 
 @samples_app.command("build")

@@ -55,3 +55,26 @@ def load_sample_ledger(engine: Engine, settings: Settings, actor: Actor | None =
     if not path.exists() or "quota_ledger" not in {str(n) for n, _ in pyogrio.list_layers(path)}:
         return 0
     return import_ledger(engine, str(path), actor=actor)
+
+
+#: The sample land cover of the two monitoring dates, compared once by ``gis samples load``.
+SAMPLE_LANDCOVER = ("landcover_2020.tif", "landcover_2023.tif")
+
+
+def load_sample_monitoring(engine: Engine, settings: Settings, actor: Actor | None = None,
+                           progress: Progress | None = None) -> int | None:
+    """Compare the sample land cover of 2020 and 2023 once, so that after ``make run`` the
+    red-line monitoring layer, its work list and the portal's two-date swipe have a run to
+    show. Idempotent: nothing is done when any monitoring run exists (a second run would only
+    add history) or the rasters are missing. Returns the new run's id, or None."""
+    from sqlalchemy import text
+
+    from gis.analysis.monitoring_run import run
+
+    paths = [settings.data.samples_dir / name for name in SAMPLE_LANDCOVER]
+    if not all(path.exists() for path in paths):
+        return None
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT EXISTS (SELECT 1 FROM monitor_runs)")).scalar_one():
+            return None
+    return run(engine, paths[0], paths[1], actor=actor, progress=progress).run_id
