@@ -22,6 +22,7 @@ from api.routers import (
     footprints,
     health,
     jobs,
+    landcover_tiles,
     layers,
     me,
     monitoring,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(control_lines.router)
     app.include_router(reconciliation.router)
     app.include_router(monitoring.router)
+    app.include_router(landcover_tiles.router)
     app.include_router(jobs.router)
     app.include_router(ogc_features.router)
     app.include_router(ogc_tiles.router)

@@ -27,7 +27,8 @@ SAMPLES = {"layer_id": "eco_redline", "collection_id": "eco_redline", "profile_i
            "run_id": "1", "village_code": "640202", "draw_id": "1", "division": "640202",
            "finding_id": "1", "patch_id": "1", "feature_id": "1", "fmt": "xlsx",
            "job_id": "1", "tileMatrixSetId": "WebMercatorQuad", "tileMatrix": "0",
-           "tileRow": "0", "tileCol": "0", "name": "leaflet", "path": "leaflet.js"}
+           "tileRow": "0", "tileCol": "0", "name": "leaflet", "path": "leaflet.js",
+           "which": "a", "z": "0", "x": "0", "y": "0"}
 #: Query parameters some routes require, sent to every route (the others ignore them), so the
 #: access check inside a route is reached rather than a 422 for a missing parameter.
 QUERY = {"from": "1", "to": "2", "q": "a", "filename": "a.gpkg"}

@@ -106,7 +106,9 @@ def run(engine: Engine, raster_a: str | Path, raster_b: str | Path, profile: str
         if not zones:
             notes.append(note("no_zones", msg("monitor.no_zones")))
         dates = (pair.date_a, pair.date_b)
-        names = (str(raster_a), str(raster_b))
+        # Absolute: a relative path given to the CLI means nothing to the server that
+        # later serves the run's land cover as map tiles (gis.tiles.landcover_runs).
+        names = (str(Path(raster_a).resolve()), str(Path(raster_b).resolve()))
     progress.stage(msg("worklist.stage.updating"), len(pieces))
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('monitor:' || :a || '/' || :b))"),

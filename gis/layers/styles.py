@@ -113,3 +113,25 @@ class LayerStyle(BaseModel):
             return [LegendEntry(color=self.color, zh=title_zh, en=title_en, outline=outline)]
         return [LegendEntry(color=c.color, zh=c.zh, en=c.en, outline=outline)
                 for c in self.classes]
+
+
+#: Colours of the monitoring land-cover classes, by class code (the class table itself is the
+#: rule profile's ``monitoring.classes``; the names are the catalogue's ``landcover.class.*``
+#: messages). Close to the usual land-use map colours (GB/T 21010 maps): yellow cultivated
+#: land, greens for forest and grassland, blue water, red construction, tan bare land; all
+#: far apart, so the two dates of the portal's swipe read at a glance.
+LAND_COVER_COLOURS: dict[str, str] = {
+    "cultivated": "#f3d34a",
+    "forest": "#1f7a33",
+    "grassland": "#9ccf5a",
+    "water": "#2b7bd6",
+    "construction": "#d7301f",
+    "bare": "#b59b78",
+}
+#: A class code of another profile that has no colour above: grey, never a missing pixel.
+LAND_COVER_OTHER = "#8c8c8c"
+
+
+def land_cover_colour(code: str) -> str:
+    """The colour of a land-cover class code."""
+    return LAND_COVER_COLOURS.get(code, LAND_COVER_OTHER)
