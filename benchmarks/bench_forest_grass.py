@@ -17,7 +17,10 @@ The run stops if any variant's counts per kind differ from geopandas'. Ratios ar
 ours over the median of geopandas. Then the re-detection: decisions are recorded on a few
 hundred findings, 1% of each layer's parcels change (shrunk by 0.2% about their centroid,
 areas and `updated_at` updated), and `detect` runs again, per variant, timed and checked:
-every decided finding still on the work list must keep its decision.
+every decided finding still on the work list must keep its decision. The re-detection is
+incremental (only the findings of changed parcels are computed); with `--verify` (the
+default) a full re-detection follows, which must find nothing new, close nothing and
+rewrite no finding, i.e. the incremental run left exactly the work list a full one would.
 
 Peak memory is sampled every 0.2 s over this process, its children (the dask workers) and
 all PostgreSQL processes.
@@ -131,11 +134,12 @@ def fresh_worklist(engine: Engine) -> None:
                           "recon_field_results RESTART IDENTITY CASCADE"))
 
 
-def timed_detect(engine: Engine, tiles: TileOptions | None) -> dict[str, Any]:
+def timed_detect(engine: Engine, tiles: TileOptions | None, full: bool = False
+                 ) -> dict[str, Any]:
     stages = StageTimes()
     t0 = time.perf_counter()
     with MemoryPeak() as mem:
-        summary = detect(engine, "640000", progress=stages, tiles=tiles)
+        summary = detect(engine, "640000", progress=stages, tiles=tiles, full=full)
     end = time.perf_counter()
     scan, writes = stages.split(t0, end)
     return {"total": end - t0, "scan": scan, "writes": writes, "summary": summary,
@@ -179,6 +183,17 @@ def decisions_kept(engine: Engine, decided: dict[int, str]) -> tuple[int, int, i
     return kept, closed, len(decided) - kept - closed
 
 
+def verify_full(engine: Engine, tiles: TileOptions | None) -> tuple[int, int, int, float]:
+    """A full re-detection right after the incremental one: (new, closed, findings it
+    rewrote, seconds); all three counts are 0 when the incremental run was exact."""
+    run = timed_detect(engine, tiles, full=True)
+    with engine.connect() as conn:
+        rewritten = conn.execute(text(
+            "SELECT count(*) FROM recon_findings WHERE last_run = :r AND first_run <> :r "
+            "AND status <> 'closed'"), {"r": run["summary"].run_id}).scalar_one()
+    return run["summary"].new, run["summary"].closed, rewritten, run["total"]
+
+
 def start_clients(variants: list[str]) -> tuple[dict[str, Any], dict[str, float]]:
     from distributed import Client, LocalCluster
 
@@ -212,6 +227,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["postgis", "tiled-1", "tiled-2"])
     parser.add_argument("--redetect", action=argparse.BooleanOptionalAction, default=True,
                         help="Also time a re-detection after 1%% of the parcels changed.")
+    parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
+                        help="After the re-detection, check it against a full one.")
     args = parser.parse_args()
     settings = get_settings()
     if settings.database.uses_embedded_cluster:
@@ -252,12 +269,15 @@ def main() -> None:
             decided = record_decisions(engine)
             changed = change_one_percent(engine)
             again = timed_detect(engine, options(variant, clients))
-            redetect[variant] = (first, again, decisions_kept(engine, decided), changed)
+            kept = decisions_kept(engine, decided)
+            check = verify_full(engine, options(variant, clients)) if args.verify else None
+            redetect[variant] = (first, again, kept, changed, check)
             s = again["summary"]
-            print(f"  re-detect {variant}: {again['total']:.1f} s after {changed:,} parcels "
-                  f"changed (first {first['total']:.1f} s); new {s.new}, kept {s.kept}, "
-                  f"closed {s.closed}; decisions kept/closed/lost "
-                  f"{redetect[variant][2]}", flush=True)
+            print(f"  re-detect {variant}: {s.mode} {again['total']:.1f} s after {changed:,} "
+                  f"parcels changed ({s.changed} seen; first {first['total']:.1f} s); "
+                  f"new {s.new}, kept {s.kept}, closed {s.closed}; decisions kept/closed/lost "
+                  f"{kept}; full re-detection after it: new/closed/rewritten "
+                  f"{check[:3] if check else '-'}", flush=True)
         table.append((n, gp, runs, redetect, sum(counts.values()), load))
     engine.dispose()
     report(table, startup)
@@ -289,15 +309,19 @@ def report(table: list, startup: dict[str, float]) -> None:
                   f"{med(total_r):.2f} ({rounds(total_r)}) | "
                   f"{max(r['mem'] for r in rs):.1f} GB |")
     print()
-    print("| parcels per layer | variant | parcels changed | first detect | re-detect | ratio "
-          "(goal <= 0.3) | new / kept / closed | decisions kept / closed / lost |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| parcels per layer | variant | parcels changed | first detect | re-detect (mode) "
+          "| ratio (goal <= 0.3) | new / kept / closed | decisions kept / closed / lost "
+          "| full re-detection after it: new / closed / rewritten (time) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n, _, _, redetect, _, load in table:
-        for variant, (first, again, kept, changed) in redetect.items():
+        for variant, (first, again, kept, changed, check) in redetect.items():
             s = again["summary"]
+            verified = (f"{check[0]} / {check[1]} / {check[2]} ({check[3]:.1f} s)" if check
+                        else "-")
             print(f"| {n:,} | {variant} | {changed:,} | {first['total']:.1f} s | "
-                  f"{again['total']:.1f} s | {again['total'] / first['total']:.2f} | "
-                  f"{s.new} / {s.kept} / {s.closed} | {kept[0]} / {kept[1]} / {kept[2]} |")
+                  f"{again['total']:.1f} s ({s.mode}) | {again['total'] / first['total']:.2f} "
+                  f"| {s.new} / {s.kept} / {s.closed} | {kept[0]} / {kept[1]} / {kept[2]} | "
+                  f"{verified} |")
         print(f"load average (1 min) during the timed runs at {n:,}: "
               f"{min(load):.1f}-{max(load):.1f}")
 

@@ -209,7 +209,10 @@ class ApiBackend:
             found += page["items"]
             if not page["items"] or len(found) >= page["total"]:
                 break
-        return [f for f in found if f["last_run"] == summary.run_id], summary
+        # The run's findings: the work list after it, and those it closed (a finding the
+        # run found unchanged keeps the last_run of the run that last wrote it).
+        return [f for f in found if f["status"] not in ("closed", "applied")
+                or f["last_run"] == summary.run_id], summary
 
     def monitor(self, raster_a: str | Path, raster_b: str | Path, profile: str,
                 dates: tuple[str | None, str | None], record: bool) -> tuple[Rows, Any]:

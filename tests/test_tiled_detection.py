@@ -93,7 +93,8 @@ def test_tiled_equals_untiled_on_the_samples(settings, engine, dask_client) -> N
     assert len(untiled) > 10
     # Re-detecting tiled finds the same ground: every finding kept, none new, none closed.
     for division in divisions:
-        summary = detect(engine, division, tiles=TileOptions(client=dask_client, tiles=6))
+        summary = detect(engine, division, tiles=TileOptions(client=dask_client, tiles=6),
+                         full=True)
         assert summary.new == 0 and summary.closed == 0
         assert summary.kept == sum(summary.detected.values())
     _assert_same(_findings(engine), untiled)
@@ -186,7 +187,7 @@ def test_cli_tiled_on_the_scheduler_of_the_setting(clean_db, tmp_path, dask_clie
     assert proc.returncode == 0, proc.stderr
     tiled = json.loads(proc.stdout)
     assert tiled["new"] == sum(tiled["detected"].values()) > 0
-    again = detect(clean_db, "640202")
+    again = detect(clean_db, "640202", full=True)
     assert again.detected == tiled["detected"]
     assert (again.new, again.closed, again.kept) == (0, 0, tiled["new"])
     # --workers sizes the LocalCluster of a tiled run; alone it is a usage error (exit 2).
@@ -226,7 +227,7 @@ def test_detection_job_runs_tiled_when_the_server_names_a_scheduler(
     # At least four tiles per worker, every one counted as it finished.
     assert tiles.total is not None and tiles.total >= 8 and tiles.done == tiles.total
     assert result["new"] == sum(result["detected"].values()) > 0
-    again = detect(clean_db, "640202")
+    again = detect(clean_db, "640202", full=True)
     assert (again.detected, again.new, again.closed) == (result["detected"], 0, 0)
 
 

@@ -30,6 +30,8 @@ DivisionQuery = Annotated[str | None, Query(pattern=r"^\d{6,12}$")]
 class RunRequest(BaseModel):
     division: DivisionPath
     on_behalf_of: OnBehalfOf = None
+    #: Scan the whole division even when only changed parcels' findings need detecting.
+    full: bool = False
 
 
 class FindingPage(BaseModel):
@@ -66,7 +68,7 @@ Filters = Annotated[dict[str, Any], Depends(list_filters)]
              "/api/v1/jobs kind reconciliation.detect)", dependencies=[Expensive])
 async def run(body: RunRequest, engine: EngineDep, who: PrincipalDep) -> fg.DetectionSummary:
     return await run_in_threadpool(fg.detect, engine, body.division, None,
-                                   who.actor(body.on_behalf_of))
+                                   who.actor(body.on_behalf_of), full=body.full)
 
 
 @router.get("/findings", summary="The work list, filtered and paged")

@@ -14,8 +14,14 @@ the profile's threshold); active findings no longer detected are closed. Every c
 appends an event; decisions carry the version the decider saw, so two concurrent decisions
 cannot both win.
 
-The scan is :mod:`gis.analysis.forest_grass_scan`; the detection's work-list statements here
-are SQLAlchemy Core over ``gis.db.records.recon_findings``, or static text.
+A re-detection is incremental: only the findings involving a parcel inserted, updated or
+deleted since the division's previous detection are computed and matched, the rest stay as
+they are, and only findings that changed are written (a full scan on the same data gives the
+same work list; :mod:`gis.analysis.forest_grass_changes` says how changes are known and when
+the whole division is scanned instead).
+
+The scan is :mod:`gis.analysis.forest_grass_scan`; the work list is brought up to date by
+:mod:`gis.analysis.forest_grass_update`.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, text
 
+from gis.analysis import forest_grass_changes as changes
 from gis.analysis import worklist_columns as col
 from gis.analysis import worklist_ops as ops
-from gis.analysis.forest_grass_scan import SCAN_TABLE as _SCAN
 from gis.analysis.forest_grass_scan import scan
+from gis.analysis.forest_grass_update import FINISHED as _FINISHED
+from gis.analysis.forest_grass_update import update_worklist
 from gis.analysis.tiled_detection import TiledScan, TileOptions
 from gis.analysis.worklist import DecisionTrail, Event, Filter, WorkList
 from gis.analysis.worklist import record_event as _append_event
@@ -40,10 +48,8 @@ from gis.db.records import recon_events, recon_field_results, recon_findings, re
 from gis.errors import NotFound
 from gis.identity import Actor, resolve
 from gis.messages import DEFAULT_LANG, Lang, msg
-from gis.messages import text as message_text
 from gis.progress import NullProgress, Progress
 from gis.rules import load_profile, profile_for_division
-from gis.rules.models import Profile
 
 __all__ = ["DECISIONS", "KINDS", "RECON", "STATUSES", "DetectionSummary", "Event", "Finding",
            "LastDetection", "SummaryRow", "TileOptions", "decide", "detect", "export_findings",
@@ -58,8 +64,6 @@ Decision = Literal["keep_forest", "keep_grass", "split_by_line", "reassign_owner
 DECISIONS: tuple[str, ...] = Decision.__args__  # type: ignore[attr-defined]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
-#: Statuses that take a finding off the work list for good (set by detection and apply).
-_FINISHED = ("closed", "applied")
 
 
 class FindingFields(BaseModel):
@@ -95,6 +99,13 @@ class DetectionSummary(BaseModel):
     new: int
     kept: int
     closed: int
+    #: ``incremental``: only findings involving changed parcels were computed.
+    mode: Literal["full", "incremental"] = "full"
+    #: Why the whole division was scanned (``forced``, ``no_previous``, ``profile_changed``,
+    #: ``boundary_changed``, ``many_changes``); None for an incremental run.
+    full_reason: str | None = None
+    #: Parcels changed since the previous detection (None: none to compare with).
+    changed: int | None = None
 
 
 class LastDetection(BaseModel):
@@ -135,88 +146,6 @@ RECON = WorkList(
     ))
 
 
-def _active(f: sa.FromClause) -> sa.ColumnElement[bool]:
-    """A finding of the division ``:division_code`` still on the work list (``f`` is an alias
-    of ``recon_findings``). The final statuses are rendered as literals, as they always were."""
-    finished = sa.bindparam("finished", _FINISHED, expanding=True, literal_execute=True)
-    return sa.and_(f.c.division == sa.bindparam("division_code", type_=sa.Text),
-                   f.c.status.not_in(finished))
-
-
-# The work-list statements of a detection, built once: detection runs them once per call
-# and building and keying Core statements anew each time cost more than running them on
-# small divisions. Values are bound (:division_code, :run_id, :by_*) at execution.
-_S, _F = _SCAN.alias("s"), recon_findings.alias("f")
-_RUN_ID = sa.bindparam("run_id", type_=sa.BigInteger)
-_WHO = ("actor", "actor_key", "on_behalf_of")
-
-#: Scanned findings on the same parcels as an active finding take its id.
-_MATCH_BY_PARCELS = sa.update(_S).values(match_id=_F.c.id).where(
-    _active(_F), _F.c.kind == _S.c.kind, _F.c.parcel_keys == _S.c.parcel_keys)
-
-#: The unmatched scanned findings' overlaps with unmatched active findings of their kind,
-#: with their intersection over union. op("/"): the plain float8 division the SQL always had
-#: (Core's true division adds a cast).
-_IOU_CANDIDATES = (
-    sa.select(_S.c.sid, _F.c.id, sa.func.ST_Area(sa.func.ST_Intersection(_S.c.geom, _F.c.geom))
-              .op("/")(sa.func.nullif(sa.func.ST_Area(sa.func.ST_Union(_S.c.geom, _F.c.geom)),
-                                      0)).label("iou"))
-    .select_from(_S.join(_F, sa.and_(_active(_F), _F.c.kind == _S.c.kind,
-                                     sa.func.ST_Intersects(_S.c.geom, _F.c.geom))))
-    .where(_S.c.match_id.is_(None),
-           _F.c.id.not_in(sa.select(_SCAN.c.match_id).where(_SCAN.c.match_id.is_not(None))))
-    .order_by(_S.c.sid))
-
-
-def _close_missing_statement() -> sa.Insert:
-    """Close the active findings the run ``:run_id`` did not find again and give each a
-    "closed" event, in one statement (the update's RETURNING feeds the insert). Its rowcount
-    (kept on request: Core drops an INSERT's by default) is the number closed."""
-    closed = (sa.update(_F).where(_active(_F), _F.c.last_run != _RUN_ID)
-              .values({_F.c.status: "closed", _F.c.version: _F.c.version + 1,
-                       _F.c.updated_at: sa.func.now(), _F.c.last_run: _RUN_ID})
-              .returning(_F.c.id, _F.c.version).cte("closed"))
-    rows = sa.select(
-        closed.c.id, *(sa.bindparam(f"by_{name}", type_=sa.Text) for name in _WHO),
-        sa.literal("closed", sa.Text),
-        sa.func.jsonb_build_object(sa.literal("run", sa.Text), _RUN_ID),
-        sa.literal(message_text("recon.closed_reason", DEFAULT_LANG), sa.Text),
-        closed.c.version,
-    ).order_by(closed.c.id)
-    events = recon_events
-    targets = [events.c.finding_id, *(events.c[name] for name in _WHO), events.c.action,
-               events.c.details, events.c.reason, events.c.version]
-    return (sa.insert(events).from_select(targets, rows).add_cte(closed)
-            .execution_options(preserve_rowcount=True))
-
-
-_CLOSE_MISSING = _close_missing_statement()
-
-
-def _match(conn: Connection, division: str, min_iou: float) -> None:
-    """Attach each scanned finding to the active finding on the same ground: first by its
-    parcels, else by intersection over union (greedy, best first, each finding used once)."""
-    conn.execute(_MATCH_BY_PARCELS, {"division_code": division})
-    # Two scanned findings with the same parcels: the first keeps the match.
-    conn.execute(text(
-        "UPDATE recon_scan AS s SET match_id = NULL FROM (SELECT sid, row_number() OVER "
-        "(PARTITION BY match_id ORDER BY sid) AS rn FROM recon_scan WHERE match_id IS NOT NULL"
-        ") AS d WHERE d.sid = s.sid AND d.rn > 1"))
-    candidates = conn.execute(_IOU_CANDIDATES, {"division_code": division}).all()
-    best: dict[int, list[tuple[float, int]]] = {}
-    for sid, fid, iou in candidates:
-        best.setdefault(sid, []).append((iou or 0.0, fid))
-    taken: set[int] = set()
-    matches = []
-    for sid in sorted(best):
-        options = sorted((o for o in best[sid] if o[1] not in taken), reverse=True)
-        if options and options[0][0] >= min_iou:
-            taken.add(options[0][1])
-            matches.append({"sid": sid, "fid": options[0][1]})
-    if matches:
-        conn.execute(text("UPDATE recon_scan SET match_id = :fid WHERE sid = :sid"), matches)
-
-
 def record_event(conn: Connection, finding_id: int, actor: Actor, action: str,
                  details: dict[str, Any] | None = None, reason: str | None = None,
                  version: int | None = None) -> None:
@@ -226,24 +155,24 @@ def record_event(conn: Connection, finding_id: int, actor: Actor, action: str,
 
 def detect(engine: Engine, division: str, profile: str | None = None,
            actor: Actor | None = None, progress: Progress | None = None,
-           tiles: TileOptions | None = None) -> DetectionSummary:
+           tiles: TileOptions | None = None, full: bool = False) -> DetectionSummary:
     """Detect conflicts in ``division`` and bring the work list up to date (one transaction).
-    ``actor`` (authenticated; default the local user) is recorded on every event. With
-    ``tiles`` the pairs are found tile by tile on dask.distributed
-    (:mod:`gis.analysis.tiled_detection`); the findings are the same."""
+    ``actor`` (authenticated; default the local user) is recorded on every event.
+
+    A re-detection is incremental when it can be: only the findings involving a parcel
+    changed since the division's previous detection are computed and matched, the others
+    stay as they are (:mod:`gis.analysis.forest_grass_changes`); the work list is the one a
+    full scan would give. ``full`` forces a full scan, as do a first detection, a changed
+    profile or administrative division, and many changed parcels (the summary says which and
+    why). With ``tiles`` a full scan finds the pairs tile by tile on dask.distributed
+    (:mod:`gis.analysis.tiled_detection`); an incremental one, small by nature, runs in
+    PostGIS without starting the cluster."""
     actor = resolve(actor)
     progress = progress or NullProgress()
     rules = load_profile(profile) if profile else profile_for_division(division)
-    with ExitStack() as stack:
-        tiled = None if tiles is None else stack.enter_context(TiledScan(engine, tiles))
-        return _detect(engine, division, rules, actor, progress, tiled)
-
-
-def _detect(engine: Engine, division: str, rules: Profile, actor: Actor, progress: Progress,
-            tiled: TiledScan | None) -> DetectionSummary:
-    """:func:`detect` once its profile is known and a tiled run's resources are up (the
-    staging table outlives the transaction, which reads it)."""
-    with engine.begin() as conn:
+    # The tiled run's resources (cluster, staging table) outlive the transaction, which
+    # reads the staging table: the stack closes after the transaction has ended.
+    with ExitStack() as stack, engine.begin() as conn:
         exists = conn.execute(text("SELECT count(*) FROM admin_divisions WHERE code = :c"),
                               {"c": division}).scalar_one()
         if not exists:
@@ -251,41 +180,29 @@ def _detect(engine: Engine, division: str, rules: Profile, actor: Actor, progres
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('recon:' || :d))"),
                      {"d": division})
         progress.stage(msg("recon.stage.detecting", division=division))
-        if tiled is None:
-            scan(conn, division, rules)
+        chosen = changes.plan(conn, division, rules, full)
+        if chosen.incremental:
+            progress.stage(msg("recon.stage.redetecting", division=division,
+                               changed=chosen.changed))
+            changes.rescan(conn, division, rules, chosen.event_mark)
+        elif tiles is not None:
+            stack.enter_context(TiledScan(engine, tiles)).scan(conn, division, rules, progress)
         else:
-            tiled.scan(conn, division, rules, progress)
+            scan(conn, division, rules)
         run_id = conn.execute(text(
             "INSERT INTO recon_runs (division, profile, profile_version) "
             "VALUES (:d, :p, :v) RETURNING id"),
             {"d": division, "p": rules.id, "v": rules.version}).scalar_one()
         progress.stage(msg("worklist.stage.updating"), 4)
-        _match(conn, division, rules.reconciliation.rematch_min_iou)
-        progress.advance()
-        kept = conn.execute(text(
-            "UPDATE recon_findings AS f SET parcels = s.parcels, parcel_keys = s.parcel_keys, "
-            "area_m2 = s.area_m2, geom = s.geom, township = s.township, village = s.village, "
-            "last_run = :run FROM recon_scan AS s WHERE s.match_id = f.id"),
-            {"run": run_id}).rowcount
-        # The new findings' ids come straight from the insert: selecting them back by run
-        # read the whole findings table again.
-        new = conn.execute(text(
-            "WITH new AS (INSERT INTO recon_findings (kind, division, township, village, "
-            "parcel_keys, parcels, area_m2, geom, first_run, last_run) "
-            "SELECT kind, :d, township, village, parcel_keys, parcels, area_m2, geom, :run, :run "
-            "FROM recon_scan WHERE match_id IS NULL ORDER BY sid RETURNING id) "
-            "INSERT INTO recon_events (finding_id, actor, actor_key, on_behalf_of, action, "
-            "details, version) SELECT id, :actor, :actor_key, :on_behalf_of, 'detected', "
-            "jsonb_build_object('run', :run), 1 FROM new ORDER BY id"),
-            {"d": division, "run": run_id, **actor.columns()}).rowcount
-        progress.advance(2)
-        closed = conn.execute(_CLOSE_MISSING, {
-            "division_code": division, "run_id": run_id,
-            **{f"by_{name}": value for name, value in actor.columns().items()}}).rowcount
-        counts = dict(conn.execute(text(
-            "SELECT kind, count(*) FROM recon_scan GROUP BY kind ORDER BY kind")).all())
-        summary = DetectionSummary(run_id=run_id, division=division, profile=rules.id,
-                                   detected=counts, new=new, kept=kept, closed=closed)
+        counts = update_worklist(conn, division, run_id,
+                                 rules.reconciliation.rematch_min_iou, actor, progress,
+                                 chosen.incremental)
+        changes.save(conn, division, run_id, chosen)
+        summary = DetectionSummary(
+            run_id=run_id, division=division, profile=rules.id, detected=counts.detected,
+            new=counts.new, kept=counts.kept, closed=counts.closed,
+            mode="incremental" if chosen.incremental else "full",
+            full_reason=chosen.reason, changed=chosen.changed)
         conn.execute(text("UPDATE recon_runs SET summary = CAST(:s AS jsonb) WHERE id = :id"),
                      {"s": summary.model_dump_json(), "id": run_id})
         progress.advance()

@@ -5,12 +5,16 @@ sliver classification) and ``sql/forest_grass_detect.sql`` (the single-parcel ch
 and townships) around the pairs of ``sql/forest_grass_pairs.sql`` (the five spatial joins);
 its ``{attrs:table:alias}`` placeholders become jsonb objects of the layer's catalogue
 columns. A tiled run (:mod:`gis.analysis.tiled_detection`) composes the same statement with
-``sql/forest_grass_tile_pairs.sql`` instead, which reads the pairs its workers found. Part of
+``sql/forest_grass_tile_pairs.sql`` instead, which reads the pairs its workers found. An
+incremental re-detection (:mod:`gis.analysis.forest_grass_changes`) composes it with
+``sql/forest_grass_changed_pairs.sql`` and keeps only the single-parcel checks of changed
+parcels, so only the findings involving a changed parcel are computed. Part of
 :mod:`gis.analysis.forest_grass`, which matches the scan to the work list.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
 
@@ -29,11 +33,14 @@ SCAN_TABLE = sa.table("recon_scan", sa.column("sid"), sa.column("kind"),
                       sa.column("parcel_keys"), sa.column("geom"), sa.column("match_id"))
 
 #: Placeholders of the detection texts: a layer's attribute object, the pairs CTE's body, the
-#: tiled run's staging table. Cut out rather than formatted, so nothing else is interpreted.
-_PLACEHOLDER = re.compile(r"\{(attrs:\w+:\w+|pairs|tiles)\}")
-#: The pairs found by five joins in PostGIS, or read back from a tiled run's staging table.
+#: tiled run's staging table, the filter on changed parcels. Cut out rather than formatted, so
+#: nothing else is interpreted.
+_PLACEHOLDER = re.compile(r"\{(attrs:\w+:\w+|changed:\w+:\w+|pairs|tiles)\}")
+#: The pairs found by five joins in PostGIS, or read back from a tiled run's staging table,
+#: or only those involving a changed parcel (an incremental re-detection).
 PAIRS_POSTGIS = "forest_grass_pairs.sql"
 PAIRS_TILED = "forest_grass_tile_pairs.sql"
+PAIRS_CHANGED = "forest_grass_changed_pairs.sql"
 
 
 def _attributes(table: str, alias: str) -> sql.Composed:
@@ -48,10 +55,20 @@ def _attributes(table: str, alias: str) -> sql.Composed:
     return sql.SQL("jsonb_build_object({})").format(pairs)
 
 
+def _changed(table: str, alias: str, incremental: bool) -> sql.Composable:
+    """TRUE in a full scan; in an incremental one, "the parcel is listed in the transaction's
+    ``recon_changed``"."""
+    if not incremental:
+        return sql.SQL("TRUE")
+    return sql.SQL("{} IN (SELECT id FROM recon_changed WHERE layer = {})").format(
+        sql.Identifier(alias, "id"), sql.Literal(table))
+
+
 def _compose(name: str, pairs: str, tiles: str | None) -> sql.Composed:
     """The text of ``sql/<name>`` with each placeholder replaced: ``{attrs:table:alias}`` by
     :func:`_attributes`, ``{pairs}`` by the composed ``pairs`` file, ``{tiles}`` by the
-    staging table's identifier."""
+    staging table's identifier, ``{changed:table:alias}`` by :func:`_changed` (incremental
+    when the pairs are :data:`PAIRS_CHANGED`)."""
     pieces = _PLACEHOLDER.split(statement(name))
     parts: list[sql.Composable] = [sql.SQL(pieces[0])]
     for placeholder, rest in zip(pieces[1::2], pieces[2::2], strict=True):
@@ -61,6 +78,9 @@ def _compose(name: str, pairs: str, tiles: str | None) -> sql.Composed:
             if tiles is None:
                 raise ValueError(f"{name} reads a staging table and none was given")
             parts.append(sql.Identifier(tiles))
+        elif placeholder.startswith("changed:"):
+            _, table, alias = placeholder.split(":")
+            parts.append(_changed(table, alias, pairs == PAIRS_CHANGED))
         else:
             _, table, alias = placeholder.split(":")
             parts.append(_attributes(table, alias))
@@ -76,10 +96,18 @@ def _scan_sql(pairs: str = PAIRS_POSTGIS, tiles: str | None = None) -> sql.Compo
 
 
 @cache
-def _scan_query() -> bytes:
+def _scan_query(pairs: str = PAIRS_POSTGIS) -> bytes:
     """:func:`_scan_sql` rendered once per process (psycopg's default adaptation: the only
     literals are ASCII column names): rendering its ~300 parts took ~1 ms every run."""
-    return _scan_sql().as_bytes(None)
+    return _scan_sql(pairs).as_bytes(None)
+
+
+def scan_fingerprint() -> str:
+    """A digest of the full and the incremental scan statements (with the catalogue's
+    attribute columns in them): findings carried over from a detection made by other
+    statements could differ from what these would find, so a change here forces a full
+    re-detection."""
+    return hashlib.sha256(_scan_query() + _scan_query(PAIRS_CHANGED)).hexdigest()
 
 
 def scope_ewkb(conn: Connection, division: str) -> bytes:
@@ -91,13 +119,16 @@ def scope_ewkb(conn: Connection, division: str) -> bytes:
     return cur.fetchone()[0]
 
 
-def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = None) -> None:
+def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = None,
+         changed: bool = False) -> None:
     """Run detection into the transaction's temporary table ``recon_scan`` (sid, kind,
     parcels, parcel_keys, geom, area_m2, township, village, match_id). Everything stays in
     PostgreSQL: a county-wide run has hundreds of thousands of findings, and shipping each
     geometry to Python and back cost more than detecting it. With ``tiles`` (a tiled run's
     staging table, see :mod:`gis.analysis.tiled_detection`) the pairs are the ones its
-    workers found and wrote there; the rest of the statement is the same."""
+    workers found and wrote there; the rest of the statement is the same. With ``changed``
+    only the findings involving a parcel listed in the transaction's ``recon_changed`` are
+    computed (:mod:`gis.analysis.forest_grass_changes`)."""
     params = profile.reconciliation
     classes = params.land_use_classes
     scope = scope_ewkb(conn, division)
@@ -108,7 +139,10 @@ def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = 
     # to disk with the default work_mem (37 MB at 10,000 parcels).
     cur.execute("SET LOCAL jit = off")
     cur.execute("SET LOCAL work_mem = '256MB'")
-    query = _scan_query() if tiles is None else _scan_sql(PAIRS_TILED, tiles).as_bytes(None)
+    if tiles is not None:
+        query = _scan_sql(PAIRS_TILED, tiles).as_bytes(None)
+    else:
+        query = _scan_query(PAIRS_CHANGED if changed else PAIRS_POSTGIS)
     cur.execute(
         query,
         {"scope": scope, "forest": classes["forest"], "grass": classes["grassland"],

@@ -42,8 +42,12 @@ def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g.
                    "GIS_DASK_SCHEDULER, else a LocalCluster (same findings).")] = False,
                workers: Annotated[int | None, typer.Option(
                    min=1, help="LocalCluster worker processes for --tiled (default: one per "
-                   "core).")] = None) -> None:
-    """Detect conflicts in a division and update the work list (decisions are kept)."""
+                   "core).")] = None,
+               full: Annotated[bool, typer.Option(
+                   "--full", help="Scan the whole division, even when only the findings of "
+                   "changed parcels would need detecting again.")] = False) -> None:
+    """Detect conflicts in a division and update the work list (decisions are kept). A
+    re-detection looks only at the parcels changed since the previous one unless --full."""
     from gis.analysis.forest_grass import TileOptions, detect
 
     if workers is not None and not tiled:
@@ -52,7 +56,7 @@ def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g.
     tiles = TileOptions(workers=workers) if tiled else None
     with open_engine() as engine, progress_bar() as progress:
         summary = detect(engine, division, actor=Actor.cli(on_behalf_of), progress=progress,
-                         tiles=tiles)
+                         tiles=tiles, full=full)
     if json_out:
         print_json(summary.model_dump())
         return
@@ -62,6 +66,13 @@ def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g.
     console.print(text("worklist.cli.detected", lang, run=summary.run_id,
                        profile=summary.profile, found=found or "-", new=summary.new,
                        kept=summary.kept, closed=summary.closed))
+    if summary.mode == "incremental":
+        console.print(text("recon.cli.incremental", lang, changed=summary.changed))
+    else:
+        reason = text(f"recon.full_reason.{summary.full_reason}", lang)
+        console.print(text("recon.cli.full", lang, reason=reason) if summary.changed is None
+                      else text("recon.cli.full_changed", lang, reason=reason,
+                                changed=summary.changed))
 
 
 @reconcile_app.command("list")

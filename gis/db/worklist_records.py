@@ -3,8 +3,8 @@
 plans of legacy activities (003:235).
 
 Part of the application's records (:mod:`gis.db.records` re-exports every name); the schema
-is owned by the migrations (0004, 0005, 0007, 0009, 0012), which ``tests/test_catalogue.py``
-compares with these definitions.
+is owned by the migrations (0004, 0005, 0007, 0009, 0012, 0015), which
+``tests/test_catalogue.py`` compares with these definitions.
 """
 
 from __future__ import annotations
@@ -122,6 +122,36 @@ recon_parcels = sa.Table(
               nullable=False),
     finite_check("recon_parcels", "area_m2"),
     sa.Index("recon_parcels_geom_gist", "geom", postgresql_using="gist"),
+)
+
+
+#: What a division's latest detection read (migration 0015): the run, fingerprints of the
+#: profile, statements and administrative divisions, and every parcel's row version; the
+#: incremental re-detection (gis.analysis.forest_grass_changes) compares against them.
+recon_detection_state = sa.Table(
+    "recon_detection_state",
+    metadata,
+    sa.Column("division", sa.Text, primary_key=True),
+    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("recon_runs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("profile_fingerprint", sa.Text, nullable=False),
+    sa.Column("admin_fingerprint", sa.Text, nullable=False),
+    sa.Column("event_mark", sa.BigInteger, nullable=False),
+    comment="Per division: the detection run the parcel state belongs to, and what else its "
+            "scan depended on (issue 24, incremental re-detection).",
+)
+
+recon_parcel_state = sa.Table(
+    "recon_parcel_state",
+    metadata,
+    sa.Column("division", sa.Text,
+              sa.ForeignKey("recon_detection_state.division", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("layer", sa.Text, primary_key=True),
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("row_version", sa.BigInteger, nullable=False,
+              comment="The row's xmin when the detection read it"),
+    comment="The parcels a division's latest detection read, with their row versions.",
 )
 
 

@@ -10,6 +10,9 @@
 -- GiST index. "b.id - a.id > 0" (not "a.id < b.id") keeps the planner from turning the
 -- primary key into an index condition (half the table per row) AND-ed with the GiST probe.
 -- The outline is a bound value, not a CTE, so the joins can run in parallel workers.
+-- The changed placeholders are TRUE in a full scan; in an incremental one they keep the
+-- parcels listed in recon_changed (gis/analysis/forest_grass_changes.py), whose pairs then
+-- come from forest_grass_changed_pairs.sql.
 WITH pairs AS (
 {pairs}
 ),
@@ -25,6 +28,7 @@ singles AS (
                    > %(cert_tol)s * p.area_m2 THEN 'certificate_mismatch' END)
     ) AS k(kind)
     WHERE kind IS NOT NULL AND ST_Intersects(p.geom, %(scope)s::geometry)
+          AND {changed:forest_parcels:p}
     UNION ALL
     SELECT kind, 'grassland_parcels', p.parcel_no, {attrs:grassland_parcels:p}, p.geom
     FROM grassland_parcels AS p
@@ -36,6 +40,7 @@ singles AS (
                    > %(cert_tol)s * p.area_m2 THEN 'certificate_mismatch' END)
     ) AS k(kind)
     WHERE kind IS NOT NULL AND ST_Intersects(p.geom, %(scope)s::geometry)
+          AND {changed:grassland_parcels:p}
 ),
 found AS (
     SELECT kind,
