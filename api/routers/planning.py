@@ -14,6 +14,7 @@ from api.auth import Expensive, Planner, PrincipalDep
 from api.deps import EngineDep
 from api.models import AreaM2, OnBehalfOf
 from gis.analysis import control_lines, reserve
+from gis.analysis.quota_purposes import MAX_NOTE
 from gis.reports.tables import to_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["planning"])
@@ -31,7 +32,13 @@ class DrawRequest(BaseModel):
     project_code: str = Field(min_length=1)
     project_name: str | None = None
     area_m2: AreaM2
-    purpose: str = Field(description="key_industry | major_project | ecological_restoration")
+    purpose: reserve.Purpose = Field(description=(
+        "key_industry | major_project | ecological_restoration, the rule's examples, or "
+        "other (its 等 opens the list, 000:856-858, 001:1146-1148): then purpose_note "
+        "must say what the draw is for"))
+    purpose_note: str | None = Field(None, max_length=MAX_NOTE, description=(
+        "The purpose in words (具体用途): required with other, optional otherwise; at most "
+        f"{MAX_NOTE} characters"))
     draw_date: dt.date | None = None
     on_behalf_of: OnBehalfOf = None
 
@@ -89,7 +96,7 @@ async def village_draw(village_code: str, body: DrawRequest, engine: EngineDep,
                        who: PrincipalDep) -> reserve.Draw:
     return await run_in_threadpool(
         reserve.draw, engine, village_code, body.project_code, body.area_m2, body.purpose,
-        body.draw_date, body.project_name, who.actor(body.on_behalf_of))
+        body.draw_date, body.project_name, who.actor(body.on_behalf_of), body.purpose_note)
 
 
 @router.post("/reserve/villages/{village_code}/draws/{draw_id}/reversal", status_code=201,

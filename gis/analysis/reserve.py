@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from gis.analysis.quota_import import import_ledger
+from gis.analysis.quota_purposes import checked_purpose
 from gis.analysis.statements import statement
 from gis.db.records import quota_draws
 from gis.errors import Conflict, InputError, NotFound
@@ -28,12 +30,13 @@ from gis.identity import Actor, resolve
 from gis.messages import msg
 from gis.numbers import require_finite
 from gis.rules import division_prefix, profile_for_division
-from gis.rules.models import Citation, QuotaRule
+from gis.rules.models import Citation, QuotaPurpose, QuotaRule
 from gis.rules.thresholds import area, share, total
 from gis.units import Area
 
-Purpose = Literal["key_industry", "major_project", "ecological_restoration"]
-PURPOSES: tuple[str, ...] = Purpose.__args__  # type: ignore[attr-defined]
+#: What a draw is for: the rule's three examples, or ``other`` with the purpose stated (its
+#: 等 opens the list; see :mod:`gis.analysis.quota_purposes`, and the profiles' ``purposes``).
+Purpose = QuotaPurpose
 
 
 class VillageQuota(BaseModel):
@@ -77,6 +80,8 @@ class Draw(BaseModel):
     area_mu: float | None
     draw_date: dt.date
     purpose: str
+    #: The purpose in words: required for ``other`` (what it was), optional otherwise.
+    purpose_note: str | None = None
     #: The draw this entry reverses, and why.
     reverses: int | None = None
     reason: str | None = None
@@ -197,8 +202,8 @@ def _assessment(base: float, part: float, rule: QuotaRule) -> str:
 
 #: The columns of a ledger row read back (``Draw``), besides ``reversed_by``.
 _LEDGER_FIELDS = ("id", "village_code", "project_code", "project_name", "entry", "area_m2",
-                  "draw_date", "purpose", "reverses", "reason", "invalid_value", "recorded_by",
-                  "on_behalf_of", "actor_verified", "recorded_at", "imported")
+                  "draw_date", "purpose", "purpose_note", "reverses", "reason", "invalid_value",
+                  "recorded_by", "on_behalf_of", "actor_verified", "recorded_at", "imported")
 
 
 def _ledger_rows() -> tuple[sa.Select, sa.FromClause]:
@@ -250,8 +255,9 @@ def _plan(engine: Engine, village_code: str) -> tuple[str, float | None]:
 def _insert(conn, values: dict) -> Draw:
     row_id = conn.execute(text(
         "INSERT INTO quota_draws (village_code, project_code, project_name, entry, area_m2, "
-        "draw_date, purpose, reverses, reason, recorded_by, actor_key, on_behalf_of) "
-        "VALUES (:v, :p, :n, :e, :a, :d, :u, :rev, :why, :by, :key, :for) RETURNING id"),
+        "draw_date, purpose, purpose_note, reverses, reason, recorded_by, actor_key, "
+        "on_behalf_of) VALUES (:v, :p, :n, :e, :a, :d, :u, :note, :rev, :why, :by, :key, :for) "
+        "RETURNING id"),
         values).scalar_one()
     query, d = _ledger_rows()
     row = conn.execute(query.where(d.c.id == row_id)).mappings().one()
@@ -260,14 +266,14 @@ def _insert(conn, values: dict) -> Draw:
 
 def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
          purpose: Purpose, draw_date: dt.date | None = None, project_name: str | None = None,
-         actor: Actor | None = None) -> Draw:
+         actor: Actor | None = None, purpose_note: str | None = None) -> Draw:
     """Record a draw; refuse it if it exceeds what remains. Serialized per village by a row
     lock on the plan, so two concurrent draws see each other. ``actor`` is who records it
-    (authenticated; see gis.identity)."""
+    (authenticated; see gis.identity). ``purpose`` is one the village's rule admits; for
+    ``other`` (the rule's 等) ``purpose_note`` must say what the draw is for."""
     actor = resolve(actor)
     area_m2 = require_finite(area_m2, msg("field.area_drawn"), exclusive_minimum=0)
-    if purpose not in PURPOSES:
-        raise InputError(msg("quota.bad_purpose", allowed=", ".join(PURPOSES), value=purpose))
+    purpose_note = checked_purpose(village_code, purpose, purpose_note)
     if not project_code.strip():
         raise InputError(msg("quota.project_code_missing"))
     with engine.begin() as conn:
@@ -292,8 +298,9 @@ def draw(engine: Engine, village_code: str, project_code: str, area_m2: float,
                 remaining_m2=float(remaining), requested_m2=area_m2)
         return _insert(conn, {
             "v": village_code, "p": project_code, "n": project_name, "e": "draw",
-            "a": area_m2, "d": draw_date or dt.date.today(), "u": purpose, "rev": None,
-            "why": None, "by": actor.name, "key": actor.key_id, "for": actor.on_behalf_of})
+            "a": area_m2, "d": draw_date or dt.date.today(), "u": purpose,
+            "note": purpose_note, "rev": None, "why": None, "by": actor.name,
+            "key": actor.key_id, "for": actor.on_behalf_of})
 
 
 def reverse(engine: Engine, draw_id: int, reason: str, actor: Actor | None = None,
@@ -307,7 +314,7 @@ def reverse(engine: Engine, draw_id: int, reason: str, actor: Actor | None = Non
     with engine.begin() as conn:
         target = conn.execute(text(
             "SELECT d.village_code, d.project_code, d.project_name, d.entry, d.area_m2, "
-            "d.purpose, r.id AS reversed_by FROM quota_draws AS d "
+            "d.purpose, d.purpose_note, r.id AS reversed_by FROM quota_draws AS d "
             "LEFT JOIN quota_draws AS r ON r.reverses = d.id WHERE d.id = :id"),
             {"id": draw_id}).mappings().first()
         if target is None or (village_code is not None
@@ -326,54 +333,12 @@ def reverse(engine: Engine, draw_id: int, reason: str, actor: Actor | None = Non
                 "v": target["village_code"], "p": target["project_code"],
                 "n": target["project_name"], "e": "reversal",
                 "a": -(target["area_m2"] or 0.0), "d": dt.date.today(),
-                "u": target["purpose"], "rev": draw_id, "why": reason.strip(),
+                "u": target["purpose"], "note": target["purpose_note"], "rev": draw_id,
+                "why": reason.strip(),
                 "by": actor.name, "key": actor.key_id, "for": actor.on_behalf_of})
         except IntegrityError as exc:  # a concurrent reversal of the same draw
             raise Conflict(msg("quota.reversed_concurrently", entry=draw_id)) from exc
 
 
-__all__ = ["Draw", "VillageQuota", "draw", "invalid_entries", "ledger", "reverse",
-           "village_report"]
-
-
-def import_ledger(engine: Engine, path: str, layer: str = "quota_ledger",
-                  actor: Actor | None = None) -> int:
-    """Import historical draws (a table with village_code, project_code, project_name,
-    area_m2, draw_date, purpose) as ``imported`` rows, without the quota check: the past is
-    recorded as it was, over-drawn or not, and the report flags it. Every area must be a
-    finite positive number (the whole import is refused otherwise, naming the rows). Rows
-    already imported (same village, project, date and area) are skipped; returns how many
-    were added. ``actor`` is who imports (recorded as the recorder)."""
-    import pyogrio
-
-    actor = resolve(actor)
-    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-    missing = {"village_code", "project_code", "area_m2", "draw_date", "purpose"} - set(frame)
-    if missing:
-        raise InputError(msg("quota.ledger_columns_missing", columns=sorted(missing)))
-    if bad := set(frame["purpose"]) - set(PURPOSES):
-        raise InputError(msg("quota.ledger_bad_purposes", values=sorted(bad)))
-    areas = [_as_number(v) for v in frame["area_m2"]]
-    if wrong := [i + 1 for i, a in enumerate(areas) if not (math.isfinite(a) and a > 0)]:
-        raise InputError(msg("quota.ledger_bad_areas", rows=wrong[:20]), rows=wrong[:20])
-    added = 0
-    with engine.begin() as conn:
-        for row, area in zip(frame.itertuples(index=False), areas, strict=True):
-            added += conn.execute(text(
-                "INSERT INTO quota_draws (village_code, project_code, project_name, area_m2, "
-                "draw_date, purpose, recorded_by, actor_key, on_behalf_of, imported) "
-                "SELECT :v, :p, :n, :a, CAST(:d AS date), :u, :by, :key, :for, true "
-                "WHERE NOT EXISTS (SELECT 1 FROM quota_draws WHERE village_code = :v AND "
-                "project_code = :p AND draw_date = CAST(:d AS date) AND area_m2 = :a)"),
-                {"v": row.village_code, "p": row.project_code,
-                 "n": getattr(row, "project_name", None), "a": area,
-                 "d": str(row.draw_date)[:10], "u": row.purpose, "by": actor.name,
-                 "key": actor.key_id, "for": actor.on_behalf_of}).rowcount
-    return added
-
-
-def _as_number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
+__all__ = ["Draw", "VillageQuota", "draw", "import_ledger", "invalid_entries", "ledger",
+           "reverse", "village_report"]

@@ -142,6 +142,10 @@ quota_draws = sa.Table(
     sa.Column("area_m2", sa.Float),
     sa.Column("draw_date", sa.Date, nullable=False),
     sa.Column("purpose", sa.Text, nullable=False),
+    #: The purpose in words: what an ``other`` draw was for (the rule's 等, 000:856-858),
+    #: optional with a named purpose (migration 0016).
+    sa.Column("purpose_note", sa.Text, comment=(
+        "具体用途: what an 'other' draw was for (required then), optional otherwise")),
     sa.Column("recorded_by", sa.Text),
     sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
               nullable=False),
@@ -161,8 +165,12 @@ quota_draws = sa.Table(
         " AND reason IS NOT NULL AND area_m2 <= 0 AND area_m2 > '-Infinity'::float8)"
         " OR (invalid_value IS NOT NULL AND entry = 'draw' AND area_m2 IS NULL)",
         name="ck_quota_draws_area_m2_finite"),
-    sa.CheckConstraint("purpose IN ('key_industry', 'major_project', 'ecological_restoration')",
-                       name="quota_draws_purpose"),
+    sa.CheckConstraint("purpose IN ('key_industry', 'major_project', 'ecological_restoration', "
+                       "'other')", name="quota_draws_purpose"),
+    # coalesce: a NULL note would make the test NULL, which a CHECK lets through.
+    sa.CheckConstraint("purpose <> 'other' OR coalesce(length(btrim(purpose_note)), 0) > 0",
+                       name="quota_draws_other_stated"),
+    sa.CheckConstraint("length(purpose_note) <= 200", name="quota_draws_purpose_note_length"),
     sa.Index("quota_draws_village", "village_code"),
     sa.Index("quota_draws_reversed_once", "reverses", unique=True,
              postgresql_where=sa.text("reverses IS NOT NULL")),

@@ -22,7 +22,8 @@ COLUMNS: tuple[str, ...] = (
     "layer_a", "key_a", "layer_b", "key_b", "label_zh", "value", "unit", "area_km2",
     "area_wanmu", "target", "target_year", "meets_target", "note", "township_code",
     "reserved_m2", "reserved_mu", "assessment_zh", "rule_text_zh", "citation", "division",
-    "information_only", "covers", "note_zh", "note_en",
+    "information_only", "covers", "note_zh", "note_en", "entry", "purpose_note", "reverses",
+    "reversed_by", "reason", "invalid_value", "on_behalf_of", "actor_verified", "imported",
 )
 #: Where a field means something else in one kind of row (the share of a township plan is its
 #: reserved indicator, not a village's flexible quota): ``report.column.<Row>.<field>``.

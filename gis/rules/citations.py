@@ -1,7 +1,7 @@
 """Checking every citation of a rule profile against the seed text it cites.
 
-For each cited entry of a profile (rule, quota rule, target, justification path, the
-monitoring and terrain citations when set) the checker asks:
+For each cited entry of a profile (rule, quota rule and the purposes it names, target,
+justification path, the monitoring and terrain citations when set) the checker asks:
 
 * **the quote** is the seed's, whitespace aside, with every omission marked ``……``
   (:data:`gis.rules.seeds.ELISION`); a rule's and a quota rule's quote is its ``text_zh``,
@@ -60,6 +60,8 @@ def cited_entries(profile: Profile) -> Iterator[tuple[str, str | None, Citation]
     for key, quota in (profile.quota or {}).items():
         if quota is not None:
             yield f"quota.{key}", quota.text_zh, quota.citation
+        if quota is not None and quota.purposes is not None:
+            yield f"quota_purposes.{key}", quota.purposes.citation.quote, quota.purposes.citation
     for key, target in profile.targets.items():
         yield f"targets.{key}", target.citation.quote, target.citation
     for path in profile.justification_paths:

@@ -145,6 +145,31 @@ class JustificationPath(_Strict):
     interpretation: Interpretation | None = None
 
 
+#: The purposes the rules name for the village flexible quota (000:856-858, 001:1146-1148:
+#: "为重点产业发展、重大工程项目、生态保护修复等预留弹性空间").
+NamedPurpose = Literal["key_industry", "major_project", "ecological_restoration"]
+#: Every purpose a ledger row can record (the database's CHECK ``quota_draws_purpose``): the
+#: named ones and ``other``, for a purpose the rule's closing 等 admits but does not name.
+QuotaPurpose = Literal[NamedPurpose, "other"]
+OTHER_PURPOSE = "other"
+
+
+class QuotaPurposes(_Strict):
+    """What a quota may be drawn for, as the rule says it. ``named`` are the rule's examples
+    (key industries, major projects, ecological restoration); ``open_list`` is its closing
+    等: the list is open, so a draw for another purpose (a public service facility, say) is
+    admitted as ``other``, with the purpose stated in words, because an auditor reading the
+    ledger must see what "other" was. The quote is ``citation.quote``."""
+
+    named: list[NamedPurpose] = Field(min_length=1)
+    open_list: bool
+    citation: Citation
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return (*self.named, OTHER_PURPOSE) if self.open_list else tuple(self.named)
+
+
 class QuotaRule(_Strict):
     base: Literal["planned_construction_land"]
     comparator: Comparator
@@ -153,6 +178,8 @@ class QuotaRule(_Strict):
     text_zh: str
     summary_en: str
     citation: Citation
+    #: What the quota may be drawn for (a village quota; a township reserve names nothing).
+    purposes: QuotaPurposes | None = None
 
     def complies(self, share: Fraction | float) -> bool:
         """Whether ``share`` (quota / base: exact, as :func:`gis.rules.thresholds.share` gives
@@ -283,7 +310,9 @@ class Profile(_Strict):
     def _consistent(self) -> Profile:
         citations = [r.citation for r in self.rules.values()]
         citations += [p.citation for p in self.justification_paths]
-        citations += [q.citation for q in (self.quota or {}).values() if q is not None]
+        quotas = [q for q in (self.quota or {}).values() if q is not None]
+        citations += [q.citation for q in quotas]
+        citations += [q.purposes.citation for q in quotas if q.purposes is not None]
         citations += [t.citation for t in self.targets.values()]
         citations += [c for c in (self.monitoring.citation, self.terrain.citation) if c]
         for c in citations:

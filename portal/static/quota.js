@@ -152,6 +152,14 @@
     ctl.addTo(map);
   }
 
+  /* What a draw was for: an "other" draw states it (其他：<note>), a named one may add a note. */
+  function purposeText(d) {
+    var name = O.label('purpose', d.purpose);
+    if (!d.purpose_note) { return name; }
+    return d.purpose === 'other' ? t('quota_purpose_other', {note: d.purpose_note})
+      : t('quota_purpose_noted', {label: name, note: d.purpose_note});
+  }
+
   function showLedger(v) {
     el('quota-ledger-village').textContent = v.village_name + ' (' + v.village_code + ')';
     document.querySelectorAll('#quota-table tbody tr').forEach(function (tr) {
@@ -174,7 +182,7 @@
           return '<tr data-entry="' + O.esc(d.id) + '"><td>' + O.esc(d.project_code) +
             (d.project_name ? ' ' + O.esc(d.project_name) : '') +
             (note ? '<div class="om-hint">' + O.esc(note) + '</div>' : '') +
-            '</td><td>' + O.esc(d.draw_date) + '</td><td>' + O.esc(O.label('purpose', d.purpose)) +
+            '</td><td>' + O.esc(d.draw_date) + '</td><td>' + O.esc(purposeText(d)) +
             '</td><td class="num">' + (d.area_m2 == null ? '-' : O.num(d.area_m2, 0)) +
             '</td><td class="num">' + (d.area_mu == null ? '-' : O.num(d.area_mu, 2)) +
             '</td><td>' + O.esc(who) + (d.actor_verified === false
