@@ -25,7 +25,7 @@ import hashlib
 import json
 from fractions import Fraction
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
@@ -41,6 +41,9 @@ from gis.rules.models import Citation, Profile, Target
 from gis.rules.thresholds import KM2_PER_M2, MU_PER_M2, share
 from gis.rules.thresholds import area as exact_area
 from gis.units import Area
+
+if TYPE_CHECKING:
+    from gis.analysis.tiled_detection import TileOptions
 
 #: The three lines: (layer, key column, label).
 LINES = (
@@ -97,28 +100,38 @@ def _cursor(conn: Connection, **kwargs: Any) -> Cursor[Any]:
     return conn.connection.driver_connection.cursor(**kwargs)
 
 
-def line_conflicts(engine: Engine, division: str = "64") -> list[LineConflict]:
-    """Overlaps between any two of the three control lines within ``division``."""
+def line_conflicts(engine: Engine, division: str = "64",
+                   tiles: TileOptions | None = None) -> list[LineConflict]:
+    """Overlaps between any two of the three control lines within ``division``; with
+    ``tiles``, the same overlaps found tile by tile on dask.distributed
+    (:mod:`gis.analysis.tiled_conflicts`), then kept and named by the same code."""
     _check_division(division)
     tolerance = profile_for_division(division).indicators.control_line_sliver_m2
     prefix = division_prefix(division) + "%"
+    pairs = [(table_a, key_a, table_b, key_b) for i, (table_a, key_a, _) in enumerate(LINES)
+             for table_b, key_b, _ in LINES[i + 1:]]
+    if tiles is not None:
+        from gis.analysis.tiled_conflicts import pair_rows
+
+        found = pair_rows(engine, prefix, pairs, tiles)
+    else:
+        with engine.connect() as conn:
+            cur = _cursor(conn, row_factory=dict_row)
+            found = [cur.execute(_pair_sql(*pair), {"prefix": prefix}).fetchall()
+                     for pair in pairs]
     out: list[LineConflict] = []
-    with engine.connect() as conn:
-        cur = _cursor(conn, row_factory=dict_row)
-        for i, (table_a, key_a, _) in enumerate(LINES):
-            for table_b, key_b, _ in LINES[i + 1:]:
-                cur.execute(_pair_sql(table_a, key_a, table_b, key_b), {"prefix": prefix})
-                for row in cur.fetchall():
-                    if row["area_m2"] < tolerance:
-                        continue
-                    kind = f"{table_a}/{table_b}"
-                    ident = hashlib.sha1(
-                        f"{kind}:{row['key_a']}:{row['key_b']}".encode()).hexdigest()[:12]
-                    out.append(LineConflict(
-                        id=ident, kind=kind, layer_a=table_a, key_a=row["key_a"],
-                        layer_b=table_b, key_b=row["key_b"],
-                        **Area(row["area_m2"]).as_dict(), geometry=json.loads(row["geometry"]),
-                    ))
+    for (table_a, _, table_b, _), rows in zip(pairs, found, strict=True):
+        for row in rows:
+            if row["area_m2"] < tolerance:
+                continue
+            kind = f"{table_a}/{table_b}"
+            ident = hashlib.sha1(
+                f"{kind}:{row['key_a']}:{row['key_b']}".encode()).hexdigest()[:12]
+            out.append(LineConflict(
+                id=ident, kind=kind, layer_a=table_a, key_a=row["key_a"],
+                layer_b=table_b, key_b=row["key_b"],
+                **Area(row["area_m2"]).as_dict(), geometry=json.loads(row["geometry"]),
+            ))
     return out
 
 

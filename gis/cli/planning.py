@@ -12,10 +12,10 @@ import typer
 from rich.table import Table
 
 from gis.cli.options import DivisionOpt, JsonOpt, OnBehalfOfOpt, XlsxOutputOpt
-from gis.cli.output import console, print_json
+from gis.cli.output import console, language, print_json
 from gis.cli.resources import open_engine
 from gis.errors import InputError
-from gis.messages import msg
+from gis.messages import msg, text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -104,6 +104,11 @@ def reserve_ledger(
                 else ledger(engine, village, invalid_only=invalid))
     title = ("Invalid ledger rows 无效台账记录 " if invalid else "Ledger 台账 ") + (
         village or division)
+    if not json_out:  # the table says what an "other" draw was for: 其他：<note>
+        from gis.analysis.quota_purposes import purpose_text
+
+        rows = [r.model_copy(update={"purpose": purpose_text(r.purpose, r.purpose_note,
+                                                             language())}) for r in rows]
     _emit(rows, ["village_code", *_LEDGER_COLUMNS] if village is None else _LEDGER_COLUMNS,
           title, "台账", json_out, output)
 
@@ -133,7 +138,11 @@ def reserve_draw(
     village: str,
     project: Annotated[str, typer.Option(help="Project code (项目代码).")],
     purpose: Annotated[str, typer.Option(
-        help="key_industry | major_project | ecological_restoration")],
+        help="key_industry | major_project | ecological_restoration, or other (the rule's "
+             "等 opens the list) with --purpose-note saying what for.")],
+    purpose_note: Annotated[str | None, typer.Option(
+        help="The purpose in words (具体用途): required with --purpose other, at most 200 "
+             "characters; optional otherwise.")] = None,
     area_m2: Annotated[float | None, typer.Option(help="Area in m².")] = None,
     area_mu: Annotated[float | None, typer.Option(help="Area in 亩.")] = None,
     name: Annotated[str | None, typer.Option(help="Project name.")] = None,
@@ -159,7 +168,7 @@ def reserve_draw(
         raise InputError(msg("command.bad_date", value=date)) from exc
     with open_engine() as engine:
         row = draw(engine, village, project, area, purpose, when, name,
-                   Actor.cli(on_behalf_of))
+                   Actor.cli(on_behalf_of), purpose_note)
     if json_out:
         print_json(row.model_dump(mode="json"))
     else:
@@ -169,12 +178,24 @@ def reserve_draw(
 
 @control_lines_app.command("check")
 def control_lines_check(division: DivisionOpt = "64", json_out: JsonOpt = False,
-                        output: XlsxOutputOpt = None) -> None:
+                        output: XlsxOutputOpt = None,
+                        tiled: Annotated[bool, typer.Option(
+                            "--tiled", help="Find the overlaps tile by tile on "
+                            "dask.distributed, as `gis reconcile detect --tiled` (same "
+                            "conflicts).")] = False,
+                        workers: Annotated[int | None, typer.Option(
+                            min=1, help="LocalCluster worker processes for --tiled.")] = None,
+                        ) -> None:
     """Overlaps between the red line, permanent basic farmland and the UDB."""
     from gis.analysis.control_lines import line_conflicts
+    from gis.analysis.tiled_detection import TileOptions
 
+    if workers is not None and not tiled:
+        raise typer.BadParameter(text("tiles.cli.workers_need_tiled", language()),
+                                 param_hint="--workers")
     with open_engine() as engine:
-        rows = line_conflicts(engine, division)
+        rows = line_conflicts(engine, division,
+                              tiles=TileOptions(workers=workers) if tiled else None)
     _emit(rows, ["id", "kind", "key_a", "key_b", "area_m2", "area_mu"],
           "Control-line conflicts 三线冲突", "三线冲突", json_out, output)
 
