@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 
 from gis.analysis.forest_grass import TileOptions, decide, detect
 from gis.analysis.forest_grass_apply import apply_decisions
-from gis.analysis.forest_grass_changes import FULL_REASONS
+from gis.analysis.forest_grass_changes import FULL_REASON_MESSAGES, FULL_REASONS
 from gis.errors import ConfigurationError
 from gis.identity import Actor
 from gis.layers.schema import layer_tables, metadata
@@ -328,9 +328,10 @@ def test_cli_full_and_incremental(samples) -> None:
     forced = run_gis("reconcile", "detect", DIVISION, "--full")
     assert forced.returncode == 0, forced.stderr
     assert "full scan: asked for (0 parcels changed since the last detection)" in forced.stdout
+    assert set(FULL_REASON_MESSAGES) == set(FULL_REASONS)
     for reason in FULL_REASONS:  # every reason the CLI may print is worded in both languages
-        assert message_text(f"recon.full_reason.{reason}", "zh") != message_text(
-            f"recon.full_reason.{reason}", "en")
+        key = FULL_REASON_MESSAGES[reason]
+        assert message_text(key, "zh") != message_text(key, "en")
     zh = run_gis("reconcile", "detect", DIVISION, "--full", "--json", env={"GIS_LANG": "zh"})
     summary = json.loads(zh.stdout)
     assert (summary["mode"], summary["full_reason"], summary["changed"]) == (

@@ -264,15 +264,16 @@ def test_an_unexpected_error_fails_generic_logged_and_rolled_back(
         job = client.post(JOBS, headers=forestry, json={
             "kind": "reconciliation.detect", "params": {"division": "640104"}}).json()
         deadline = time.monotonic() + 60
-        while True:  # the job's backend, waiting for the lock to insert its run
+        while True:  # the job's backend, waiting for the lock on the runs (to read the last
+            # detection, incremental re-detection, or to insert its run)
             with db.connect() as conn:
                 pid = conn.execute(text(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO recon_runs%'"
-                )).scalar()
+                    "AND wait_event_type = 'Lock' AND query LIKE '%recon_runs%' "
+                    "AND pid <> pg_backend_pid()")).scalar()
             if pid is not None:
                 break
-            assert time.monotonic() < deadline, "the job never reached its insert"
+            assert time.monotonic() < deadline, "the job never waited for recon_runs"
             time.sleep(0.05)
         with db.connect() as conn:
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"),

@@ -45,6 +45,12 @@ FullReason = Literal["forced", "no_previous", "profile_changed", "boundary_chang
                      "many_changes"]
 #: Every reason a detection scans the whole division (their messages: recon.full_reason.*).
 FULL_REASONS: tuple[str, ...] = FullReason.__args__  # type: ignore[attr-defined]
+#: Each reason's message, spelled out so the catalogue check finds every key in use.
+FULL_REASON_MESSAGES: dict[str, str] = {
+    "forced": "recon.full_reason.forced", "no_previous": "recon.full_reason.no_previous",
+    "profile_changed": "recon.full_reason.profile_changed",
+    "boundary_changed": "recon.full_reason.boundary_changed",
+    "many_changes": "recon.full_reason.many_changes"}
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,9 @@ def detect_cmd(division: Annotated[str, typer.Argument(help="Division code, e.g.
     if summary.mode == "incremental":
         console.print(text("recon.cli.incremental", lang, changed=summary.changed))
     else:
-        reason = text(f"recon.full_reason.{summary.full_reason}", lang)
+        from gis.analysis.forest_grass_changes import FULL_REASON_MESSAGES
+
+        reason = text(FULL_REASON_MESSAGES[str(summary.full_reason)], lang)  # full: a reason
         console.print(text("recon.cli.full", lang, reason=reason) if summary.changed is None
                       else text("recon.cli.full_changed", lang, reason=reason,
                                 changed=summary.changed))
