@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,29 +196,38 @@ def _ewkb_multipolygons(pieces: np.ndarray) -> list[bytes]:
             for w, p in zip(wkb.tolist(), is_polygon.tolist(), strict=True)]
 
 
-def scan_tile(tile: Tile, context: ScanContext) -> int:
-    """Read, detect and write one tile (one transaction); the number of pieces written."""
-    with psycopg.connect(context.conninfo) as conn:
-        if context.snapshot is not None:
+@contextmanager
+def snapshot_cursor(conninfo: str, snapshot: str | None) -> Iterator[psycopg.Cursor]:
+    """A worker's cursor in one transaction that sees the coordinator's exported
+    ``snapshot`` (when given), so every tile reads the same state of the data; committed on
+    leaving, rolled back on an error."""
+    with psycopg.connect(conninfo) as conn:
+        if snapshot is not None:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with conn.cursor() as cur:
-            if context.snapshot is not None:
+            if snapshot is not None:
                 cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
-                    sql.Literal(context.snapshot)))
-            layers = {name: _read(cur, name, tile.box) for name in _READ}
-            found = find_pieces(context, tile, layers)
-            copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-                sql.Identifier(context.staging),
-                sql.SQL(", ").join(map(sql.Identifier, STAGING_COLUMNS)))
-            written = 0
-            with cur.copy(copy_sql) as copy:
-                copy.set_types(list(_COPY_TYPES))
-                for branch, ids_a, ids_b, pieces in found:
-                    wkb = _ewkb_multipolygons(pieces)
-                    for id_a, id_b, geom in zip(ids_a.tolist(), ids_b.tolist(), wkb,
-                                                strict=True):
-                        copy.write_row((tile.index, branch, id_a, id_b, geom))
-                    written += len(wkb)
+                    sql.Literal(snapshot)))
+            yield cur
+
+
+def scan_tile(tile: Tile, context: ScanContext) -> int:
+    """Read, detect and write one tile (one transaction); the number of pieces written."""
+    with snapshot_cursor(context.conninfo, context.snapshot) as cur:
+        layers = {name: _read(cur, name, tile.box) for name in _READ}
+        found = find_pieces(context, tile, layers)
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            sql.Identifier(context.staging),
+            sql.SQL(", ").join(map(sql.Identifier, STAGING_COLUMNS)))
+        written = 0
+        with cur.copy(copy_sql) as copy:
+            copy.set_types(list(_COPY_TYPES))
+            for branch, ids_a, ids_b, pieces in found:
+                wkb = _ewkb_multipolygons(pieces)
+                for id_a, id_b, geom in zip(ids_a.tolist(), ids_b.tolist(), wkb,
+                                            strict=True):
+                    copy.write_row((tile.index, branch, id_a, id_b, geom))
+                written += len(wkb)
     return written
 
 

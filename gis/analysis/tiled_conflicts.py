@@ -42,7 +42,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.analysis.statements import statement
-from gis.analysis.tile_scan import Tile, grid
+from gis.analysis.tile_scan import Tile, grid, snapshot_cursor
 from gis.db.metadata import STORAGE_SRID
 
 if TYPE_CHECKING:
@@ -153,18 +153,12 @@ def owned_pieces(a: _Features, b: _Features,
 
 def conflict_tile(tile: Tile, context: ConflictContext) -> list[PieceRow]:
     """Read one tile's features (in the run's snapshot) and return the pieces it owns."""
-    with psycopg.connect(context.conninfo) as conn:
-        if context.snapshot is not None:
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        with conn.cursor() as cur:
-            if context.snapshot is not None:
-                cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
-                    sql.Literal(context.snapshot)))
-            layers: dict[str, _Features] = {}
-            for table_a, key_a, table_b, key_b in context.pairs:
-                for table, key in ((table_a, key_a), (table_b, key_b)):
-                    if table not in layers:
-                        layers[table] = _read(cur, table, key, context.prefix, tile.box)
+    with snapshot_cursor(context.conninfo, context.snapshot) as cur:
+        layers: dict[str, _Features] = {}
+        for table_a, key_a, table_b, key_b in context.pairs:
+            for table, key in ((table_a, key_a), (table_b, key_b)):
+                if table not in layers:
+                    layers[table] = _read(cur, table, key, context.prefix, tile.box)
     out: list[PieceRow] = []
     for index, (table_a, _, table_b, _) in enumerate(context.pairs):
         keys_a, keys_b, pieces = owned_pieces(layers[table_a], layers[table_b], tile.cell)
