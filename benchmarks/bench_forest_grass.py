@@ -107,11 +107,12 @@ class StageTimes:
         return writes - begin, end - writes
 
 
-def prepare(engine: Engine, n: int) -> Path:
-    path = OUT / f"forest_grass_{n}.gpkg"
+def prepare(engine: Engine, n: int, cell: float | None = None) -> Path:
+    path = OUT / (f"forest_grass_{n}.gpkg" if cell is None else f"forest_grass_{n}_{cell}.gpkg")
     if not path.exists():
         OUT.mkdir(exist_ok=True)
-        write_scale_dataset(path, n, forest=n, grass=n)
+        write_scale_dataset(path, n, forest=n, grass=n,
+                            **({} if cell is None else {"cell_deg": cell}))
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables
                                                   if t.name != "api_keys")
@@ -224,6 +225,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cell", type=float, default=None, help=(
+        "Grid cell of the generated parcels in degrees (default 0.002); 1,000,000 parcels "
+        "per layer fit into Ningxia only with 0.0017 or less."))
     parser.add_argument("--variants", nargs="+", default=["postgis", "tiled-1", "tiled-2"])
     parser.add_argument("--redetect", action=argparse.BooleanOptionalAction, default=True,
                         help="Also time a re-detection after 1%% of the parcels changed.")
@@ -241,7 +245,7 @@ def main() -> None:
           flush=True)
     table = []
     for n in args.sizes:
-        path = prepare(engine, n)
+        path = prepare(engine, n, args.cell)
         gp: list[float] = []
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants}
         load: list[float] = []
@@ -263,7 +267,7 @@ def main() -> None:
         redetect = {}
         for variant in args.variants if args.redetect else []:
             if redetect:  # the previous variant changed the parcels: load them afresh
-                prepare(engine, n)
+                prepare(engine, n, args.cell)
             fresh_worklist(engine)
             first = timed_detect(engine, options(variant, clients))
             decided = record_decisions(engine)
