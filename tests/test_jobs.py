@@ -179,7 +179,7 @@ def test_detection_job_runs_to_completion(client: TestClient, db: Engine, keys) 
         # the owner is the key's holder; the typed name is only "on behalf of"
         assert (job["actor"], job["on_behalf_of"], job["submitted_by"]) == (
             "test-forestry", "王工", "test-forestry")
-        assert job["params"] == {"division": "640104", "profile": None}
+        assert job["params"] == {"division": "640104", "profile": None, "full": False}
         forestry = _as(client, keys["forestry"])
         running, _ = wait_for(forestry, job["id"], lambda j: j["progress"]["stage"] is not None)
         assert running["status"] == "running"
@@ -198,6 +198,14 @@ def test_detection_job_runs_to_completion(client: TestClient, db: Engine, keys) 
     again = fg.detect(db, "640104")  # the same detection, called directly
     assert again.detected == result["detected"] and again.new == 0
     assert again.kept == result["new"]
+    # A job may ask for the whole division to be scanned even though nothing changed.
+    forced = client.post(JOBS, headers=keys["forestry"], json={
+        "kind": "reconciliation.detect", "params": {"division": "640104", "full": True}})
+    assert forced.status_code == 202, forced.text
+    done, _ = wait_for(_as(client, keys["forestry"]), forced.json()["id"], finished)
+    assert done["status"] == "succeeded", done
+    assert (done["result"]["mode"], done["result"]["full_reason"], done["result"]["new"]) == (
+        "full", "forced", 0)
     assert again.run_id == result["run_id"] + 1
 
 

@@ -24,6 +24,9 @@ class DetectParams(BaseModel):
     division: str = Field(pattern=r"^\d{6,12}$", description="Division code, e.g. 640202")
     profile: str | None = Field(
         None, description="Rule profile; default: the division's own (dawukou, xingqing ...)")
+    full: bool = Field(False, description=(
+        "Scan the whole division even when only some parcels changed since the last "
+        "detection (default: incremental when it can be)"))
 
     @field_validator("profile")
     @classmethod
@@ -52,7 +55,8 @@ def run_detect(engine: Engine, params: DetectParams, actor: Actor,
     the job's progress then counts the tiles. Without it the PostGIS scan (same findings),
     rather than a LocalCluster started inside the server for each job."""
     tiles = fg.TileOptions() if get_settings().api.dask_scheduler else None
-    summary = fg.detect(engine, params.division, params.profile, actor, progress, tiles)
+    summary = fg.detect(engine, params.division, params.profile, actor, progress, tiles,
+                        full=params.full)
     return summary.model_dump(mode="json")
 
 
