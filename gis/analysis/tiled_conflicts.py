@@ -30,7 +30,6 @@ it to run :func:`conflict_tile`, hence only psycopg, numpy and shapely at module
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -168,14 +167,6 @@ def conflict_tile(tile: Tile, context: ConflictContext) -> list[PieceRow]:
     return out
 
 
-def _tiles(count: int, workers: int, options: TileOptions) -> int:
-    """As many tiles as the options ask for, else about ``parcels_per_tile`` features each
-    and at least four per worker (conflicts cluster where the lines meet)."""
-    if options.tiles is not None:
-        return max(1, options.tiles)
-    return max(4 * workers, math.ceil(count / options.parcels_per_tile))
-
-
 def _run(client: Any, tiles: list[Tile], context: ConflictContext) -> list[PieceRow]:
     from distributed import as_completed
 
@@ -194,7 +185,7 @@ def pair_rows(engine: Engine, prefix: str, pairs: Sequence[Pair],
               options: TileOptions) -> list[list[dict[str, Any]]]:
     """For each pair, the rows ``sql/control_line_pairs.sql`` gives (``key_a``, ``key_b``,
     ``geometry`` as GeoJSON, ``area_m2``; ordered by keys), computed on the tiles."""
-    from gis.analysis.tiled_detection import dask_client
+    from gis.analysis.tiled_detection import conninfo, dask_client, tile_count
 
     out: list[list[dict[str, Any]]] = [[] for _ in pairs]
     scoped = sorted({table for table, _, _, _ in pairs})
@@ -210,12 +201,11 @@ def pair_rows(engine: Engine, prefix: str, pairs: Sequence[Pair],
             return out
         cur.execute("SELECT pg_export_snapshot()")
         context = ConflictContext(
-            conninfo=engine.url.set(drivername="postgresql").render_as_string(
-                hide_password=False),
+            conninfo=conninfo(engine),
             prefix=prefix, pairs=tuple(pairs), snapshot=cur.fetchone()[0])
         with dask_client(options) as client:
             workers = max(1, sum(client.nthreads().values()))
-            tiles = grid((x0, y0, x1, y1), _tiles(count, workers, options))
+            tiles = grid((x0, y0, x1, y1), tile_count(count, workers, options))
             rows = _run(client, tiles, context)
         if rows:
             index, keys_a, keys_b, wkb = (list(column) for column in zip(*rows, strict=True))

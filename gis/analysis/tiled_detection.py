@@ -97,7 +97,7 @@ def dask_client(options: TileOptions) -> Iterator[Any]:
         yield client
 
 
-def _conninfo(engine: Engine) -> str:
+def conninfo(engine: Engine) -> str:
     """The engine's database as a libpq URL the workers connect with (password included:
     they need it; with a remote scheduler the database must be reachable from the workers)."""
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -126,7 +126,7 @@ def staging_table(engine: Engine) -> Iterator[str]:
         _run_ddl(engine, sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-def _tile_count(parcels: int, workers: int, options: TileOptions) -> int:
+def tile_count(parcels: int, workers: int, options: TileOptions) -> int:
     """Tiles of about ``parcels_per_tile`` parcels, and at least four per worker: conflicts
     cluster (at 50,000 parcels a layer in 10 tiles, the 2 tiles holding the forest/grassland
     overlaps took 16 s each and the other 8 one or two), so a worker that drew a heavy tile
@@ -171,7 +171,7 @@ class TiledScan:
         if x0 is not None:
             cur.execute("SELECT pg_export_snapshot()")
             context = ScanContext(
-                conninfo=_conninfo(self.engine), staging=self.staging, scope_wkb=bytes(scope),
+                conninfo=conninfo(self.engine), staging=self.staging, scope_wkb=bytes(scope),
                 not_forest=tuple(classes["grassland"] + classes["cultivated"]
                                  + classes["construction"]),
                 not_grass=tuple(classes["forest"] + classes["cultivated"]
@@ -180,7 +180,7 @@ class TiledScan:
             # Task slots (processes x threads) of the whole cluster: scheduler_info() lists
             # only the first few workers.
             workers = max(1, sum(self.client.nthreads().values()))
-            tiles = grid((x0, y0, x1, y1), _tile_count(parcels, workers, self.options))
+            tiles = grid((x0, y0, x1, y1), tile_count(parcels, workers, self.options))
             self.tiles = len(tiles)
             progress.stage(msg("tiles.stage.detecting", division=division, tiles=len(tiles),
                                workers=workers), len(tiles))
