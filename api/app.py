@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["X-API-Key", "Content-Type", "Accept-Language",
                                           REQUEST_ID_HEADER],
                            expose_headers=[REQUEST_ID_HEADER, "Location"])
-    app.add_middleware(GZipMiddleware, minimum_size=settings.api.gzip_min_bytes, compresslevel=5,
+    app.add_middleware(GZipMiddleware, minimum_size=settings.api.gzip_min_bytes,
+                       compresslevel=settings.api.gzip_level,
                        exclude_content_types=_NOT_GZIPPED)
     # Hosts (the trusted ones and the address the server listens on), the public base URL
     # links are built from, and the security headers.

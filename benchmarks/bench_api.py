@@ -15,8 +15,9 @@ Both servers run side by side but only one is under load at any moment: each sce
 measured time is cut into ``--slices`` slices that alternate between the two (A-B, B-A, ...),
 so other work on the machine and slow drifts hit both alike (a server waiting for requests
 costs nothing). Before measuring, both get a warm-up. Both clients send
-``Accept-Encoding: identity`` (tipg would otherwise spend CPU gzip-compressing its responses
-and ours would not). Ours is called with a planner API key (``survey_patches`` is a planner
+``Accept-Encoding: gzip`` by default, as browsers and GDAL do, so both servers compress their
+answers (``--encoding identity`` measures them uncompressed); kB/response is what crossed the
+wire. Ours is called with a planner API key (``survey_patches`` is a planner
 layer), so the key check is part of what is measured; tipg has no access control. tipg is
 configured for the same tiles (4096 grid, 64-unit buffer); a check first decodes 20 tiles
 from both and requires ours to hold every parcel tipg's does.
@@ -69,6 +70,8 @@ TIPG_VENV = OUT / ".venv-tipg"
 WORKERS = 2
 LAYER = "survey_patches"
 KEY_NAME = "bench-api"
+#: Issue 24: One-Map's throughput at least this multiple of tipg's, on tiles and on items.
+THROUGHPUT_GOAL = 1.5
 
 
 def free_port() -> int:
@@ -267,14 +270,14 @@ def request_urls(server: Server, scenario: str, tiles: list, bboxes: list) -> li
 
 
 async def _load(base: str, headers: dict[str, str], urls: list[str], clients: int,
-                seconds: float, offset: int = 0) -> Result:
+                seconds: float, offset: int = 0, encoding: str = "gzip") -> Result:
     """``clients`` concurrent loops for ``seconds``; client i replays urls from
     ``offset + i * step``."""
     latencies: list[float] = []
     counts = {"errors": 0, "bytes": 0}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, headers={**headers,
-                                 "Accept-Encoding": "identity"},
+                                 "Accept-Encoding": encoding},
                                  timeout=60, limits=limits) as client:
         start = time.perf_counter()
         deadline = start + seconds
@@ -293,7 +296,7 @@ async def _load(base: str, headers: dict[str, str], urls: list[str], clients: in
                     k += 1
                 if response.status_code in (200, 204):
                     latencies.append(time.perf_counter() - t0)
-                    counts["bytes"] += len(response.content)
+                    counts["bytes"] += response.num_bytes_downloaded
                 else:
                     counts["errors"] += 1
 
@@ -303,12 +306,12 @@ async def _load(base: str, headers: dict[str, str], urls: list[str], clients: in
 
 
 def warm_up(base: str, headers: dict[str, str], urls: list[str], clients: int,
-            seconds: float) -> None:
+            seconds: float, encoding: str) -> None:
     """One request alone first (lazy set-up in each server), then concurrent load on the list
     reversed, so the measured requests are not answered from caches the warm-up filled."""
     for url in urls[-2:]:
         httpx.get(base + url, headers=headers, timeout=60)
-    asyncio.run(_load(base, headers, urls[::-1], clients, seconds))
+    asyncio.run(_load(base, headers, urls[::-1], clients, seconds, encoding=encoding))
 
 
 def merge(parts: list[Result]) -> Result:
@@ -348,6 +351,8 @@ def main() -> None:
     parser.add_argument("--slices", type=int, default=10,
                         help="alternate the servers this many times per scenario")
     parser.add_argument("--scenarios", default="tiles,items")
+    parser.add_argument("--encoding", default="gzip", choices=("gzip", "identity"),
+                        help="Accept-Encoding both clients send")
     parser.add_argument("--cluster-dir", help="keep the embedded cluster here (reused)")
     parser.add_argument("--port", type=int, default=55990, help="cluster port with --cluster-dir")
     args = parser.parse_args()
@@ -371,7 +376,8 @@ def main() -> None:
                 urls = {name: request_urls(server, scenario, tiles, bboxes)
                         for name, server in srv.items()}
                 for name, server in srv.items():
-                    warm_up(bases[name], server.headers, urls[name], args.clients, args.warmup)
+                    warm_up(bases[name], server.headers, urls[name], args.clients, args.warmup,
+                            args.encoding)
                 parts: dict[str, list[Result]] = {"tipg": [], "ours": []}
                 for i in range(args.slices):
                     order = ["tipg", "ours"] if i % 2 == 0 else ["ours", "tipg"]
@@ -379,7 +385,7 @@ def main() -> None:
                         loads.append(os.getloadavg()[0])
                         part = asyncio.run(_load(
                             bases[name], srv[name].headers, urls[name], args.clients,
-                            args.seconds / args.slices, offset=i * 97))
+                            args.seconds / args.slices, offset=i * 97, encoding=args.encoding))
                         parts[name].append(part)
                         slices.setdefault((scenario, name), []).append(part.rps)
                 for name, server_parts in parts.items():
@@ -401,7 +407,8 @@ def main() -> None:
           f"{platform.python_version()}, tipg {tipg_version()}, {pg}")
     print(f"Data: {args.parcels:,} parcels; {WORKERS} uvicorn workers each; {args.clients} "
           f"concurrent clients; {args.seconds:.0f} s measured per server and scenario in "
-          f"{args.slices} alternating slices; machine load average during the run "
+          f"{args.slices} alternating slices; Accept-Encoding: {args.encoding}; machine load "
+          f"average during the run "
           f"{min(loads):.1f}-{max(loads):.1f} (everything on the machine, this run included)")
     print()
     print("| scenario | server | req/s | median ms | p95 ms | kB/response | errors |")
@@ -415,6 +422,10 @@ def main() -> None:
             print(f"| {scenario} | {label} | {res.rps:,.1f} | {res.ms(50):.1f} | "
                   f"{res.ms(95):.1f} | {res.bytes / max(res.requests, 1) / 1000:.1f} | "
                   f"{res.errors} |")
+    for scenario in scenarios:
+        if (scenario, "ours") in results and (scenario, "tipg") in results:
+            ratio = results[(scenario, "ours")].rps / results[(scenario, "tipg")].rps
+            print(f"{scenario}: One-Map / tipg = {ratio:.2f}x (goal >= {THROUGHPUT_GOAL}x)")
     print()
     print("req/s per slice:", json.dumps({f"{s}/{n}": [round(x, 1) for x in v]
                                           for (s, n), v in slices.items()}))

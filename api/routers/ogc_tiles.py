@@ -50,12 +50,14 @@ from gis.tiles import (
     TILE_MAX_AGE,
     TMS_ID,
     MatrixSet,
+    cached_layer_bounds,
     check_limits,
     check_tile,
     layer_bounds,
     matrix_set,
     properties_schema,
     render_tile_async,
+    render_with_retry,
     tile_matrix_set,
     tile_policy,
     tile_pool,
@@ -265,12 +267,14 @@ async def collection_tile(
         await run_in_threadpool(check_version, request.app.state.engine, layer, version)
     policy = tile_policy(layer)
     tile = check_tile(z, x, y, policy, tms.id)
-    bounds = await run_in_threadpool(layer_bounds, request.app.state.engine, layer)
+    cached = cached_layer_bounds(request.app.state.engine, layer)
+    bounds = (cached[0] if cached is not None else
+              await run_in_threadpool(layer_bounds, request.app.state.engine, layer))
     check_limits(tile, bounds)
     pool = await _tile_pool(request.app)
-    async with pool.connection() as conn:
-        rendered = await render_tile_async(conn, layer, tile, policy, version,
-                                           days.end if days is not None else None)
+    day = days.end if days is not None else None
+    rendered = await render_with_retry(
+        pool, lambda conn: render_tile_async(conn, layer, tile, policy, version, day))
     sensitivity = layer_sensitivity(layer, request.app.state.settings.api.layer_sensitivity)
     scope = "public" if sensitivity == "public" else "private"
     headers = {"ETag": rendered.etag, "Cache-Control": f"{scope}, max-age={TILE_MAX_AGE}"}

@@ -18,6 +18,7 @@ adds HTTP. The names below are the package's public API, re-exported from those 
 from gis.layers.catalogue import TilePolicy
 from gis.tiles.documents import (
     TILE_MAX_AGE,
+    cached_layer_bounds,
     layer_bounds,
     properties_schema,
     tile_fields,
@@ -59,7 +60,7 @@ from gis.tiles.matrices import (
     WEB_MERCATOR_QUAD,
     MatrixSet,
 )
-from gis.tiles.pool import TILE_STATEMENT_TIMEOUT_MS, tile_pool
+from gis.tiles.pool import TILE_STATEMENT_TIMEOUT_MS, render_with_retry, tile_pool
 from gis.tiles.render import (
     RenderedTile,
     render_tile,
@@ -72,9 +73,11 @@ __all__ = [
     "CGCS2000_QUAD", "CRS84", "CRS_3857", "HALF_WIDTH", "LINEAR_MAX_ERROR", "MATRIX_SETS",
     "MAX_ZOOM", "MVT_BUFFER", "MVT_EXTENT", "MVT_MEDIA_TYPE", "REGISTRY", "TILE_MAX_AGE",
     "TILE_SIZE", "TILE_STATEMENT_TIMEOUT_MS", "TMS_ID", "TMS_MAX_ZOOM", "TMS_URI",
-    "WEB_MERCATOR_QUAD", "MatrixSet", "RenderedTile", "Tile", "TilePolicy", "check_limits",
-    "check_tile", "layer_bounds", "linear_error_units", "lonlat_bounds", "lonlat_to_tile",
+    "WEB_MERCATOR_QUAD", "MatrixSet", "RenderedTile", "Tile", "TilePolicy",
+    "cached_layer_bounds", "check_limits", "check_tile", "layer_bounds", "linear_error_units",
+    "lonlat_bounds", "lonlat_to_tile",
     "matrix_set", "projected", "properties_schema", "render_tile", "render_tile_async",
+    "render_with_retry",
     "simplify_tolerance", "tile_bounds", "tile_fields", "tile_matrix_set", "tile_params",
     "tile_policy", "tile_pool", "tile_query", "tile_range", "tilejson", "tileset_limits",
     "zoom_range",

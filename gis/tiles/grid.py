@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gis.errors import NotFound
 from gis.layers.catalogue import MAX_TILE_ZOOM, Layer, TilePolicy
@@ -132,9 +133,14 @@ def lonlat_to_tile(lon: float, lat: float, z: int, tms_id: str = TMS_ID) -> Tile
     return Tile(z, min(max(found.x, 0), width - 1), min(max(found.y, 0), height - 1), tms_id)
 
 
+@lru_cache(maxsize=4096)
 def tile_range(bounds: tuple[float, float, float, float], z: int,
                tms_id: str = TMS_ID) -> tuple[int, int, int, int]:
-    """(min col, min row, max col, max row) of the tiles covering a lon/lat box at zoom z."""
+    """(min col, min row, max col, max row) of the tiles covering a lon/lat box at zoom z.
+
+    Cached: every tile request checks its layer's limits with it, and morecantile hashes
+    its CRS (``CRS.to_wkt``) on each call, 5% of a tile's Python time (py-spy, 1M table);
+    the arguments are a layer's cached extent, a zoom and a set id."""
     west, south, east, north = bounds
     top_left = lonlat_to_tile(west, north, z, tms_id)
     bottom_right = lonlat_to_tile(east, south, z, tms_id)

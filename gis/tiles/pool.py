@@ -8,8 +8,10 @@ start-up (p95 800 ms in the first benchmark run, see docs/benchmarks.md).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from gis.db.engine import database_url
@@ -19,6 +21,7 @@ from gis.settings import Settings
 #: zoom and the feature cap.
 #: Default of ``GIS_TILE_STATEMENT_TIMEOUT_MS`` (TileSettings).
 TILE_STATEMENT_TIMEOUT_MS = 30_000
+T = TypeVar("T")
 _WARM_UP = "SELECT ST_Transform(ST_SetSRID(ST_MakePoint(106, 38), 4490), 3857)"
 
 
@@ -33,19 +36,36 @@ def tile_pool(settings: Settings) -> AsyncConnectionPool:
     no BEGIN/ROLLBACK round trips), warmed-up connections, a statement timeout; sized by
     ``GIS_TILE_POOL_MIN_SIZE``/``GIS_TILE_POOL_MAX_SIZE``.
 
-    Every connection is checked as it is handed out (``check_connection``: an empty query,
-    one round trip of ~0.1 ms against a tile's milliseconds). After a database restart the
-    pool's idle connections are all dead; without the check the next tiles (11 in the
-    reliability run) each got one and answered 500. A dead one is discarded and replaced,
-    and a request waits up to ``GIS_TILE_POOL_TIMEOUT_SECONDS`` for a live one (then 503,
-    ``api/outage.py``)."""
+    After a database restart the pool's idle connections are all dead; handed out as they
+    are, the next tiles (11 in the reliability run) each got one and answered 500. They are
+    not checked on every checkout (an extra round trip per tile, 6% of a tile's Python time
+    under load): :func:`render_with_retry` notices the first dead one, has the pool check
+    all its idle connections (dead ones are discarded and replaced) and renders the tile
+    again; a request waits up to ``GIS_TILE_POOL_TIMEOUT_SECONDS`` for a live connection
+    (then 503, ``api/outage.py``)."""
     url = database_url(settings).replace("postgresql+psycopg://", "postgresql://", 1)
     return AsyncConnectionPool(
         url, min_size=min(settings.tiles.pool_min_size, settings.tiles.pool_max_size),
         max_size=settings.tiles.pool_max_size, open=False, configure=_warm_up,
-        check=AsyncConnectionPool.check_connection,
         timeout=settings.tiles.pool_timeout_seconds,
         kwargs={"autocommit": True,
                 "options": f"-c statement_timeout={settings.tiles.statement_timeout_ms}"},
         name="tiles",
     )
+
+
+async def render_with_retry(pool: AsyncConnectionPool,
+                            render: Callable[[Any], Awaitable[T]]) -> T:
+    """``await render(conn)`` on a pooled connection; if the connection turns out dead (the
+    database restarted since it was opened), once more on a live one after the pool has
+    checked its idle connections. A query error or a statement timeout on a live connection
+    is not retried."""
+    for retry in (False, True):
+        async with pool.connection() as conn:
+            try:
+                return await render(conn)
+            except psycopg.OperationalError:
+                if retry or not conn.broken:
+                    raise
+        await pool.check()
+    raise AssertionError("unreachable")  # the second pass returns or raises
