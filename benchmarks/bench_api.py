@@ -1,8 +1,9 @@
 """The layer service against tipg: OGC API items pages and vector tiles on one PostGIS table.
 
 Serves the same 1,000,000-parcel ``survey_patches`` table (the scale generator's survey,
-``gis samples scale``) through One-Map's API (``uvicorn api.asgi:app``) and through tipg
-(PyPI, ``uvicorn tipg.main:app``) on this machine, with the same number of uvicorn workers
+``gis samples scale``) through One-Map's API (``api.asgi:app``) and through tipg (PyPI,
+``tipg.main:app``) on this machine, both under uvicorn started by ``python -m api.server``
+(uvicorn's workers with ``TCP_NODELAY``; see api/server.py), with the same number of workers
 (2 each) and the same load: ``--clients`` concurrent asyncio httpx clients replaying the same
 random request list against each server:
 
@@ -48,6 +49,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import mapbox_vector_tile
@@ -173,6 +175,8 @@ class Server:
     tile_path: str  # format with z, x, y
     items_path: str
     headers: dict[str, str] = field(default_factory=dict)
+    #: Where the server's output goes (ours writes an access line per request).
+    log: Any = None
     proc: subprocess.Popen | None = None
     port: int = 0
 
@@ -181,7 +185,7 @@ class Server:
         self.proc = subprocess.Popen(
             [*self.cmd, "--host", "127.0.0.1", "--port", str(self.port), "--workers",
              str(WORKERS), "--log-level", "warning"],
-            env={**os.environ, **self.env}, cwd=ROOT)
+            env={**os.environ, **self.env}, cwd=ROOT, stdout=self.log, stderr=self.log)
         url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -201,7 +205,7 @@ class Server:
 
 
 def servers(url: str, key: str) -> dict[str, Server]:
-    uvicorn_tipg = ensure_tipg()
+    tipg_python = ensure_tipg().with_name("python")
     tipg_env = {
         "DATABASE_URL": url,
         "TIPG_DB_SCHEMAS": '["public"]',
@@ -212,11 +216,17 @@ def servers(url: str, key: str) -> dict[str, Server]:
         "TIPG_CATALOG_TTL": "0",
     }
     ours_env = {"GIS_DATABASE_URL": url}
+    # Both through api/server.py (stdlib and uvicorn only, so tipg's venv runs it too): with
+    # several workers plain ``uvicorn`` leaves Nagle's algorithm on and every answer waits
+    # 40 ms for the client's delayed ACK; the same launcher keeps the comparison about the
+    # servers, not that.
+    launcher = ["-m", "api.server"]
     return {
-        "tipg": Server("tipg", [str(uvicorn_tipg), "tipg.main:app"], tipg_env, "/healthz",
+        "tipg": Server("tipg", [str(tipg_python), *launcher, "tipg.main:app"], tipg_env,
+                       "/healthz",
                        f"/collections/public.{LAYER}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
                        f"/collections/public.{LAYER}/items"),
-        "ours": Server("ours", [sys.executable, "-m", "uvicorn", "api.asgi:app"], ours_env,
+        "ours": Server("ours", [sys.executable, *launcher, "api.asgi:app"], ours_env,
                        "/health",
                        f"/ogc/collections/{LAYER}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}",
                        f"/ogc/collections/{LAYER}/items", {"X-API-Key": key}),
@@ -365,6 +375,8 @@ def main() -> None:
         tiles = tile_requests(bounds, 4000, seed=12)
         bboxes = bbox_requests(bounds, 4000, seed=13)
         srv = servers(url, key)
+        for name, server in srv.items():  # their output (our access log) beside the results
+            server.log = (OUT / f"bench_api_{name}.log").open("w")
         bases = {name: server.start() for name, server in srv.items()}
         results: dict[tuple[str, str], Result] = {}
         slices: dict[tuple[str, str], list[float]] = {}
@@ -397,6 +409,7 @@ def main() -> None:
         finally:
             for server in srv.values():
                 server.stop()
+                server.log.close()
     finally:
         if cluster is not None and tmp is not None:
             cluster.down()

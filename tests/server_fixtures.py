@@ -42,11 +42,13 @@ def sample_db(settings: Settings, engine: Engine) -> Engine:
 
 
 @contextmanager
-def uvicorn_process(env: dict[str, str] | None = None, stderr: IO | None = None
-                    ) -> Iterator[tuple[subprocess.Popen, str]]:
+def uvicorn_process(env: dict[str, str] | None = None, stderr: IO | None = None,
+                    command: list[str] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
     """``uvicorn api.asgi:app`` in its own process on a free port, with the test session's
     environment (GIS_DATA_DIR/GIS_DB_PORT, set by the settings fixture) plus ``env``; yields
     the process and its base URL once ``/health`` answers, and stops it afterwards.
+    ``command`` replaces the uvicorn command (``--host`` and ``--port`` are appended), e.g.
+    ``gis serve --workers 2``.
 
     A separate process, not a thread: GDAL (through pyogrio) holds the GIL while it waits for
     HTTP answers, so a server thread in the test process would never get to answer.
@@ -54,9 +56,10 @@ def uvicorn_process(env: dict[str, str] | None = None, stderr: IO | None = None
     from tests.conftest import free_port
 
     port = free_port()
+    command = command or [sys.executable, "-m", "uvicorn", "api.asgi:app", "--log-level",
+                          "warning", "--no-access-log"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **(env or {})}, cwd=Path(__file__).resolve().parent.parent,
         stderr=stderr, stdout=subprocess.DEVNULL if stderr is not None else None)
     url = f"http://127.0.0.1:{port}"
