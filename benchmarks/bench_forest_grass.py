@@ -22,8 +22,9 @@ incremental (only the findings of changed parcels are computed); with `--verify`
 default) a full re-detection follows, which must find nothing new, close nothing and
 rewrite no finding, i.e. the incremental run left exactly the work list a full one would.
 
-Peak memory is sampled every 0.2 s over this process, its children (the dask workers) and
-all PostgreSQL processes.
+Peak memory is sampled every 0.2 s as the proportional set size of this process, its
+children (the dask workers) and the benchmark cluster's PostgreSQL processes (see
+``MemoryPeak``); the geopandas detection runs in a process of its own and reports its peak.
 
     .venv/bin/python benchmarks/bench_forest_grass.py [--sizes 50000] [--rounds 3]
         [--variants postgis tiled-1 tiled-2]
@@ -35,11 +36,14 @@ GIS_DB_PORT=55990` starts a private embedded cluster there.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
+import resource
 import statistics
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +67,22 @@ DECISIONS = 300
 
 
 class MemoryPeak:
-    """Peak summed RSS (GB) of this process, its children and the PostgreSQL processes."""
+    """Peak memory (GB) of a detection: the proportional set size (PSS) summed over this
+    process, its children (the dask workers) and the processes of the benchmark's own
+    PostgreSQL cluster (its postmaster and everything under it).
+
+    PSS, not RSS: PostgreSQL's shared buffers are mapped by every backend, and RSS counts
+    them once per process that touched them; PSS splits each shared page among the processes
+    mapping it, so the sum is what the run occupies. Only this cluster's processes: a summed
+    ``postgres`` by name also counted other clusters on the machine. The geopandas yardstick
+    runs in a process of its own (:func:`geopandas_in_child`), so what it read does not stay
+    in this one's heap."""
+
+    def __init__(self, engine: Engine, stages: StageTimes | None = None) -> None:
+        self.stages = stages
+        with engine.connect() as conn:
+            data_dir = conn.execute(text("SHOW data_directory")).scalar_one()
+        self.postmaster = int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
 
     def __enter__(self) -> MemoryPeak:
         self.peak, self._stop = 0.0, threading.Event()
@@ -76,17 +95,47 @@ class MemoryPeak:
         self._thread.join()
 
     def _sample(self) -> None:
-        me = psutil.Process()
+        me, postmaster = psutil.Process(), psutil.Process(self.postmaster)
+        self.parts = {"this process": 0.0, "dask workers": 0.0, "PostgreSQL": 0.0}
+        self.where = dict.fromkeys(self.parts, "")
         while not self._stop.wait(0.2):
-            procs = {me, *me.children(recursive=True)}
-            procs |= {p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"}
-            total = 0
-            for proc in procs:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    continue
-            self.peak = max(self.peak, total / 1e9)
+            groups = {"this process": [me], "dask workers": me.children(recursive=True),
+                      "PostgreSQL": [postmaster, *postmaster.children(recursive=True)]}
+            sums = {}
+            for name, procs in groups.items():
+                sums[name] = 0.0
+                for proc in procs:
+                    try:
+                        sums[name] += proc.memory_full_info().pss / 1e9
+                    except psutil.Error:
+                        continue
+                if sums[name] > self.parts[name]:
+                    self.parts[name] = sums[name]
+                    starts = self.stages.starts if self.stages else []
+                    self.where[name] = starts[-1][0].rsplit(".", 1)[-1] if starts else ""
+            self.peak = max(self.peak, sum(sums.values()))
+
+    def breakdown(self) -> str:
+        """Each group's own peak (they need not peak together)."""
+        return ", ".join(f"{name} {gb:.1f} ({self.where[name]})"
+                         for name, gb in self.parts.items())
+
+
+def _geopandas_child(path: Path) -> tuple[dict[str, int], float, float]:
+    t0 = time.perf_counter()
+    counts = detect_with_geopandas(path)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB -> GB
+    return counts, seconds, peak
+
+
+def geopandas_in_child(path: Path) -> tuple[dict[str, int], float, float]:
+    """The geopandas detection in a fresh process: (counts, seconds timed inside it, its
+    peak RSS in GB). The process start and imports are not timed."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        pool.submit(int).result()  # started and imported before the clock runs
+        return pool.submit(_geopandas_child, path).result()
 
 
 class StageTimes:
@@ -102,9 +151,27 @@ class StageTimes:
     def advance(self, steps: int = 1) -> None:
         pass
 
+    def phases(self, end: float) -> str:
+        """Seconds from each stage's start to the next one's (the last to ``end``), e.g. the
+        tiled scan's tiles and collecting, then the work-list writes."""
+        marks = [*self.starts, ("end", end)]
+        return ", ".join(f"{key.split('.')[0]}:{key.rsplit('.', 1)[-1]} {b[1] - a[1]:.1f}"
+                         for (key, _), a, b in zip(marks, marks, marks[1:], strict=False))
+
     def split(self, begin: float, end: float) -> tuple[float, float]:
         writes = next(t for key, t in self.starts if key == "worklist.stage.updating")
         return writes - begin, end - writes
+
+
+def _load_layers(path: Path) -> None:
+    """The three layers from the GeoPackage, with ``gis load``'s loader (in a child process;
+    the database from the environment's settings, as in the parent)."""
+    engine = make_engine(get_settings())
+    try:
+        for layer in LAYERS:
+            load_file(engine, path, layer, LoadOptions(source_layer=layer))
+    finally:
+        engine.dispose()
 
 
 def prepare(engine: Engine, n: int, cell: float | None = None) -> Path:
@@ -117,8 +184,11 @@ def prepare(engine: Engine, n: int, cell: float | None = None) -> Path:
         conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables
                                                   if t.name != "api_keys")
                           + " RESTART IDENTITY CASCADE"))
-    for layer in LAYERS:
-        load_file(engine, path, layer, LoadOptions(source_layer=layer))
+    # In a process of its own, like the geopandas yardstick: reading millions of parcels
+    # would otherwise stay in this process's heap and be counted as the detection's memory.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        pool.submit(_load_layers, path).result()
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO admin_divisions (code, name, level, geom, area_m2) "
@@ -139,12 +209,12 @@ def timed_detect(engine: Engine, tiles: TileOptions | None, full: bool = False
                  ) -> dict[str, Any]:
     stages = StageTimes()
     t0 = time.perf_counter()
-    with MemoryPeak() as mem:
+    with MemoryPeak(engine, stages) as mem:
         summary = detect(engine, "640000", progress=stages, tiles=tiles, full=full)
     end = time.perf_counter()
     scan, writes = stages.split(t0, end)
     return {"total": end - t0, "scan": scan, "writes": writes, "summary": summary,
-            "mem": mem.peak}
+            "mem": mem.peak, "mem_parts": mem.breakdown(), "phases": stages.phases(end)}
 
 
 def change_one_percent(engine: Engine) -> int:
@@ -247,13 +317,15 @@ def main() -> None:
     for n in args.sizes:
         path = prepare(engine, n, args.cell)
         gp: list[float] = []
+        gp_mem: list[float] = []
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants}
         load: list[float] = []
         for r in range(args.rounds):
-            t0 = time.perf_counter()
-            counts = detect_with_geopandas(path)
-            gp.append(time.perf_counter() - t0)
-            print(f"N={n:,} round {r + 1}: geopandas {gp[-1]:.1f} s", flush=True)
+            counts, seconds, gp_peak = geopandas_in_child(path)
+            gp.append(seconds)
+            gp_mem.append(gp_peak)
+            print(f"N={n:,} round {r + 1}: geopandas {gp[-1]:.1f} s, peak {gp_peak:.1f} GB",
+                  flush=True)
             for variant in args.variants:
                 fresh_worklist(engine)
                 run = timed_detect(engine, options(variant, clients))
@@ -263,7 +335,8 @@ def main() -> None:
                     raise SystemExit(f"{variant} disagrees with geopandas: "
                                      f"{run['summary'].detected} vs {counts}")
                 print(f"  {variant}: detect {run['total']:.1f} s (scan {run['scan']:.1f} / "
-                      f"writes {run['writes']:.1f}), peak {run['mem']:.1f} GB", flush=True)
+                      f"writes {run['writes']:.1f}), peak {run['mem']:.1f} GB "
+                      f"({run['mem_parts']}); stages: {run['phases']}", flush=True)
         redetect = {}
         for variant in args.variants if args.redetect else []:
             if redetect:  # the previous variant changed the parcels: load them afresh
@@ -282,7 +355,7 @@ def main() -> None:
                   f"new {s.new}, kept {s.kept}, closed {s.closed}; decisions kept/closed/lost "
                   f"{kept}; full re-detection after it: new/closed/rewritten "
                   f"{check[:3] if check else '-'}", flush=True)
-        table.append((n, gp, runs, redetect, sum(counts.values()), load))
+        table.append((n, gp, runs, redetect, sum(counts.values()), load, gp_mem))
     engine.dispose()
     report(table, startup)
 
@@ -297,9 +370,10 @@ def report(table: list, startup: dict[str, float]) -> None:
     print("| parcels per layer | findings | variant | `detect` incl. work list | scan / writes "
           "| geopandas detection | scan / geopandas, median of per-round ratios (goal <= 0.7) "
           "| detect / geopandas, median of per-round ratios (goal <= 1.5 at 50k, 1.0 at 200k) "
-          "| peak RSS, all processes |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for n, gp, runs, _, found, _ in table:
+          "| peak memory (PSS: this process, dask workers, PostgreSQL; goal <= 4 GB) "
+          "| geopandas' peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, gp, runs, _, found, _, gp_mem in table:
         g = med(gp)
         for variant, rs in runs.items():
             total, scan = med([r["total"] for r in rs]), med([r["scan"] for r in rs])
@@ -311,13 +385,13 @@ def report(table: list, startup: dict[str, float]) -> None:
             print(f"| {n:,} | {found:,} | {variant} | {total:.1f} s | {scan:.1f} / "
                   f"{writes:.1f} s | {g:.1f} s | {med(scan_r):.2f} ({rounds(scan_r)}) | "
                   f"{med(total_r):.2f} ({rounds(total_r)}) | "
-                  f"{max(r['mem'] for r in rs):.1f} GB |")
+                  f"{max(r['mem'] for r in rs):.1f} GB | {max(gp_mem):.1f} GB |")
     print()
     print("| parcels per layer | variant | parcels changed | first detect | re-detect (mode) "
           "| ratio (goal <= 0.3) | new / kept / closed | decisions kept / closed / lost "
           "| full re-detection after it: new / closed / rewritten (time) |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for n, _, _, redetect, _, load in table:
+    for n, _, _, redetect, _, load, _ in table:
         for variant, (first, again, kept, changed, check) in redetect.items():
             s = again["summary"]
             verified = (f"{check[0]} / {check[1]} / {check[2]} ({check[3]:.1f} s)" if check
