@@ -136,9 +136,12 @@ def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = 
     # The geography areas and the joins give the plan a cost far above jit_above_cost, and
     # PostgreSQL spent longer JIT-compiling it (7 of 10 s at 10,000 parcels a layer, summed
     # over the parallel workers) than running it. The numbering's sort of the findings spilled
-    # to disk with the default work_mem (37 MB at 10,000 parcels).
+    # to disk with the default work_mem (37 MB at 10,000 parcels). 128 MB, not more: it holds
+    # for the rest of the transaction and for each sort and hash of the leader and its
+    # parallel workers; at 1,000,000 parcels a layer PostgreSQL peaked at 2.8 GB (PSS) with
+    # it against 3.0 GB with 256 MB, in the same time (docs/benchmarks.md).
     cur.execute("SET LOCAL jit = off")
-    cur.execute("SET LOCAL work_mem = '256MB'")
+    cur.execute("SET LOCAL work_mem = '128MB'")
     if tiles is not None:
         query = _scan_sql(PAIRS_TILED, tiles).as_bytes(None)
     else:
