@@ -53,9 +53,11 @@ from gis.tiles import (
     cached_layer_bounds,
     check_limits,
     check_tile,
+    claim_bounds_refresh,
     layer_bounds,
     matrix_set,
     properties_schema,
+    refresh_layer_bounds,
     render_tile_async,
     render_with_retry,
     tile_matrix_set,
@@ -233,6 +235,25 @@ async def collection_tilejson(
     return tilejson(layer, f"{_tileset_url(request, layer)}/{{z}}/{{y}}/{{x}}", bounds)
 
 
+#: Background reads of expired layer extents (kept referenced until they finish).
+_refreshes: set[asyncio.Task] = set()
+
+
+async def _tile_bounds(engine: Any, layer: Layer) -> tuple[float, float, float, float] | None:
+    """The extent a tile's limits are checked against. Expired, it is still used while one
+    request reads it again in the background (``claim_bounds_refresh``): a tile's limits
+    may lag a load by a few seconds more than the minute they are cached anyway."""
+    hit = cached_layer_bounds(engine, layer)
+    if hit is None:
+        return await run_in_threadpool(layer_bounds, engine, layer)
+    bounds, fresh = hit
+    if not fresh and claim_bounds_refresh(engine, layer):
+        task = asyncio.create_task(run_in_threadpool(refresh_layer_bounds, engine, layer))
+        _refreshes.add(task)
+        task.add_done_callback(_refreshes.discard)
+    return bounds
+
+
 def _matches(if_none_match: str | None, etag: str) -> bool:
     """RFC 9110 weak comparison of ``If-None-Match`` with our (strong) ETag."""
     if not if_none_match:
@@ -267,10 +288,7 @@ async def collection_tile(
         await run_in_threadpool(check_version, request.app.state.engine, layer, version)
     policy = tile_policy(layer)
     tile = check_tile(z, x, y, policy, tms.id)
-    cached = cached_layer_bounds(request.app.state.engine, layer)
-    bounds = (cached[0] if cached is not None else
-              await run_in_threadpool(layer_bounds, request.app.state.engine, layer))
-    check_limits(tile, bounds)
+    check_limits(tile, await _tile_bounds(request.app.state.engine, layer))
     pool = await _tile_pool(request.app)
     day = days.end if days is not None else None
     rendered = await render_with_retry(
