@@ -64,6 +64,9 @@ def test_stale_extent_is_served_while_one_caller_refreshes(sample_db) -> None:
 
 
 def test_tile_with_an_expired_extent_answers_and_refreshes_it(settings, sample_db) -> None:
+    """The request that finds the extent expired is answered with the old one (here planted
+    far from Ningxia, so the tile is outside its limits: 404) without waiting for the new
+    read; the read then runs in the background, and the next request gets the tile."""
     layer = get_layer(LAYER)
     with TestClient(create_app(settings)) as client, sample_db.connect() as conn:
         lon, lat = conn.execute(text(
@@ -76,10 +79,14 @@ def test_tile_with_an_expired_extent_answers_and_refreshes_it(settings, sample_d
         bounds, fresh = cached_layer_bounds(engine, layer)
         assert fresh and bounds is not None
 
-        _age(engine, LAYER)
-        assert client.get(url).status_code == 200  # served with the stale extent
+        elsewhere = (0.0, 0.0, 0.001, 0.001)  # an old extent nowhere near this tile
+        with documents._bounds_lock:
+            documents._bounds_cache[(id(engine), LAYER)] = (
+                time.monotonic() - TILE_MAX_AGE - 1, elsewhere)
+        assert client.get(url).status_code == 404  # judged by the stale extent, at once
         deadline = time.monotonic() + 30
         while not cached_layer_bounds(engine, layer)[1]:
             assert time.monotonic() < deadline, "the extent was not read again"
             time.sleep(0.05)
         assert cached_layer_bounds(engine, layer) == (bounds, True)
+        assert client.get(url).status_code == 200
