@@ -57,20 +57,14 @@ found AS (
            layer || ':' || pkey, ST_Multi(geom)
     FROM singles
 )
+-- Each piece is computed once, in its branch, so the measures here are plain column
+-- references. The township and village come from division_name_at() (migration 0017), a
+-- parallel-safe function: a LATERAL subquery with a LIMIT is never run in a parallel worker,
+-- and with one every finding's measures and lookups ran in the leader alone.
 SELECT f.kind, f.parcels, f.parcel_keys, f.geom,
        ST_Area(geography(f.geom), true) AS area_m2,
        ST_Perimeter(geography(f.geom), true) AS perimeter_m,
-       town.name AS township, village.name AS village
--- Each piece is computed once, in its branch (the OFFSET 0 laterals stop the planner from
--- copying the ST_Intersection expression into every place that uses it), so the areas and
--- township lookups here are plain column references and run in the parallel workers too.
+       division_name_at('township', p.pt) AS township,
+       division_name_at('village', p.pt) AS village
 FROM found AS f
 CROSS JOIN LATERAL ST_PointOnSurface(f.geom) AS p(pt)
-LEFT JOIN LATERAL (
-    SELECT name FROM admin_divisions
-    WHERE level = 'township' AND ST_Intersects(geom, p.pt) LIMIT 1
-) AS town ON TRUE
-LEFT JOIN LATERAL (
-    SELECT name FROM admin_divisions
-    WHERE level = 'village' AND ST_Intersects(geom, p.pt) LIMIT 1
-) AS village ON TRUE
