@@ -86,6 +86,9 @@ class MemoryPeak:
 
     def __enter__(self) -> MemoryPeak:
         self.peak, self._stop = 0.0, threading.Event()
+        #: CPU seconds the sampling thread has used (reading every process's smaps): not
+        #: the detection's, so :class:`CpuClock` leaves it out.
+        self.sampler_cpu = 0.0
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -114,6 +117,7 @@ class MemoryPeak:
                     starts = self.stages.starts if self.stages else []
                     self.where[name] = starts[-1][0].rsplit(".", 1)[-1] if starts else ""
             self.peak = max(self.peak, sum(sums.values()))
+            self.sampler_cpu = time.thread_time()
 
     def breakdown(self) -> str:
         """Each group's own peak (they need not peak together)."""
@@ -121,17 +125,57 @@ class MemoryPeak:
                          for name, gb in self.parts.items())
 
 
-def _geopandas_child(path: Path) -> tuple[dict[str, int], float, float]:
-    t0 = time.perf_counter()
+class CpuClock:
+    """CPU seconds (user + system) used so far by the same three groups as
+    :class:`MemoryPeak`: this process, its children (the dask workers) and the benchmark's
+    PostgreSQL cluster. PostgreSQL's backends and parallel workers come and go; a process
+    that has ended is counted in its parent's ``children_*`` times once reaped, so the
+    postmaster's own and reaped children's times plus the live processes' cover them all.
+    Wall time on a machine of two cores says how the work was spread; CPU time says how much
+    work there was, which is what tells a slower algorithm from more work."""
+
+    def __init__(self, postmaster: int, sampler: MemoryPeak | None = None) -> None:
+        self.me, self.postmaster = psutil.Process(), psutil.Process(postmaster)
+        self.sampler = sampler
+
+    @staticmethod
+    def _own(proc: psutil.Process, reaped: bool = False) -> float:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return t.user + t.system + ((t.children_user + t.children_system) if reaped else 0.0)
+
+    def snapshot(self) -> dict[str, float]:
+        workers = self.me.children(recursive=True)
+        backends = self.postmaster.children(recursive=True)
+        sampling = getattr(self.sampler, "sampler_cpu", 0.0)
+        return {"this process": self._own(self.me) - sampling,
+                "dask workers": sum(self._own(p, reaped=True) for p in workers),
+                "PostgreSQL": self._own(self.postmaster, reaped=True)
+                + sum(self._own(p) for p in backends)}
+
+
+def _cpu_delta(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum(b[k] - a[k] for k in a)
+
+
+def _cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _geopandas_child(path: Path) -> tuple[dict[str, int], float, float, float]:
+    t0, cpu0 = time.perf_counter(), _cpu_self()
     counts = detect_with_geopandas(path)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _cpu_self() - cpu0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB -> GB
-    return counts, seconds, peak
+    return counts, seconds, peak, cpu
 
 
-def geopandas_in_child(path: Path) -> tuple[dict[str, int], float, float]:
+def geopandas_in_child(path: Path) -> tuple[dict[str, int], float, float, float]:
     """The geopandas detection in a fresh process: (counts, seconds timed inside it, its
-    peak RSS in GB). The process start and imports are not timed."""
+    peak RSS in GB, its CPU seconds). The process start and imports are not timed."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         pool.submit(int).result()  # started and imported before the clock runs
@@ -142,11 +186,15 @@ class StageTimes:
     """A progress sink noting when each stage of ``detect`` starts: the scan runs until the
     work-list stage begins."""
 
-    def __init__(self) -> None:
+    def __init__(self, cpu: CpuClock | None = None) -> None:
         self.starts: list[tuple[str, float]] = []
+        self.cpu = cpu
+        self.cpu_marks: list[dict[str, float]] = []
 
     def stage(self, description: Any, total: int | None = None) -> None:
         self.starts.append((getattr(description, "key", str(description)), time.perf_counter()))
+        if self.cpu is not None:
+            self.cpu_marks.append(self.cpu.snapshot())
 
     def advance(self, steps: int = 1) -> None:
         pass
@@ -157,6 +205,16 @@ class StageTimes:
         marks = [*self.starts, ("end", end)]
         return ", ".join(f"{key.split('.')[0]}:{key.rsplit('.', 1)[-1]} {b[1] - a[1]:.1f}"
                          for (key, _), a, b in zip(marks, marks, marks[1:], strict=False))
+
+    def cpu_phases(self, begin: dict[str, float], end: dict[str, float]) -> dict[str, float]:
+        """CPU seconds (all three groups) from each stage's start to the next one's, keyed
+        by stage (the time before the first stage under "start")."""
+        marks = [begin, *self.cpu_marks, end]
+        names = ["start", *(key.rsplit(".", 1)[-1] for key, _ in self.starts)]
+        out: dict[str, float] = {}
+        for name, a, b in zip(names, marks, marks[1:], strict=False):
+            out[name] = out.get(name, 0.0) + _cpu_delta(a, b)
+        return out
 
     def split(self, begin: float, end: float) -> tuple[float, float]:
         writes = next(t for key, t in self.starts if key == "worklist.stage.updating")
@@ -207,14 +265,22 @@ def fresh_worklist(engine: Engine) -> None:
 
 def timed_detect(engine: Engine, tiles: TileOptions | None, full: bool = False
                  ) -> dict[str, Any]:
-    stages = StageTimes()
+    mem = MemoryPeak(engine)
+    stages = StageTimes(CpuClock(mem.postmaster, mem))
+    mem.stages = stages
+    cpu0 = stages.cpu.snapshot()
     t0 = time.perf_counter()
-    with MemoryPeak(engine, stages) as mem:
+    with mem:
         summary = detect(engine, "640000", progress=stages, tiles=tiles, full=full)
     end = time.perf_counter()
+    cpu1 = stages.cpu.snapshot()
     scan, writes = stages.split(t0, end)
+    cpu = stages.cpu_phases(cpu0, cpu1)
+    cpu_writes = cpu.get("updating", 0.0)
     return {"total": end - t0, "scan": scan, "writes": writes, "summary": summary,
-            "mem": mem.peak, "mem_parts": mem.breakdown(), "phases": stages.phases(end)}
+            "mem": mem.peak, "mem_parts": mem.breakdown(), "phases": stages.phases(end),
+            "cpu": _cpu_delta(cpu0, cpu1), "cpu_scan": _cpu_delta(cpu0, cpu1) - cpu_writes,
+            "cpu_writes": cpu_writes, "cpu_phases": cpu}
 
 
 def change_one_percent(engine: Engine) -> int:
@@ -318,14 +384,16 @@ def main() -> None:
         path = prepare(engine, n, args.cell)
         gp: list[float] = []
         gp_mem: list[float] = []
+        gp_cpu: list[float] = []
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants}
         load: list[float] = []
         for r in range(args.rounds):
-            counts, seconds, gp_peak = geopandas_in_child(path)
+            counts, seconds, gp_peak, cpu = geopandas_in_child(path)
             gp.append(seconds)
             gp_mem.append(gp_peak)
-            print(f"N={n:,} round {r + 1}: geopandas {gp[-1]:.1f} s, peak {gp_peak:.1f} GB",
-                  flush=True)
+            gp_cpu.append(cpu)
+            print(f"N={n:,} round {r + 1}: geopandas {gp[-1]:.1f} s ({cpu:.1f} CPU-s), "
+                  f"peak {gp_peak:.1f} GB", flush=True)
             for variant in args.variants:
                 fresh_worklist(engine)
                 run = timed_detect(engine, options(variant, clients))
@@ -336,7 +404,9 @@ def main() -> None:
                                      f"{run['summary'].detected} vs {counts}")
                 print(f"  {variant}: detect {run['total']:.1f} s (scan {run['scan']:.1f} / "
                       f"writes {run['writes']:.1f}), peak {run['mem']:.1f} GB "
-                      f"({run['mem_parts']}); stages: {run['phases']}", flush=True)
+                      f"({run['mem_parts']}); stages: {run['phases']}; CPU-s {run['cpu']:.1f} "
+                      f"({', '.join(f'{k} {v:.1f}' for k, v in run['cpu_phases'].items())})",
+                      flush=True)
         redetect = {}
         for variant in args.variants if args.redetect else []:
             if redetect:  # the previous variant changed the parcels: load them afresh
@@ -355,7 +425,7 @@ def main() -> None:
                   f"new {s.new}, kept {s.kept}, closed {s.closed}; decisions kept/closed/lost "
                   f"{kept}; full re-detection after it: new/closed/rewritten "
                   f"{check[:3] if check else '-'}", flush=True)
-        table.append((n, gp, runs, redetect, sum(counts.values()), load, gp_mem))
+        table.append((n, gp, runs, redetect, sum(counts.values()), load, gp_mem, gp_cpu))
     engine.dispose()
     report(table, startup)
 
@@ -373,7 +443,7 @@ def report(table: list, startup: dict[str, float]) -> None:
           "| peak memory (PSS: this process, dask workers, PostgreSQL; goal <= 4 GB) "
           "| geopandas' peak RSS |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for n, gp, runs, _, found, _, gp_mem in table:
+    for n, gp, runs, _, found, _, gp_mem, _ in table:
         g = med(gp)
         for variant, rs in runs.items():
             total, scan = med([r["total"] for r in rs]), med([r["scan"] for r in rs])
@@ -387,11 +457,28 @@ def report(table: list, startup: dict[str, float]) -> None:
                   f"{med(total_r):.2f} ({rounds(total_r)}) | "
                   f"{max(r['mem'] for r in rs):.1f} GB | {max(gp_mem):.1f} GB |")
     print()
+    print("CPU seconds (user + system, all processes of the run), medians over the rounds: "
+          "how much work each did, apart from how it was spread over the cores.")
+    print("| parcels per layer | variant | geopandas | `detect` | scan | of which tiles "
+          "| of which collecting | writes | scan CPU / geopandas CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n, _, runs, _, _, _, _, gp_cpu in table:
+        g = med(gp_cpu)
+        for variant, rs in runs.items():
+            tiled = variant != "postgis"
+            part = {k: f"{med([r['cpu_phases'].get(k, 0.0) for r in rs]):.1f}" if tiled
+                    else "-" for k in ("detecting", "collecting")}
+            print(f"| {n:,} | {variant} | {g:.1f} | {med([r['cpu'] for r in rs]):.1f} | "
+                  f"{med([r['cpu_scan'] for r in rs]):.1f} | "
+                  f"{part['detecting']} | {part['collecting']} | "
+                  f"{med([r['cpu_writes'] for r in rs]):.1f} | "
+                  f"{med([r['cpu_scan'] / c for r, c in zip(rs, gp_cpu, strict=True)]):.2f} |")
+    print()
     print("| parcels per layer | variant | parcels changed | first detect | re-detect (mode) "
           "| ratio (goal <= 0.3) | new / kept / closed | decisions kept / closed / lost "
           "| full re-detection after it: new / closed / rewritten (time) |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for n, _, _, redetect, _, load, _ in table:
+    for n, _, _, redetect, _, load, _, _ in table:
         for variant, (first, again, kept, changed, check) in redetect.items():
             s = again["summary"]
             verified = (f"{check[0]} / {check[1]} / {check[2]} ({check[3]:.1f} s)" if check
