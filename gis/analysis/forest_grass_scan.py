@@ -18,6 +18,7 @@ import hashlib
 import re
 from functools import cache
 
+import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy import Connection
@@ -32,10 +33,19 @@ _OVERLAP_KINDS = {"forest_grass_overlap", "class_mismatch", "ownership_overlap"}
 SCAN_TABLE = sa.table("recon_scan", sa.column("sid"), sa.column("kind"),
                       sa.column("parcel_keys"), sa.column("geom"), sa.column("match_id"))
 
-#: Placeholders of the detection texts: a layer's attribute object, the pairs CTE's body, the
-#: tiled run's staging table, the filter on changed parcels. Cut out rather than formatted, so
-#: nothing else is interpreted.
-_PLACEHOLDER = re.compile(r"\{(attrs:\w+:\w+|changed:\w+:\w+|pairs|tiles)\}")
+#: Placeholders of the detection texts: a parcel's key and its object {layer, key,
+#: attributes}, the pairs CTE's body, the tiled run's staging table and parcel tables, the
+#: filter on changed parcels. Cut out rather than formatted, so nothing else is interpreted.
+_PLACEHOLDER = re.compile(
+    r"\{(key:\w+:\w+|parcel:\w+:\w+|changed:\w+:\w+|parcels:\w+|pairs|tiles)\}")
+#: A parcel's key on the work list, per layer (``{}``: the table's alias): the county and
+#: the forest management unit for forest, the parcel number for grassland, the county and
+#: the patch number for the survey.
+_KEYS = {
+    "forest_parcels": "concat_ws('/', {0}.county_code, {0}.lin_ban, {0}.xiao_ban)",
+    "grassland_parcels": "{0}.parcel_no",
+    "survey_patches": "concat_ws('/', {0}.county_code, {0}.patch_no)",
+}
 #: The pairs found by five joins in PostGIS, or read back from a tiled run's staging table,
 #: or only those involving a changed parcel (an incremental re-detection).
 PAIRS_POSTGIS = "forest_grass_pairs.sql"
@@ -55,6 +65,24 @@ def _attributes(table: str, alias: str) -> sql.Composed:
     return sql.SQL("jsonb_build_object({})").format(pairs)
 
 
+def _key(table: str, alias: str) -> sql.Composed:
+    """The parcel's key expression (:data:`_KEYS`) for ``alias``."""
+    return sql.SQL(_KEYS[table]).format(sql.Identifier(alias))
+
+
+def _parcel(table: str, alias: str) -> sql.Composed:
+    """The object a finding's ``parcels`` array holds for one parcel: ``{"layer": table,
+    "key": ..., "attributes": {...}}``."""
+    return sql.SQL("jsonb_build_object('layer', {}, 'key', {}, 'attributes', {})").format(
+        sql.Literal(table), _key(table, alias), _attributes(table, alias))
+
+
+def parcel_tables(tiles: str) -> dict[str, str]:
+    """The names of a tiled run's parcel tables (``forest_grass_tile_parcels.sql``), per
+    layer, derived from its staging table's name."""
+    return {table: f"{tiles}_{table}" for table in _KEYS}
+
+
 def _changed(table: str, alias: str, incremental: bool) -> sql.Composable:
     """TRUE in a full scan; in an incremental one, "the parcel is listed in the transaction's
     ``recon_changed``"."""
@@ -65,25 +93,32 @@ def _changed(table: str, alias: str, incremental: bool) -> sql.Composable:
 
 
 def _compose(name: str, pairs: str, tiles: str | None) -> sql.Composed:
-    """The text of ``sql/<name>`` with each placeholder replaced: ``{attrs:table:alias}`` by
-    :func:`_attributes`, ``{pairs}`` by the composed ``pairs`` file, ``{tiles}`` by the
-    staging table's identifier, ``{changed:table:alias}`` by :func:`_changed` (incremental
-    when the pairs are :data:`PAIRS_CHANGED`)."""
+    """The text of ``sql/<name>`` with each placeholder replaced: ``{key:table:alias}`` by
+    :func:`_key`, ``{parcel:table:alias}`` by :func:`_parcel`, ``{pairs}`` by the composed
+    ``pairs`` file, ``{tiles}`` by the staging table's identifier, ``{parcels:table}`` by
+    that of the run's parcel table of the layer (:func:`parcel_tables`),
+    ``{changed:table:alias}`` by :func:`_changed` (incremental when the pairs are
+    :data:`PAIRS_CHANGED`)."""
     pieces = _PLACEHOLDER.split(statement(name))
     parts: list[sql.Composable] = [sql.SQL(pieces[0])]
     for placeholder, rest in zip(pieces[1::2], pieces[2::2], strict=True):
-        if placeholder == "pairs":
+        kind, _, arguments = placeholder.partition(":")
+        if kind in ("tiles", "parcels") and tiles is None:
+            raise ValueError(f"{name} reads a staging table and none was given")
+        if kind == "pairs":
             parts.append(_compose(pairs, pairs, tiles))
-        elif placeholder == "tiles":
-            if tiles is None:
-                raise ValueError(f"{name} reads a staging table and none was given")
+        elif kind == "tiles":
             parts.append(sql.Identifier(tiles))
-        elif placeholder.startswith("changed:"):
-            _, table, alias = placeholder.split(":")
-            parts.append(_changed(table, alias, pairs == PAIRS_CHANGED))
+        elif kind == "parcels":
+            parts.append(sql.Identifier(parcel_tables(tiles)[arguments]))
         else:
-            _, table, alias = placeholder.split(":")
-            parts.append(_attributes(table, alias))
+            table, alias = arguments.split(":")
+            if kind == "changed":
+                parts.append(_changed(table, alias, pairs == PAIRS_CHANGED))
+            elif kind == "key":
+                parts.append(_key(table, alias))
+            else:
+                parts.append(_parcel(table, alias))
         parts.append(sql.SQL(rest))
     return sql.Composed(parts)
 
@@ -119,6 +154,18 @@ def scope_ewkb(conn: Connection, division: str) -> bytes:
     return cur.fetchone()[0]
 
 
+def _create_parcel_tables(cur: psycopg.Cursor, tiles: str) -> None:
+    """The tiled run's parcel tables (``sql/forest_grass_tile_parcels.sql``), in the
+    detection's transaction: each parcel of the staged pairs once, with its key and object.
+    The scan then joins them instead of building both parcels' attribute objects for every
+    finding, which was half of the collecting statement's work (docs/benchmarks.md)."""
+    text = _compose("forest_grass_tile_parcels.sql", PAIRS_TILED, tiles).as_bytes(None)
+    for create in text.split(b"\n;\n"):
+        cur.execute(create)
+    for table in parcel_tables(tiles).values():
+        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+
+
 def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = None,
          changed: bool = False) -> None:
     """Run detection into the transaction's temporary table ``recon_scan`` (sid, kind,
@@ -143,6 +190,7 @@ def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = 
     cur.execute("SET LOCAL jit = off")
     cur.execute("SET LOCAL work_mem = '128MB'")
     if tiles is not None:
+        _create_parcel_tables(cur, tiles)
         query = _scan_sql(PAIRS_TILED, tiles).as_bytes(None)
     else:
         query = _scan_query(PAIRS_CHANGED if changed else PAIRS_POSTGIS)
@@ -153,5 +201,8 @@ def scan(conn: Connection, division: str, profile: Profile, tiles: str | None = 
          "cert_tol": params.certificate_tolerance, "m2_per_mu": M2_PER_MU,
          "overlap_kinds": sorted(_OVERLAP_KINDS), "min_m2": params.min_mapping_m2,
          "sliver_w": params.sliver_max_width_m})
+    if tiles is not None:
+        for table in parcel_tables(tiles).values():
+            cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
     cur.execute("CREATE INDEX ON recon_scan (sid)")
     cur.execute("ANALYZE recon_scan")

@@ -17,8 +17,8 @@ WITH pairs AS (
 {pairs}
 ),
 singles AS (
-    SELECT kind, 'forest_parcels' AS layer, concat_ws('/', p.county_code, p.lin_ban, p.xiao_ban)
-           AS pkey, {attrs:forest_parcels:p} AS attrs, p.geom
+    SELECT kind, 'forest_parcels' AS layer, {key:forest_parcels:p}
+           AS pkey, {parcel:forest_parcels:p} AS parcel, p.geom
     FROM forest_parcels AS p
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
@@ -30,7 +30,7 @@ singles AS (
     WHERE kind IS NOT NULL AND ST_Intersects(p.geom, %(scope)s::geometry)
           AND {changed:forest_parcels:p}
     UNION ALL
-    SELECT kind, 'grassland_parcels', p.parcel_no, {attrs:grassland_parcels:p}, p.geom
+    SELECT kind, 'grassland_parcels', {key:grassland_parcels:p}, {parcel:grassland_parcels:p}, p.geom
     FROM grassland_parcels AS p
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN nullif(trim(p.owner), '') IS NULL THEN 'missing_owner' END),
@@ -44,16 +44,12 @@ singles AS (
 ),
 found AS (
     SELECT kind,
-           jsonb_build_array(
-               jsonb_build_object('layer', layer_a, 'key', key_a, 'attributes', attrs_a),
-               jsonb_build_object('layer', layer_b, 'key', key_b, 'attributes', attrs_b)
-           ) AS parcels,
+           jsonb_build_array(parcel_a, parcel_b) AS parcels,
            layer_a || ':' || key_a || '|' || layer_b || ':' || key_b AS parcel_keys,
            piece AS geom
     FROM pairs
     UNION ALL
-    SELECT kind, jsonb_build_array(jsonb_build_object('layer', layer, 'key', pkey,
-                                                      'attributes', attrs)),
+    SELECT kind, jsonb_build_array(parcel),
            layer || ':' || pkey, ST_Multi(geom)
     FROM singles
 )
