@@ -3,9 +3,11 @@
 One statement, composed with ``psycopg.sql`` from ``sql/forest_grass_scan.sql`` (numbering,
 sliver classification) and ``sql/forest_grass_detect.sql`` (the single-parcel checks, areas
 and townships) around the pairs of ``sql/forest_grass_pairs.sql`` (the five spatial joins);
-its ``{attrs:table:alias}`` placeholders become jsonb objects of the layer's catalogue
-columns. A tiled run (:mod:`gis.analysis.tiled_detection`) composes the same statement with
-``sql/forest_grass_tile_pairs.sql`` instead, which reads the pairs its workers found. An
+its ``{key:table:alias}`` and ``{parcel:table:alias}`` placeholders become a parcel's key
+and its ``{layer, key, attributes}`` jsonb object (the layer's catalogue columns). A tiled
+run (:mod:`gis.analysis.tiled_detection`) composes the same statement with
+``sql/forest_grass_tile_pairs.sql`` instead, which reads the pairs its workers found and the
+parcel objects built once per parcel (``sql/forest_grass_tile_parcels.sql``). An
 incremental re-detection (:mod:`gis.analysis.forest_grass_changes`) composes it with
 ``sql/forest_grass_changed_pairs.sql`` and keeps only the single-parcel checks of changed
 parcels, so only the findings involving a changed parcel are computed. Part of
